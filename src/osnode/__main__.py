@@ -1,0 +1,3 @@
+from osnode.cli import main
+
+main()

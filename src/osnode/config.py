@@ -1,0 +1,63 @@
+"""Settings: defaults, then the data folder's ``osnode.toml``, then ``OSNODE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+DEFAULT_DATA = "./osnode-data"
+CONFIG_FILE = "osnode.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA))
+    # Empty means the embedded default: a SQLite file in the data folder.
+    database_url: str = ""
+    # Empty means "where the server listens" (serve fills it in) or, offline, the default below.
+    base_url: str = ""
+    node_name: str = "Open Science Node"
+    max_upload_bytes: int = 50 * 1024**3
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'catalog.sqlite').resolve()}"
+
+    @property
+    def public_url(self) -> str:
+        return self.base_url or "http://127.0.0.1:8000"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def _coerce(name: str, raw: object) -> object:
+    if name == "data_dir":
+        return Path(str(raw))
+    if name == "max_upload_bytes":
+        return int(str(raw))
+    return str(raw).rstrip("/") if name == "base_url" else str(raw)
+
+
+def load_settings(data_dir: str | Path | None = None, **overrides: object) -> Settings:
+    """Settings for the node whose data folder is ``data_dir`` (else ``$OSNODE_DATA``, else the default)."""
+    folder = Path(data_dir or os.environ.get("OSNODE_DATA") or DEFAULT_DATA)
+    values: dict[str, object] = {}
+    config_file = folder / CONFIG_FILE
+    if config_file.is_file():
+        with config_file.open("rb") as handle:
+            values.update(tomllib.load(handle))
+    for f in fields(Settings):
+        env = os.environ.get(f"OSNODE_{f.name.upper()}")
+        if env is not None and f.name != "data_dir":
+            values[f.name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    known = {f.name for f in fields(Settings)}
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown setting(s) in {config_file}: {', '.join(sorted(unknown))}")
+    settings = replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})
+    return replace(settings, data_dir=folder)

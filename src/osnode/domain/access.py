@@ -1,0 +1,60 @@
+"""Who may see a version's metadata and who may get its files: the rules, decided without I/O.
+
+``services.access`` is the one place that applies them; every route that serves bytes or
+metadata goes through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .records import AccessLevel, Role, State, Version
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: an anonymous reader has no user id and no role."""
+
+    user_id: int | None = None
+    role: Role | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.ADMIN, Role.CURATOR)
+
+    def owns(self, version: Version) -> bool:
+        return self.user_id is not None and self.user_id == version.owner_id
+
+
+ANONYMOUS = Viewer()
+
+
+def can_see(version: Version, viewer: Viewer) -> bool:
+    """Drafts are private to their owner and to staff; published and withdrawn versions are public
+    (a withdrawn one as a tombstone)."""
+    if version.state is State.DRAFT:
+        return viewer.owns(version) or viewer.is_staff
+    return True
+
+
+def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
+    """Why ``viewer`` may not get the files of ``version`` today, or ``None`` if they may."""
+    if version.state is State.WITHDRAWN:
+        return "this version was withdrawn; its files are no longer served"
+    if viewer.owns(version) or viewer.role is Role.ADMIN:
+        return None
+    if version.state is State.DRAFT:
+        return None if viewer.is_staff else "draft files are private"
+    level = version.access.level
+    if level is AccessLevel.OPEN:
+        return None
+    if level is AccessLevel.EMBARGOED:
+        until = version.access.embargo_until
+        # The embargo lifts by itself: nothing needs to run on the day.
+        if until is not None and today >= until:
+            return None
+        return f"the files are under embargo until {until.isoformat() if until else 'further notice'}"
+    if level is AccessLevel.RESTRICTED:
+        return "the files are restricted to the record's owners and administrators"
+    return "this record publishes its metadata only"

@@ -1,0 +1,34 @@
+"""Licences as SPDX expressions, checked with the license-expression library's SPDX list."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from license_expression import Licensing, get_spdx_licensing
+
+
+@lru_cache(maxsize=1)
+def _licensing() -> Licensing:
+    # Loading the SPDX key list takes ~100 ms; do it once.
+    return get_spdx_licensing()
+
+
+def normalize_spdx(expression: str) -> str:
+    """Return the normalized SPDX expression or raise ``ValueError`` naming the unknown keys."""
+    if not expression or not expression.strip():
+        raise ValueError("the licence is empty")
+    info = _licensing().validate(expression.strip())
+    if info.invalid_symbols:
+        unknown = ", ".join(str(s) for s in info.invalid_symbols)
+        raise ValueError(f"unknown SPDX licence identifier(s): {unknown}")
+    if info.errors or not info.normalized_expression:
+        raise ValueError(f"'{expression}' is not a valid SPDX expression: {'; '.join(info.errors)}")
+    return info.normalized_expression
+
+
+def spdx_url(expression: str) -> str | None:
+    """The SPDX page of a single-licence expression; compound expressions have none."""
+    keys = _licensing().license_keys(expression)
+    if len(keys) != 1:
+        return None
+    return f"https://spdx.org/licenses/{keys[0]}.html"

@@ -1,0 +1,113 @@
+"""Records, versions and files, and the lifecycle rules that bind them.
+
+A record is the stable concept (what people cite as "the dataset"); each version has its own id,
+immutable metadata and files once published. Withdrawal leaves a tombstone, never a hole.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from .errors import Conflict
+
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
+
+
+def new_id() -> str:
+    """A short random id such as ``k3x9a-b7q2m``: easy to read aloud, 50 bits of entropy."""
+    chars = "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+class State(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class AccessLevel(StrEnum):
+    OPEN = "open"
+    EMBARGOED = "embargoed"
+    RESTRICTED = "restricted"
+    METADATA_ONLY = "metadata-only"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CURATOR = "curator"
+    DEPOSITOR = "depositor"
+
+
+@dataclass(frozen=True)
+class Access:
+    level: AccessLevel = AccessLevel.OPEN
+    embargo_until: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level.value,
+            "embargo_until": self.embargo_until.isoformat() if self.embargo_until else None,
+        }
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    key: str
+    sha256: str
+    size: int
+    mimetype: str
+    created: datetime
+
+
+@dataclass
+class Version:
+    id: str
+    record_id: str
+    number: int
+    state: State
+    metadata: dict[str, Any]
+    access: Access
+    owner_id: int
+    created: datetime
+    updated: datetime
+    published_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+    origin_node: str | None = None
+    files: list[FileEntry] = field(default_factory=list)
+
+    def file(self, key: str) -> FileEntry | None:
+        return next((f for f in self.files if f.key == key), None)
+
+
+def ensure_editable(version: Version) -> None:
+    """Published bytes and metadata never change: edits go to a new version."""
+    if version.state is not State.DRAFT:
+        raise Conflict(f"version {version.id} is {version.state.value} and cannot be edited; create a new version")
+
+
+def ensure_publishable(version: Version) -> None:
+    ensure_editable(version)
+
+
+def ensure_withdrawable(version: Version) -> None:
+    if version.state is State.DRAFT:
+        raise Conflict(f"version {version.id} is a draft: delete it instead of withdrawing it")
+    if version.state is State.WITHDRAWN:
+        raise Conflict(f"version {version.id} is already withdrawn")
+
+
+_FORBIDDEN_KEY_CHARS = set('\\\x00:*?"<>|') | {chr(c) for c in range(32)}
+
+
+def validate_file_key(key: str) -> str:
+    """A file name inside a version: one path segment, no tricks, at most 255 bytes."""
+    if not key or key in (".", "..") or "/" in key:
+        raise ValueError(f"'{key}' is not a valid file name (one segment, no '/')")
+    if set(key) & _FORBIDDEN_KEY_CHARS or len(key.encode()) > 255 or key != key.strip():
+        raise ValueError(f"'{key}' is not a valid file name (control or reserved characters, or too long)")
+    return key

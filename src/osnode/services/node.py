@@ -1,0 +1,66 @@
+"""A node: its settings, catalog engine and blob store, opened once and shared by every use case."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, Engine
+
+from ..config import Settings
+from ..storage.blobs import BlobStore
+from ..storage.catalog import make_engine, migrate
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Node:
+    settings: Settings
+    engine: Engine
+    blobs: BlobStore
+
+    @classmethod
+    def open(cls, settings: Settings) -> Node:
+        """Open (and if needed create and migrate) the node in ``settings.data_dir``."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        blobs = BlobStore(settings.blob_dir)
+        blobs.clean_tmp()
+        engine = make_engine(settings.catalog_url)
+        migrate(engine)
+        return cls(settings, engine, blobs)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One catalog transaction: everything in it lands, or nothing does."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    def record_url(self, record_or_version_id: str) -> str:
+        return f"{self.settings.public_url}/records/{record_or_version_id}"
+
+    def api_url(self, path: str) -> str:
+        return f"{self.settings.public_url}/api{path}"
+
+    def today(self) -> date:
+        return utcnow().date()
+
+
+def failpoint(name: str) -> None:
+    """Stop here for good when ``OSNODE_FAILPOINTS`` names this point.
+
+    Crash tests use it to hold a process inside a transaction and kill it there; it costs one
+    environment lookup otherwise.
+    """
+    if name in os.environ.get("OSNODE_FAILPOINTS", "").split(","):
+        while True:
+            time.sleep(3600)

@@ -1,0 +1,1 @@
+"""The HTTP edge: JSON API under /api and HTML pages, over the services."""

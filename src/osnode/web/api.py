@@ -1,0 +1,130 @@
+"""The JSON API under /api. Every handler is a thin call into ``services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
+
+from ..domain.access import Viewer
+from ..services import deposit, records
+from ..services.node import Node
+from .deps import NodeDep, ViewerDep
+from .files import receive_upload, send_file
+
+router = APIRouter(prefix="/api", tags=["records"])
+
+
+class DraftIn(BaseModel):
+    """Metadata (DataCite JSON property names) and access settings of a draft; both optional."""
+
+    model_config = ConfigDict(extra="forbid")
+    metadata: dict[str, Any] | None = None
+    access: dict[str, Any] | None = None
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str
+
+
+@router.get("", summary="API entry point")
+def index(node: Node = NodeDep) -> dict[str, Any]:
+    return {
+        "name": node.settings.node_name,
+        "links": {"records": node.api_url("/records"), "docs": node.api_url("/docs")},
+    }
+
+
+@router.get("/me", summary="Who the token belongs to")
+def me(viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    return {"user_id": viewer.user_id, "role": viewer.role.value if viewer.role else None}
+
+
+@router.post("/records", status_code=201, summary="Create a draft record")
+def create(body: DraftIn | None = None, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    body = body or DraftIn()
+    version = deposit.create_draft(node, viewer, body.metadata, body.access)
+    return records.describe(node, version)
+
+
+@router.get("/records", summary="List records, newest first, with cursor pagination")
+def list_(
+    request: Request,
+    size: int = Query(20, ge=1, le=records.MAX_PAGE),
+    cursor: str | None = None,
+    state: str = "published",
+    node: Node = NodeDep,
+    viewer: Viewer = ViewerDep,
+) -> dict[str, Any]:
+    page = records.list_records(node, viewer, size=size, cursor=cursor, state=state)
+    next_url = None
+    if page.next_cursor:
+        next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+    return {"items": page.items, "cursor": page.next_cursor, "links": {"next": next_url}}
+
+
+@router.get("/records/{any_id}", summary="A record (its latest version) or one version")
+def get(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    return records.describe(node, records.get_version(node, any_id, viewer))
+
+
+@router.put("/records/{version_id}", summary="Replace a draft's metadata and/or access")
+def update(version_id: str, body: DraftIn, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    version = deposit.update_draft(node, version_id, viewer, body.metadata, body.access)
+    return records.describe(node, version)
+
+
+@router.delete("/records/{version_id}", status_code=204, summary="Delete a draft")
+def delete_draft(version_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+    deposit.delete_draft(node, version_id, viewer)
+    return Response(status_code=204)
+
+
+@router.post("/records/{version_id}/publish", summary="Publish a draft")
+def publish(version_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    return records.describe(node, deposit.publish(node, version_id, viewer))
+
+
+@router.get("/records/{any_id}/versions", summary="All versions of a record")
+def versions(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    return {"items": records.list_versions(node, any_id, viewer)}
+
+
+@router.post("/records/{any_id}/versions", status_code=201, summary="Start a new version from the latest")
+def new_version(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    return records.describe(node, deposit.new_version(node, any_id, viewer))
+
+
+@router.post("/records/{any_id}/withdraw", summary="Withdraw a version, or a whole record by its id")
+def withdraw(any_id: str, body: WithdrawIn, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    withdrawn = deposit.withdraw(node, any_id, viewer, body.reason)
+    return {"withdrawn": [records.tombstone(node, v) for v in withdrawn]}
+
+
+@router.get("/records/{any_id}/files", summary="Files of a version")
+def list_files(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    version = records.get_version(node, any_id, viewer)
+    return {"items": [records.file_json(node, version, f) for f in version.files]}
+
+
+@router.put("/records/{version_id}/files/{key}", status_code=201, summary="Upload a file (raw body, streamed)")
+async def upload(
+    version_id: str, key: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep
+) -> dict[str, Any]:
+    entry = await receive_upload(node, request, version_id, key, viewer)
+    version = await run_in_threadpool(records.get_version, node, version_id, viewer)
+    return records.file_json(node, version, entry)
+
+
+@router.delete("/records/{version_id}/files/{key}", status_code=204, summary="Remove a file from a draft")
+def remove_file(version_id: str, key: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+    deposit.remove_file(node, version_id, key, viewer)
+    return Response(status_code=204)
+
+
+@router.api_route("/records/{any_id}/files/{key}", methods=["GET", "HEAD"], summary="Download a file")
+def download(any_id: str, key: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+    return send_file(node, request, any_id, key, viewer)

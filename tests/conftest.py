@@ -1,0 +1,215 @@
+"""Shared fixtures. Every test that uses ``node`` runs twice: on SQLite and on real PostgreSQL.
+
+PostgreSQL: tests connect to ``$OSNODE_TEST_PG`` (default: the local server, user postgres),
+build one migrated template database per worker, and clone it per test (CREATE DATABASE ...
+TEMPLATE is fast), dropping every database they made.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from osnode.config import load_settings
+from osnode.services import users
+from osnode.services.node import Node
+from osnode.storage.catalog import make_engine, migrate
+from osnode.web.app import create_app
+
+PG_ADMIN_URL = os.environ.get("OSNODE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_url(database: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_template(worker_id: str) -> Iterator[str]:
+    name = f"osnode_tpl_{worker_id}_{os.getpid()}"
+    admin = _pg_admin()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # a missing server is a broken test machine, not a reason to skip
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    engine = make_engine(_pg_url(name))
+    migrate(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated catalog on the backend of this test's parameter."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.sqlite'}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"osnode_t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _pg_url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Any test that (indirectly) needs a catalog runs on both backends.
+    if "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "node"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def node(data_dir: Path, database_url: str) -> Iterator[Node]:
+    opened = Node.open(load_settings(data_dir, database_url=database_url, base_url="http://testserver"))
+    yield opened
+    opened.close()
+
+
+@dataclass
+class Account:
+    user: users.User
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def viewer(self):  # type: ignore[no-untyped-def]
+        return users.viewer_for(self.user)
+
+
+def _account(node: Node, name: str, role: str) -> Account:
+    user = users.create_user(node, name, role)
+    return Account(user, users.create_token(node, user))
+
+
+@pytest.fixture
+def admin(node: Node) -> Account:
+    return _account(node, "admin", "admin")
+
+
+@pytest.fixture
+def depositor(node: Node) -> Account:
+    return _account(node, "depositor", "depositor")
+
+
+@pytest.fixture
+def other_depositor(node: Node) -> Account:
+    return _account(node, "someone-else", "depositor")
+
+
+@pytest.fixture
+def curator(node: Node) -> Account:
+    return _account(node, "curator", "curator")
+
+
+@pytest.fixture
+def client(node: Node) -> Iterator[TestClient]:
+    with TestClient(create_app(node)) as test_client:
+        yield test_client
+
+
+def minimal_metadata(**changes: Any) -> dict[str, Any]:
+    """The smallest metadata that can be published (the node fills publisher and year)."""
+    meta: dict[str, Any] = {
+        "titles": [{"title": "Rainfall at Luanda, 2001-2020", "lang": "en"}],
+        "creators": [{"familyName": "Silva", "givenName": "Ana", "orcid": "0000-0002-1825-0097"}],
+        "resourceType": {"resourceTypeGeneral": "Dataset"},
+        "rightsList": [{"rightsIdentifier": "CC-BY-4.0"}],
+    }
+    meta.update(changes)
+    return meta
+
+
+# -- a real server in a subprocess, for crash tests and the CLI's --url mode ---------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(data_dir: Path, database_url: str, env: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    full_env = os.environ | {"OSNODE_DATABASE_URL": database_url} | (env or {})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "osnode", "serve", "--data", str(data_dir), "--port", str(port)],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return LiveServer(process, url)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start within 30 s")
+
+
+@pytest.fixture
+def live_server(node: Node, data_dir: Path, database_url: str) -> Iterator[LiveServer]:
+    """``osnode serve`` on this test's node, in its own process."""
+    server = start_server(data_dir, database_url)
+    yield server
+    server.stop()
