@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import click
+import sqlalchemy.exc
 import typer
 import yaml
 from rich.console import Console
@@ -17,7 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from rich.table import Table
 
 from .client import NodeClient
-from .config import load_settings
+from .config import ConfigError, load_settings
 from .domain.access import Viewer
 from .domain.errors import NodeError
 from .services import deposit, records, users
@@ -26,7 +28,7 @@ from .services.node import Node
 app = typer.Typer(help="Open Science Node: publish and share open research outputs.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users and API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-out = Console()
+out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
 DataOpt = Annotated[
@@ -76,6 +78,9 @@ class LocalBackend:
     def publish(self, version_id: str) -> dict[str, Any]:
         return self._json(deposit.publish(self.node, version_id, self.viewer))
 
+    def delete_draft(self, version_id: str) -> None:
+        deposit.delete_draft(self.node, version_id, self.viewer)
+
     def get(self, any_id: str) -> dict[str, Any]:
         return self._json(records.get_version(self.node, any_id, self.viewer))
 
@@ -107,7 +112,14 @@ def read_metadata_file(path: Path) -> tuple[Any, Any]:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise CliError(f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
+        if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+            # PyYAML's own message spans several lines (with a source excerpt); the CLI prints one.
+            mark = exc.problem_mark
+            reason = f"{exc.problem} (line {mark.line + 1}, column {mark.column + 1})"
+        else:
+            reason = " ".join(str(exc).split())
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise CliError(f"{path} is not valid {kind}: {reason}") from None
     if not isinstance(data, dict):
         raise CliError(f"{path} must hold an object of metadata properties")
     if "metadata" in data:
@@ -189,6 +201,7 @@ def deposit_cmd(
             raise CliError(f"not a file: {path}")
     meta, access = read_metadata_file(metadata)
     node = backend(data, url, token)
+    draft: dict[str, Any] | None = None
     try:
         draft = node.create_draft(meta, access)
         total = sum(p.stat().st_size for p in files)
@@ -205,12 +218,24 @@ def deposit_cmd(
                 progress.update(task, description=path.name)
                 node.upload(draft["id"], path, lambda n: progress.advance(task, n))
         result = node.publish(draft["id"]) if publish else node.get(draft["id"])
+    except BaseException:
+        # A deposit that fails half-way leaves nothing behind: bad input changes nothing.
+        if draft is not None:
+            _discard_draft(node, draft["id"])
+        raise
     finally:
         node.close()
     if as_json:
         out.print_json(json.dumps(result))
     else:
         _print_version(result)
+
+
+def _discard_draft(node: LocalBackend | NodeClient, version_id: str) -> None:
+    try:
+        node.delete_draft(version_id)
+    except (NodeError, OSError) as exc:
+        err.print(f"warning: could not remove the unfinished draft {version_id}: {exc}", markup=False)
 
 
 @app.command("publish")
@@ -341,6 +366,8 @@ def demo(
     """A fresh node with sample content (dataset, article, software), then serve it."""
     from .services.demo import build_demo
 
+    # The demo runs on embedded defaults, whatever catalog this shell points at.
+    os.environ.pop("OSNODE_DATABASE_URL", None)
     summary = build_demo(data)
     out.print(f"demo node in {data} with {len(summary.records)} records; admin token: {summary.token}")
     for item in summary.records:
@@ -359,7 +386,7 @@ def main() -> None:
             message += ": " + "; ".join(f"{e.path}: {e.message}" for e in errors)
         err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
-    except CliError as exc:
+    except (CliError, ConfigError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
@@ -370,4 +397,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except OSError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.OperationalError) as exc:
+        # A wrong or unreachable database URL: the driver's message, on one line.
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        err.print(f"error: cannot use the catalog: {reason}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -58,6 +58,9 @@ class NodeClient:
     def publish(self, version_id: str) -> dict[str, Any]:
         return self._call("POST", f"/records/{version_id}/publish")
 
+    def delete_draft(self, version_id: str) -> None:
+        self._call("DELETE", f"/records/{version_id}")
+
     def get(self, any_id: str) -> dict[str, Any]:
         return self._call("GET", f"/records/{any_id}")
 

@@ -11,6 +11,10 @@ DEFAULT_DATA = "./osnode-data"
 CONFIG_FILE = "osnode.toml"
 
 
+class ConfigError(ValueError):
+    """Settings that cannot be used (unknown key, bad value, unreadable config file)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA))
@@ -38,7 +42,10 @@ def _coerce(name: str, raw: object) -> object:
     if name == "data_dir":
         return Path(str(raw))
     if name == "max_upload_bytes":
-        return int(str(raw))
+        try:
+            return int(str(raw))
+        except ValueError:
+            raise ConfigError(f"max_upload_bytes must be a whole number of bytes, not {raw!r}") from None
     return str(raw).rstrip("/") if name == "base_url" else str(raw)
 
 
@@ -49,7 +56,10 @@ def load_settings(data_dir: str | Path | None = None, **overrides: object) -> Se
     config_file = folder / CONFIG_FILE
     if config_file.is_file():
         with config_file.open("rb") as handle:
-            values.update(tomllib.load(handle))
+            try:
+                values.update(tomllib.load(handle))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{config_file} is not valid TOML: {exc}") from None
     for f in fields(Settings):
         env = os.environ.get(f"OSNODE_{f.name.upper()}")
         if env is not None and f.name != "data_dir":
@@ -58,6 +68,6 @@ def load_settings(data_dir: str | Path | None = None, **overrides: object) -> Se
     known = {f.name for f in fields(Settings)}
     unknown = set(values) - known
     if unknown:
-        raise ValueError(f"unknown setting(s) in {config_file}: {', '.join(sorted(unknown))}")
+        raise ConfigError(f"unknown setting(s) in {config_file}: {', '.join(sorted(unknown))}")
     settings = replace(Settings(), **{k: _coerce(k, v) for k, v in values.items()})
     return replace(settings, data_dir=folder)

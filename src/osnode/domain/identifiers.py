@@ -9,15 +9,16 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-_ORCID = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
-_ROR = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+# re.ASCII throughout: a bare \d also matches other scripts' digits, which int() reads happily.
+_ORCID = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.ASCII)
+_ROR = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$", re.ASCII)
+_DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")
 _SWHID_CORE = re.compile(r"^swh:1:(cnt|dir|rev|rel|snp):[0-9a-f]{40}$")
 _SWHID_QUALIFIERS = {"origin", "visit", "anchor", "path", "lines"}
-_ARXIV_NEW = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$")
-_ARXIV_OLD = re.compile(r"^[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7}(v\d+)?$")
-_PMID = re.compile(r"^[1-9]\d{0,8}$")
-_HANDLE = re.compile(r"^\d[\w.]*/\S+$")
+_ARXIV_NEW = re.compile(r"^\d{4}\.\d{4,5}(v\d+)?$", re.ASCII)
+_ARXIV_OLD = re.compile(r"^[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7}(v\d+)?$", re.ASCII)
+_PMID = re.compile(r"^[1-9]\d{0,8}$", re.ASCII)
+_HANDLE = re.compile(r"^[0-9][\w.]*/\S+$", re.ASCII)
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
@@ -109,7 +110,10 @@ def normalize_pmid(value: str) -> str:
 
 def validate_url(value: str) -> str:
     parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
+    # urlsplit silently drops tabs and newlines, so check the text itself: a newline in a URL
+    # would split the HTTP Link headers it ends up in.
+    bad_char = any(c.isspace() or not c.isprintable() for c in value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or bad_char:
         raise ValueError(f"'{value}' is not an http(s) URL")
     return value.strip()
 
@@ -129,18 +133,18 @@ def _issn_ok(digits: str) -> bool:
 
 def validate_issn(value: str) -> str:
     bare = value.strip().upper().replace("-", "")
-    if not re.match(r"^\d{7}[\dX]$", bare) or not _issn_ok(bare):
+    if not re.match(r"^\d{7}[\dX]$", bare, re.ASCII) or not _issn_ok(bare):
         raise ValueError(f"'{value}' is not a valid ISSN")
     return f"{bare[:4]}-{bare[4:]}"
 
 
 def validate_isbn(value: str) -> str:
     bare = value.strip().upper().replace("-", "").replace(" ", "")
-    if re.match(r"^\d{13}$", bare):
+    if re.match(r"^97[89]\d{10}$", bare, re.ASCII):  # ISBN-13s live in the 978/979 ranges
         total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(bare))
         if total % 10 == 0:
             return bare
-    elif re.match(r"^\d{9}[\dX]$", bare):
+    elif re.match(r"^\d{9}[\dX]$", bare, re.ASCII):
         total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(bare))
         if total % 11 == 0:
             return bare

@@ -17,9 +17,13 @@ def normalize_spdx(expression: str) -> str:
     """Return the normalized SPDX expression or raise ``ValueError`` naming the unknown keys."""
     if not expression or not expression.strip():
         raise ValueError("the licence is empty")
-    info = _licensing().validate(expression.strip())
-    if info.invalid_symbols:
-        unknown = ", ".join(str(s) for s in info.invalid_symbols)
+    try:
+        info = _licensing().validate(expression.strip())
+    except Exception as exc:  # the library crashes on some malformed input, e.g. 'MIT OR'
+        raise ValueError(f"'{expression}' is not a valid SPDX expression") from exc
+    # The library lists an empty symbol for a broken structure ('MIT AND ('): that names nothing.
+    unknown = ", ".join(str(s) for s in info.invalid_symbols if str(s))
+    if unknown:
         raise ValueError(f"unknown SPDX licence identifier(s): {unknown}")
     if info.errors or not info.normalized_expression:
         raise ValueError(f"'{expression}' is not a valid SPDX expression: {'; '.join(info.errors)}")

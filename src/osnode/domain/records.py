@@ -101,7 +101,8 @@ def ensure_withdrawable(version: Version) -> None:
         raise Conflict(f"version {version.id} is already withdrawn")
 
 
-_FORBIDDEN_KEY_CHARS = set('\\\x00:*?"<>|') | {chr(c) for c in range(32)}
+# Every control character (C0, DEL, C1): they garble listings, terminals and Content-Disposition headers.
+_FORBIDDEN_KEY_CHARS = set('\\\x00:*?"<>|') | {chr(c) for c in (*range(32), *range(0x7F, 0xA0))}
 
 
 def validate_file_key(key: str) -> str:

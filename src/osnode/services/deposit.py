@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import records as rules
 from ..domain.access import Viewer
@@ -82,8 +83,19 @@ def _ensure_can_edit(version: Version, viewer: Viewer) -> None:
 def create_draft(node: Node, viewer: Viewer, metadata: Any = None, access: Any = None) -> Version:
     if viewer.user_id is None:
         raise Unauthorized("depositing needs an API token")
-    parsed = parse_metadata(metadata or {})
-    checked_access = parse_access(access)
+    # Report every problem at once, with the same paths as update_draft ("metadata.titles.0...").
+    errors: list[FieldError] = []
+    parsed, checked_access = None, None
+    try:
+        parsed = parse_metadata(metadata or {})
+    except InvalidInput as exc:
+        errors += [FieldError(f"metadata.{e.path}", e.message) for e in exc.errors]
+    try:
+        checked_access = parse_access(access)
+    except InvalidInput as exc:
+        errors += exc.errors
+    if errors or parsed is None or checked_access is None:
+        raise InvalidInput(f"the draft has {len(errors)} error(s)", errors)
     now = utcnow()
     record_id, version_id = new_id(), new_id()
     with node.transaction() as tx:
@@ -258,10 +270,21 @@ def _latest_published(tx: Connection, record_id: str) -> str | None:
 def new_version(node: Node, any_id: str, viewer: Viewer) -> Version:
     """A draft that starts as a copy of the latest published version; files are carried over by
     reference (same blobs), so nothing is copied."""
+    try:
+        return _start_version(node, any_id, viewer)
+    except IntegrityError:
+        # Two callers raced for the same version number; the unique constraint kept one.
+        raise Conflict("another new version of this record was started at the same time") from None
+
+
+def _start_version(node: Node, any_id: str, viewer: Viewer) -> Version:
     now = utcnow()
     with node.transaction() as tx:
         current = resolve(tx, any_id, viewer)
         _ensure_can_edit(current, viewer)
+        # One new version at a time per record: lock the record's row (SQLite already holds its
+        # write lock for the whole transaction).
+        tx.execute(select(records.c.id).where(records.c.id == current.record_id).with_for_update())
         siblings = record_versions(tx, current.record_id)
         draft = next((v for v in siblings if v.state is State.DRAFT), None)
         if draft is not None:
@@ -315,15 +338,24 @@ def withdraw(node: Node, any_id: str, viewer: Viewer, reason: str) -> list[Versi
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("a withdrawal needs a reason", [FieldError("reason", "required")])
+    if "\x00" in reason or any("\ud800" <= c <= "\udfff" for c in reason):
+        # NUL and unpaired surrogates are not text: PostgreSQL and UTF-8 refuse them.
+        raise InvalidInput("the reason is not valid text", [FieldError("reason", "NUL or unpaired surrogate")])
     now = utcnow()
     with node.transaction() as tx:
         target = resolve(tx, any_id, viewer)
+        tx.execute(select(records.c.id).where(records.c.id == target.record_id).with_for_update())
+        target = resolve(tx, any_id, viewer)  # re-read under the lock
+        if viewer.user_id is None:
+            raise Unauthorized("withdrawing needs an API token")
         if not (viewer.is_staff or viewer.owns(target)):
             raise Forbidden("only the owner, a curator or an administrator may withdraw a record")
         if target.id == any_id:
             chosen = [target]
         else:
             chosen = [v for v in record_versions(tx, target.record_id) if v.state is State.PUBLISHED]
+            if not chosen:
+                raise Conflict(f"record {target.record_id} has no published version to withdraw")
         for version in chosen:
             rules.ensure_withdrawable(version)
         for version in chosen:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from ..config import Settings
 from ..storage.blobs import BlobStore
-from ..storage.catalog import make_engine, migrate
+from ..storage.catalog import WRITE, make_engine, migrate
 
 
 def utcnow() -> datetime:
@@ -42,7 +42,7 @@ class Node:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One catalog transaction: everything in it lands, or nothing does."""
-        with self.engine.begin() as connection:
+        with self.engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
             yield connection
 
     def record_url(self, record_or_version_id: str) -> str:

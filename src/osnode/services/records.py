@@ -60,6 +60,8 @@ def resolve(conn: Connection, any_id: str, viewer: Viewer) -> Version:
 
     A draft the viewer may not see is reported as missing, so its existence does not leak.
     """
+    if "\x00" in any_id:  # no id holds a NUL, and PostgreSQL refuses text that does
+        raise NotFound("no record or version has an id with a NUL character")
     version = load_version(conn, any_id)
     if version is None:
         record = conn.execute(select(records).where(records.c.id == any_id)).first()
@@ -203,7 +205,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, version_id = json.loads(raw)
-        return datetime.fromisoformat(moment), str(version_id)
+        # The id goes to the database: refuse what no id holds (and PostgreSQL would choke on).
+        if not isinstance(version_id, str) or "\x00" in version_id:
+            raise ValueError("bad version id")
+        version_id.encode()  # a lone surrogate raises UnicodeEncodeError, a ValueError
+        return datetime.fromisoformat(moment), version_id
     except (ValueError, TypeError) as exc:
         raise InvalidInput("the cursor is not one this node handed out") from exc
 

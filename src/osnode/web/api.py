@@ -125,6 +125,8 @@ def remove_file(version_id: str, key: str, node: Node = NodeDep, viewer: Viewer 
     return Response(status_code=204)
 
 
-@router.api_route("/records/{any_id}/files/{key}", methods=["GET", "HEAD"], summary="Download a file")
+# Two routes, not one with two methods: OpenAPI needs a distinct operationId for each.
+@router.head("/records/{any_id}/files/{key}", summary="A file's headers (size, ETag, digest)")
+@router.get("/records/{any_id}/files/{key}", summary="Download a file")
 def download(any_id: str, key: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     return send_file(node, request, any_id, key, viewer)

@@ -42,6 +42,9 @@ def declared_sha256(request: Request) -> str | None:
 
 async def receive_upload(node: Node, request: Request, version_id: str, key: str, viewer: Viewer) -> FileEntry:
     await run_in_threadpool(deposit.check_draft_for_upload, node, version_id, key, viewer)
+    # The catalog keeps a media type of up to 200 characters; refuse longer before storing bytes.
+    if len(request.headers.get("content-type", "")) > 200:
+        raise InvalidInput("the Content-Type header is longer than 200 characters")
     limit = node.settings.max_upload_bytes
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
@@ -74,12 +77,12 @@ def _matches(if_none_match: str, etag: str) -> bool:
 def send_file(node: Node, request: Request, any_id: str, key: str, viewer: Viewer) -> Response:
     found = access.download(node, any_id, key, viewer)
     # The content hash is the strongest validator there is: the bytes behind it never change.
+    # Access can change (a withdrawal), so shared caches keep open files for an hour only.
     etag = f'"{found.entry.sha256}"'
+    public = found.version.state.value == "published" and found.version.access.level.value == "open"
     headers = {
         "ETag": etag,
-        "Cache-Control": "public, max-age=31536000, immutable"
-        if found.version.state.value == "published" and found.version.access.level.value == "open"
-        else "private, no-cache",
+        "Cache-Control": "public, max-age=3600" if public else "private, no-cache",
         "Digest": f"sha-256={base64.b64encode(bytes.fromhex(found.entry.sha256)).decode()}",
     }
     inm = request.headers.get("if-none-match")

@@ -1,0 +1,219 @@
+"""Views for the serializer tests, and the official schemas they are checked against.
+
+The schemas are read from the shared folder (``../shared/schemas`` beside the repository, or
+``$OSNODE_SCHEMAS``), never copied into the repository, and parsed with no network access and no
+entity expansion.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from osnode.domain.metadata import Metadata, parse_metadata
+from osnode.formats import FileView, RecordView
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMAS = Path(os.environ.get("OSNODE_SCHEMAS") or REPO.parent / "shared" / "schemas")
+BASE = "https://node.example.org"
+PUBLISHED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(no_network=True, resolve_entities=False)
+
+
+def load_schema(relative: str) -> etree.XMLSchema:
+    path = SCHEMAS / relative
+    assert path.is_file(), f"official schema missing: {path} (set OSNODE_SCHEMAS to the schemas folder)"
+    return etree.XMLSchema(etree.parse(str(path), safe_parser()))
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    return etree.fromstring(data, safe_parser())
+
+
+@pytest.fixture(scope="session")
+def datacite_schema() -> etree.XMLSchema:
+    return load_schema("datacite/kernel-4.7/metadata.xsd")
+
+
+@pytest.fixture(scope="session")
+def oai_dc_schema() -> etree.XMLSchema:
+    return load_schema("oai-pmh/oai_dc.xsd")
+
+
+RICH: dict[str, Any] = {
+    "doi": "https://doi.org/10.82433/B09Z-4K37",
+    "titles": [
+        {"title": "Inquérito sobre malária em Luanda, 2024", "lang": "pt"},
+        {"title": "Malaria survey in Luanda, 2024", "lang": "en", "titleType": "TranslatedTitle"},
+        {"title": "루안다 말라리아 조사", "lang": "ko", "titleType": "AlternativeTitle"},
+        {"title": "مسح الملاريا في لواندا", "lang": "ar", "titleType": "TranslatedTitle"},
+        {"title": "Dados domiciliares", "lang": "pt", "titleType": "Subtitle"},
+    ],
+    "creators": [
+        {
+            "givenName": "João",
+            "familyName": "Ngola",
+            "orcid": "https://orcid.org/0000-0001-5109-3700",
+            "affiliations": [{"name": "Universidade Agostinho Neto", "ror": "https://ror.org/02s376052"}],
+        },
+        {"givenName": "민준", "familyName": "김", "orcid": "0000-0002-1694-233X"},
+        {"name": "محمد", "nameType": "Personal", "affiliations": [{"name": "Instituto Nacional de Saúde"}]},
+        {
+            "name": "Consórcio de Saúde Pública de Angola",
+            "nameType": "Organizational",
+            "nameIdentifiers": [
+                {
+                    "nameIdentifier": "https://ror.org/03efmqc40",
+                    "nameIdentifierScheme": "ROR",
+                    "schemeUri": "https://ror.org",
+                }
+            ],
+        },
+    ],
+    "contributors": [
+        {"givenName": "Maria", "familyName": "Tavares", "contributorType": "Editor", "orcid": "0000-0003-4521-9770"},
+        {"name": "Luanda Data Centre", "nameType": "Organizational", "contributorType": "HostingInstitution"},
+    ],
+    "publisher": {"name": "Nó de Ciência Aberta de Luanda", "ror": "04z8jg394", "lang": "pt"},
+    "publicationYear": 2026,
+    "resourceType": {"resourceTypeGeneral": "Dataset", "resourceType": "Household survey"},
+    "subjects": [
+        {
+            "subject": "FOS: Health sciences",
+            "subjectScheme": "Fields of Science and Technology (FOS)",
+            "schemeUri": "http://www.oecd.org/science/inno",
+            "valueUri": "http://www.oecd.org/science/inno/38235147.pdf",
+            "lang": "en",
+        },
+        {"subject": "Malária", "lang": "pt"},
+        {"subject": "Public health", "subjectScheme": "ANZSRC", "classificationCode": "4206"},
+    ],
+    "dates": [
+        {"date": "2024-01-15/2024-12-20", "dateType": "Collected"},
+        {"date": "2024", "dateType": "Coverage", "dateInformation": "survey year"},
+        {"date": "2025-06-30", "dateType": "Created"},
+    ],
+    "language": "pt",
+    "alternateIdentifiers": [
+        {"alternateIdentifier": "UAN-2026-0042", "alternateIdentifierType": "Local accession number"}
+    ],
+    "relatedIdentifiers": [
+        {
+            "relatedIdentifier": "10.1080/00031305.1973.10478966",
+            "relatedIdentifierType": "DOI",
+            "relationType": "Cites",
+        },
+        {
+            "relatedIdentifier": "swh:1:dir:d198bc9d7a6bcf6db04f476d29314f157507d505",
+            "relatedIdentifierType": "SWHID",
+            "relationType": "IsSupplementedBy",
+            "resourceTypeGeneral": "Software",
+        },
+        {
+            "relatedIdentifier": "https://example.org/protocol",
+            "relatedIdentifierType": "URL",
+            "relationType": "IsDocumentedBy",
+        },
+        {"relatedIdentifier": "2101.00001", "relatedIdentifierType": "arXiv", "relationType": "IsPartOf"},
+    ],
+    "sizes": ["4 tables"],
+    "formats": ["text/csv"],
+    "version": "1.0",
+    "rightsList": [
+        {"rightsIdentifier": "cc-by-4.0", "lang": "en"},
+        {"rights": "Cite the survey team", "rightsUri": "https://example.org/terms"},
+    ],
+    "descriptions": [
+        {
+            "description": "Household survey of malaria prevalence.\nTwo rounds.",
+            "descriptionType": "Abstract",
+            "lang": "en",
+        },
+        {"description": "Inquérito domiciliar sobre a prevalência da malária.", "lang": "pt"},
+        {"description": "Random sampling <by block> & GPS.", "descriptionType": "Methods", "lang": "en"},
+    ],
+    "geoLocations": [
+        {
+            "geoLocationPlace": "Luanda, Angola",
+            "geoLocationPoint": {"pointLatitude": -8.8383, "pointLongitude": 13.2344},
+        },
+        {
+            "geoLocationBox": {
+                "westBoundLongitude": 12.9,
+                "eastBoundLongitude": 13.6,
+                "southBoundLatitude": -9.3,
+                "northBoundLatitude": -8.6,
+            }
+        },
+    ],
+    "fundingReferences": [
+        {
+            "funderName": "National Science Foundation",
+            "funderIdentifier": "https://ror.org/021nxhr62",
+            "funderIdentifierType": "ROR",
+            "awardNumber": "NSF-1234",
+            "awardUri": "https://example.org/awards/1234",
+            "awardTitle": "Malaria in cities",
+        },
+        {
+            "funderName": "European Commission",
+            "funderIdentifier": "10.13039/501100000780",
+            "funderIdentifierType": "Crossref Funder ID",
+        },
+        {"funderName": "Fundo Local"},
+    ],
+}
+
+FILES = [
+    FileView("survey.csv", 2048, "a" * 64, "text/csv", f"{BASE}/records/k3x9a-b7q2m/files/survey.csv"),
+    ("codebook.pdf", 1000, "b" * 64, "application/pdf", f"{BASE}/records/k3x9a-b7q2m/files/codebook.pdf"),
+]
+
+
+def make_view(metadata: dict[str, Any] | Metadata, **overrides: Any) -> RecordView:
+    meta = metadata if isinstance(metadata, Metadata) else parse_metadata(metadata)
+    values: dict[str, Any] = {
+        "metadata": meta,
+        "identifier": f"{BASE}/records/k3x9a-b7q2m",
+        "record_url": f"{BASE}/records/c0nc3-pt1d0",
+        "version_number": 2,
+        "published_at": PUBLISHED,
+        "files": FILES,
+        "node_name": "Luanda Open Science Node",
+    }
+    values.update(overrides)
+    return RecordView(**values)
+
+
+@pytest.fixture
+def rich() -> RecordView:
+    return make_view(RICH)
+
+
+MINIMAL: dict[str, Any] = {
+    "titles": [{"title": "Notes"}],
+    "creators": [{"name": "Silva, Ana"}],
+    "publisher": "Some Node",
+    "publicationYear": 2025,
+    "resourceType": "Text",
+}
+
+
+@pytest.fixture
+def minimal() -> RecordView:
+    """What a depositor must give before publishing, and nothing more; no DOI, no files."""
+    return make_view(MINIMAL, files=[], version_number=1)
+
+
+@pytest.fixture
+def bare() -> RecordView:
+    """An empty draft: every mandatory DataCite property is missing."""
+    return make_view(Metadata(), files=[], version_number=1, published_at=None)
