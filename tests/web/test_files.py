@@ -396,3 +396,13 @@ def test_invalid_file_names_are_refused(
     assert stored_blobs(node) == []
     assert tmp_leftovers(node) == []
     assert file_row_count(node) == 0
+
+
+@pytest.mark.parametrize("header", ["bytes=5-2", "bytes=abc", "items=0-5", "bytes=-", "bytes=0-1,x"])
+@pytest.mark.parametrize("prefix", ["/api/records", "/records"])
+def test_malformed_range_is_ignored(client: TestClient, sample: tuple[str, bytes], prefix: str, header: str) -> None:
+    # RFC 9110 14.2: a server ignores a Range header it cannot parse and sends the whole file.
+    vid, data = sample
+    got = client.get(f"{prefix}/{vid}/files/sample.bin", headers={"Range": header})
+    assert got.status_code == 200
+    assert got.content == data

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from ..domain.access import Viewer
 from ..domain.errors import InvalidInput, TooLarge
@@ -69,6 +71,35 @@ async def receive_upload(node: Node, request: Request, version_id: str, key: str
     return await run_in_threadpool(deposit.attach_blob, node, version_id, key, blob, viewer, mimetype)
 
 
+_RANGE_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+def _valid_range(header: str) -> bool:
+    """Whether a Range header is well formed (RFC 9110 14.1.1); a malformed one must be ignored."""
+    unit, sep, specs = header.partition("=")
+    if unit.strip().lower() != "bytes" or not sep:
+        return False
+    for spec in specs.split(","):
+        match = _RANGE_SPEC.match(spec)
+        if not match or match.groups() == ("", ""):
+            return False
+        first, last = match.groups()
+        if first and last and int(last) < int(first):
+            return False
+    return True
+
+
+class RangeFileResponse(FileResponse):
+    """A file response that ignores a malformed Range header and serves the whole file (200),
+    as HTTP asks, instead of refusing the request."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ranges = [v.decode("latin-1") for k, v in scope["headers"] if k == b"range"]
+        if ranges and not all(_valid_range(r) for r in ranges):
+            scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k != b"range"])
+        await super().__call__(scope, receive, send)
+
+
 def _matches(if_none_match: str, etag: str) -> bool:
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or etag in tags
@@ -88,6 +119,6 @@ def send_file(node: Node, request: Request, any_id: str, key: str, viewer: Viewe
     inm = request.headers.get("if-none-match")
     if inm and _matches(inm, etag):
         return Response(status_code=304, headers=headers)
-    return FileResponse(
+    return RangeFileResponse(
         found.path, media_type=found.entry.mimetype, filename=found.entry.key, headers=headers, stat_result=None
     )
