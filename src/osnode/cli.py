@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from .client import NodeClient
+from .client import NodeClient, file_chunks
 from .config import ConfigError, load_settings
 from .domain.access import Viewer
 from .domain.errors import NodeError
@@ -37,7 +37,6 @@ DataOpt = Annotated[
 UrlOpt = Annotated[str | None, typer.Option("--url", help="Work on a remote node over its API instead.")]
 TokenOpt = Annotated[str | None, typer.Option("--token", envvar="OSNODE_TOKEN", help="API token for --url.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-CHUNK = 1024 * 1024
 
 
 class CliError(Exception):
@@ -64,14 +63,7 @@ class LocalBackend:
         return self._json(deposit.create_draft(self.node, self.viewer, metadata, access))
 
     def upload(self, version_id: str, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        def chunks() -> Iterator[bytes]:
-            with path.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    if progress:
-                        progress(len(chunk))
-                    yield chunk
-
-        entry = deposit.add_file(self.node, version_id, path.name, chunks(), self.viewer)
+        entry = deposit.add_file(self.node, version_id, path.name, file_chunks(path, progress), self.viewer)
         version = records.get_version(self.node, version_id, self.viewer)
         return records.file_json(self.node, version, entry)
 

@@ -13,6 +13,15 @@ from .domain.errors import FieldError, InvalidInput, NodeError
 CHUNK = 1024 * 1024
 
 
+def file_chunks(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+    """A file's bytes in pieces, never whole in memory, reporting each piece to ``progress``."""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if progress:
+                progress(len(chunk))
+            yield chunk
+
+
 class RemoteError(NodeError):
     """A problem+json answer from the remote node, carried as the same error the node raised."""
 
@@ -45,15 +54,9 @@ class NodeClient:
         return self._call("PUT", f"/records/{version_id}", json={"metadata": metadata, "access": access})
 
     def upload(self, version_id: str, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        def chunks() -> Iterator[bytes]:
-            with path.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    if progress:
-                        progress(len(chunk))
-                    yield chunk
-
         headers = {"Content-Length": str(path.stat().st_size), "Content-Type": "application/octet-stream"}
-        return self._call("PUT", f"/records/{version_id}/files/{path.name}", content=chunks(), headers=headers)
+        body = file_chunks(path, progress)
+        return self._call("PUT", f"/records/{version_id}/files/{path.name}", content=body, headers=headers)
 
     def publish(self, version_id: str) -> dict[str, Any]:
         return self._call("POST", f"/records/{version_id}/publish")
