@@ -24,6 +24,9 @@ class Settings:
     base_url: str = ""
     node_name: str = "Open Science Node"
     max_upload_bytes: int = 50 * 1024**3
+    # OAI-PMH: items per ListRecords/ListIdentifiers page, and the contact Identify gives.
+    oai_page_size: int = 100
+    admin_email: str = ""
 
     @property
     def catalog_url(self) -> str:
@@ -46,6 +49,10 @@ def _coerce(name: str, raw: object) -> object:
             return int(str(raw))
         except ValueError:
             raise ConfigError(f"max_upload_bytes must be a whole number of bytes, not {raw!r}") from None
+    if name == "oai_page_size":
+        if not str(raw).isdigit() or not 1 <= int(str(raw)) <= 10_000:
+            raise ConfigError(f"oai_page_size must be a whole number from 1 to 10000, not {raw!r}")
+        return int(str(raw))
     return str(raw).rstrip("/") if name == "base_url" else str(raw)
 
 

@@ -28,7 +28,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 def schema_differences(engine: Engine) -> list[object]:
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True, "render_as_batch": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "render_as_batch": True,
+                "include_object": catalog.include_object,
+            },
         )
         return compare_metadata(context, catalog.metadata)
 

@@ -21,6 +21,7 @@ from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..domain.metadata import parse_metadata, publication_errors
 from ..domain.records import Access, AccessLevel, FileEntry, State, Version, new_id
+from ..storage import search
 from ..storage.blobs import BlobWriter, StoredBlob
 from ..storage.catalog import blobs, files, records, versions
 from .node import Node, failpoint, utcnow
@@ -252,6 +253,7 @@ def publish(node: Node, version_id: str, viewer: Viewer) -> Version:
             .where(records.c.id == draft.record_id)
             .values(latest_published_id=_latest_published(tx, draft.record_id), updated=now)
         )
+        search.index_record(tx, draft.record_id)
         version = load_version(tx, version_id)
     assert version is not None
     return version
@@ -369,5 +371,6 @@ def withdraw(node: Node, any_id: str, viewer: Viewer, reason: str) -> list[Versi
             .where(records.c.id == target.record_id)
             .values(latest_published_id=_latest_published(tx, target.record_id), updated=now)
         )
+        search.index_record(tx, target.record_id)
         result = [load_version(tx, v.id) for v in chosen]
     return [v for v in result if v is not None]

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Connection, Engine
 
 from ..config import Settings
+from ..storage import search
 from ..storage.blobs import BlobStore
 from ..storage.catalog import WRITE, make_engine, migrate
 
@@ -34,7 +35,10 @@ class Node:
         blobs.clean_tmp()
         engine = make_engine(settings.catalog_url)
         migrate(engine)
-        return cls(settings, engine, blobs)
+        node = cls(settings, engine, blobs)
+        with node.transaction() as tx:
+            search.ensure_current(tx)
+        return node
 
     def close(self) -> None:
         self.engine.dispose()

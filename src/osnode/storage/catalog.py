@@ -91,6 +91,9 @@ versions = Table(
     UniqueConstraint("record_id", "number", name="uq_versions_record_number"),
 )
 Index("ix_versions_record_state", versions.c.record_id, versions.c.state)
+# OAI-PMH and feeds page through records by (updated, id); harvested sets filter by origin.
+Index("ix_records_updated_id", records.c.updated, records.c.id)
+Index("ix_versions_origin_node", versions.c.origin_node)
 
 blobs = Table(
     "blobs",
@@ -118,6 +121,52 @@ node_settings = Table(
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# The search index (see storage/search.py). These two tables are portable; the engine's own
+# full-text structures (FTS5 table, tsvector column and GIN index) are made by migration 0002.
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", String(20), ForeignKey("records.id"), nullable=False, unique=True),
+    Column("version_id", String(20), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("title_sort", String(200), nullable=False),
+    Column("creators", Text, nullable=False),
+    Column("titles", Text, nullable=False),
+    Column("subjects", Text, nullable=False),
+    Column("descriptions", Text, nullable=False),
+    Column("year", Integer, nullable=True),
+    Column("kind", String(50), nullable=True),
+    Column("access", String(20), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_search_docs_published_at", search_docs.c.published_at)
+Index("ix_search_docs_title_sort", search_docs.c.title_sort)
+
+search_facets = Table(
+    "search_facets",
+    metadata,
+    Column("doc_id", Integer, ForeignKey("search_docs.id", ondelete="CASCADE"), primary_key=True),
+    Column("facet", String(20), primary_key=True),
+    Column("value", String(500), primary_key=True),
+)
+Index("ix_search_facets_facet_value", search_facets.c.facet, search_facets.c.value, search_facets.c.doc_id)
+
+# Engine-specific search structures, invisible to the declared metadata.
+_NATIVE_TABLE_PREFIX = "search_fts"
+_NATIVE_COLUMNS = {("search_docs", "document")}
+_NATIVE_INDEXES = {"ix_search_docs_document"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Alembic's filter: leave the engine-specific search structures to their hand-written migration."""
+    if type_ == "table" and name and name.startswith(_NATIVE_TABLE_PREFIX):
+        return False
+    if type_ == "column" and (obj.table.name, name) in _NATIVE_COLUMNS:
+        return False
+    return not (type_ == "index" and name in _NATIVE_INDEXES)
+
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

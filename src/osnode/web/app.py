@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from ..oaipmh import routes as oaipmh_routes
 from ..services.node import Node
-from . import api, pages, problems
+from . import api, pages, problems, search
 
 
 def create_app(node: Node) -> FastAPI:
@@ -20,6 +21,8 @@ def create_app(node: Node) -> FastAPI:
     problems.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(oaipmh_routes.router)
+    app.include_router(search.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -9,10 +10,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from ..domain.access import Viewer
-from ..domain.errors import Gone
-from ..domain.metadata import Metadata
-from ..services import access, records
+from ..domain.errors import Gone, NotFound
+from ..domain.identifiers import orcid_url
+from ..formats import RecordView, citation, schemaorg
+from ..formats.links import identifier_url, rights_url
+from ..services import access, exports, records
 from ..services.node import Node
+from . import negotiation, problems, signposting
 from .deps import NodeDep, ViewerDep
 from .files import send_file
 
@@ -38,24 +42,105 @@ def home(request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> 
     return templates.TemplateResponse(request, "home.html", {"node": node, "items": page.items})
 
 
-@router.get("/records/{any_id}", response_class=HTMLResponse)
+HTML = "text/html"
+# What the record URL offers, in the server's order of preference: the page first, for browsers and */*.
+OFFERED = [HTML] + [e.media_type for e in exports.EXPORTS.values() if e.name != "oai_dc"]
+_BY_MEDIA_TYPE = {e.media_type: e for e in exports.EXPORTS.values()}
+
+
+def _not_acceptable(request: Request, offered: list[str]) -> Response:
+    response = problems.problem(
+        406,
+        f"this resource is available as {', '.join(offered)}",
+        request.url.path,
+        supported=offered,
+    )
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _export_response(view: RecordView, export: exports.Export, headers: dict[str, str]) -> Response:
+    return Response(exports.render(view, export.name), media_type=export.content_type, headers=headers)
+
+
+@router.api_route("/records/{any_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+    chosen = negotiation.choose(request.headers.get("accept"), OFFERED)
+    if chosen is None:
+        return _not_acceptable(request, OFFERED)
     try:
         version = records.get_version(node, any_id, viewer)
     except Gone as gone:
-        return templates.TemplateResponse(
+        if chosen != HTML:
+            raise
+        page = templates.TemplateResponse(
             request, "tombstone.html", {"node": node, "tombstone": gone.tombstone}, status_code=410
         )
+        page.headers["Vary"] = "Accept"
+        return page
+    view = exports.record_view(node, version, viewer)
+    headers = {"Vary": "Accept", "Link": signposting.header(signposting.landing_links(node, version, view))}
+    if chosen != HTML:
+        export = _BY_MEDIA_TYPE[chosen]
+        headers["Content-Location"] = exports.export_url(node, version, export.name)
+        return _export_response(view, export, headers)
     context = {
         "node": node,
         "version": version,
-        "meta": Metadata.model_validate(version.metadata),
+        "view": view,
+        "meta": view.metadata,
         "files_allowed": access.files_allowed(node, version, viewer),
+        "download_urls": {f.key: f.download_url for f in view.files},
         "versions": records.list_versions(node, any_id, viewer),
+        "licences": [(r, rights_url(r)) for r in view.metadata.rightsList],
+        "related": [
+            (r, identifier_url(r.relatedIdentifierType, r.relatedIdentifier)) for r in view.metadata.relatedIdentifiers
+        ],
+        "citation": citation.to_text(view),
+        "exports": [(e, exports.export_url(node, version, e.name)) for e in exports.EXPORTS.values()],
+        "json_ld": schemaorg.to_script(view),
+        "orcid_url": orcid_url,
+        "this_node": node.settings.node_name,
     }
-    return templates.TemplateResponse(request, "record.html", context)
+    return templates.TemplateResponse(request, "record.html", context, headers=headers)
+
+
+@router.get("/records/{any_id}/export/{name}")
+def export(any_id: str, name: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+    chosen = exports.EXPORTS.get(name)
+    if chosen is None:
+        raise NotFound(f"no export format '{name}'; this node offers {', '.join(exports.EXPORTS)}")
+    version = access.readable_version(node, any_id, viewer)
+    view = exports.record_view(node, version, viewer)
+    filename = f"{version.id}.{chosen.extension}"
+    headers = {
+        "Content-Disposition": f'inline; filename="{filename}"',
+        "Link": f'<{exports.landing_url(node, version)}> ; rel="describes" ; type="text/html"',
+    }
+    return _export_response(view, chosen, headers)
+
+
+LINKSET_TYPES = [signposting.LINKSET_JSON, signposting.LINKSET_TEXT]
+
+
+@router.api_route("/records/{any_id}/linkset", methods=["GET", "HEAD"])
+def linkset(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+    chosen = negotiation.choose(request.headers.get("accept"), LINKSET_TYPES)
+    if chosen is None:
+        return _not_acceptable(request, LINKSET_TYPES)
+    version = access.readable_version(node, any_id, viewer)
+    view = exports.record_view(node, version, viewer)
+    headers = {"Vary": "Accept"}
+    if chosen == signposting.LINKSET_TEXT:
+        return Response(signposting.linkset_text(node, version, view), media_type=chosen, headers=headers)
+    body = json.dumps(signposting.linkset_json(node, version, view), ensure_ascii=False, indent=1)
+    return Response(body, media_type=chosen, headers=headers)
 
 
 @router.api_route("/records/{any_id}/files/{key}", methods=["GET", "HEAD"])
 def file(any_id: str, key: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
-    return send_file(node, request, any_id, key, viewer)
+    response = send_file(node, request, any_id, key, viewer)
+    # The file was served, so its version is readable: point back to its landing page.
+    version = access.readable_version(node, any_id, viewer)
+    response.headers["Link"] = signposting.header(signposting.file_links(node, version))
+    return response

@@ -1,0 +1,513 @@
+"""The OAI-PMH 2.0 data provider: six verbs, three metadata formats, sets, and every error code.
+
+A request is a list of ``(name, value)`` pairs (query string or form body, repeats kept so that
+they can be refused); the answer is always an XML document with HTTP 200, errors included, as the
+protocol wants.
+
+Identifiers are ``oai:<host>:<record id>``: one item per record, standing for its latest published
+version (or, once everything was withdrawn, a deleted header). Datestamps are seconds, UTC.
+
+Resumption tokens are stateless: they carry the request (metadataPrefix, set, from, until) and the
+``(datestamp, record id)`` key of the last item sent, plus the cursor and the list size counted on
+the first page. They never expire, survive restarts and work on every worker process; each page is
+one keyset query, so the last page of a million records costs what the first does.
+
+Where the protocol allows a choice:
+- ``noSetHierarchy`` and ``noMetadataFormats`` never happen: the node has sets, and every item,
+  deleted ones included, can be disseminated in every format (a deleted item as a header).
+- A syntactically valid set that does not exist (``kind:Nothing``) gives ``noRecordsMatch``.
+- The oai-identifier description is given when the host is a domain name its schema accepts
+  (``a.b``, letters first); a node reached at ``127.0.0.1`` or ``localhost`` gives none.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote, urlsplit
+
+from lxml import etree
+
+from ..domain.access import Viewer, files_refusal
+from ..domain.vocabularies import RESOURCE_TYPES
+from ..formats import RecordView, datacite, dublincore
+from ..formats.xmltext import XSI, clean
+from ..services import oai
+from ..services.node import Node, utcnow
+
+OAI = "http://www.openarchives.org/OAI/2.0/"
+OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+OAI_IDENTIFIER = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+OAI_IDENTIFIER_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
+OAI_DATACITE = "http://schema.datacite.org/oai/oai-1.1/"
+OAI_DATACITE_SCHEMA = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
+DATACITE_SCHEMA_VERSION = "4.7"
+
+GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
+VERBS = ("Identify", "ListMetadataFormats", "ListSets", "GetRecord", "ListIdentifiers", "ListRecords")
+_LIST_ARGUMENTS = {"metadataPrefix", "from", "until", "set", "resumptionToken"}
+ARGUMENTS: dict[str, set[str]] = {
+    "Identify": set(),
+    "ListMetadataFormats": {"identifier"},
+    "ListSets": {"resumptionToken"},
+    "GetRecord": {"identifier", "metadataPrefix"},
+    "ListIdentifiers": _LIST_ARGUMENTS,
+    "ListRecords": _LIST_ARGUMENTS,
+}
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*")
+_PREFIX = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
+_NOT_URI = re.compile(r"[\s\[\]{}|\\^`<>\"]|%(?![0-9A-Fa-f]{2})")
+_NOT_IN_SPEC = re.compile(r"[^A-Za-z0-9\-_.!~*'()]+")
+# oai-identifier's repositoryIdentifier: a domain name, each label starting with a letter.
+_REPOSITORY_ID = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
+_ANONYMOUS = Viewer()
+MAX_ARGUMENT = 2000
+
+
+class OAIError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _e(parent: etree._Element, name: str, text: str | None = None, **attributes: str) -> etree._Element:
+    element = etree.SubElement(parent, f"{{{OAI}}}{name}", attributes)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def datestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- metadata formats ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetadataFormat:
+    prefix: str
+    schema: str
+    namespace: str
+    render: Callable[[RecordView, Provider], etree._Element]
+
+
+def _oai_datacite(view: RecordView, provider: Provider) -> etree._Element:
+    """DataCite's OAI wrapper (oai-1.1), which OpenAIRE's guidelines for data archives harvest."""
+    root = etree.Element(f"{{{OAI_DATACITE}}}oai_datacite", nsmap={None: OAI_DATACITE, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{OAI_DATACITE} {OAI_DATACITE_SCHEMA}")
+    etree.SubElement(root, f"{{{OAI_DATACITE}}}schemaVersion").text = DATACITE_SCHEMA_VERSION
+    # The node registers no DOIs with DataCite, so it has no DataCite client symbol; it names itself.
+    etree.SubElement(root, f"{{{OAI_DATACITE}}}datacentreSymbol").text = provider.repository_id
+    payload = etree.SubElement(root, f"{{{OAI_DATACITE}}}payload")
+    payload.append(datacite.to_element(view))
+    return root
+
+
+FORMATS: dict[str, MetadataFormat] = {
+    f.prefix: f
+    for f in (
+        MetadataFormat(
+            "oai_dc",
+            "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
+            dublincore.OAI_DC,
+            lambda view, _provider: dublincore.to_oai_dc(view),
+        ),
+        MetadataFormat("oai_datacite", OAI_DATACITE_SCHEMA, OAI_DATACITE, _oai_datacite),
+        MetadataFormat(
+            "datacite", datacite.SCHEMA_LOCATION, datacite.NAMESPACE, lambda view, _provider: datacite.to_element(view)
+        ),
+    )
+}
+
+
+# -- arguments -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    value: datetime
+    day: bool
+    """Given at day granularity (``YYYY-MM-DD``)."""
+    text: str
+
+
+def parse_moment(name: str, text: str) -> Moment:
+    try:
+        if _DAY.fullmatch(text):
+            return Moment(datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC), True, text)
+        if _SECOND.fullmatch(text):
+            return Moment(datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC), False, text)
+    except ValueError:
+        pass
+    raise OAIError(
+        "badArgument", f"'{name}' must be a UTC date, YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, not '{clean(text)}'"
+    )
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """What a ListRecords/ListIdentifiers harvest asks for; a resumption token carries it."""
+
+    prefix: str
+    set_spec: str | None = None
+    start: Moment | None = None
+    until: Moment | None = None
+
+    @property
+    def end(self) -> datetime | None:
+        """``until`` is inclusive at its own granularity: until=2026-01-01 takes that whole day."""
+        if self.until is None:
+            return None
+        return self.until.value + (timedelta(days=1) if self.until.day else timedelta(seconds=1))
+
+
+@dataclass(frozen=True)
+class Token:
+    request: ListRequest
+    after: tuple[datetime, str]
+    cursor: int
+    total: int
+
+    def encode(self) -> str:
+        r = self.request
+        raw = [
+            1,
+            r.prefix,
+            r.set_spec,
+            r.start.text if r.start else None,
+            r.until.text if r.until else None,
+            self.after[0].isoformat(),
+            self.after[1],
+            self.cursor,
+            self.total,
+        ]
+        return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Token:
+        bad = OAIError("badResumptionToken", "the resumptionToken is not one this node handed out")
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            version, prefix, set_spec, start, until, moment, record_id, cursor, total = raw
+            if version != 1 or not isinstance(prefix, str) or prefix not in FORMATS:
+                raise bad
+            for value in (set_spec, start, until):
+                if value is not None and not isinstance(value, str):
+                    raise bad
+            if set_spec is not None and not _SET_SPEC.fullmatch(set_spec):
+                raise bad
+            if not isinstance(record_id, str) or "\x00" in record_id or not isinstance(moment, str):
+                raise bad
+            record_id.encode()  # a lone surrogate raises UnicodeEncodeError, a ValueError
+            if not (isinstance(cursor, int) and isinstance(total, int) and 0 < cursor <= total):
+                raise bad
+            after = datetime.fromisoformat(moment)
+            if after.tzinfo is None:
+                raise bad
+            request = ListRequest(
+                prefix,
+                set_spec,
+                parse_moment("from", start) if start else None,
+                parse_moment("until", until) if until else None,
+            )
+            return cls(request, (after, record_id), cursor, total)
+        except OAIError as exc:
+            raise bad from exc
+        except (ValueError, TypeError, UnicodeError) as exc:
+            raise bad from exc
+
+
+def parse_arguments(pairs: list[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+    """The verb and its arguments, refusing what the protocol calls badVerb and badArgument."""
+    counts = Counter(name for name, _ in pairs)
+    verbs = [value for name, value in pairs if name == "verb"]
+    if not verbs:
+        raise OAIError("badVerb", "the verb argument is missing")
+    if len(verbs) > 1:
+        raise OAIError("badVerb", "the verb argument is repeated")
+    verb = verbs[0]
+    if verb not in VERBS:
+        raise OAIError("badVerb", f"'{clean(verb[:100])}' is not an OAI-PMH verb; expected one of {', '.join(VERBS)}")
+    allowed = ARGUMENTS[verb]
+    arguments: dict[str, str] = {}
+    for name, value in pairs:
+        if name == "verb":
+            continue
+        if name not in allowed:
+            raise OAIError("badArgument", f"{verb} takes no argument '{clean(name[:100])}'")
+        if counts[name] > 1:
+            raise OAIError("badArgument", f"the argument '{name}' is repeated")
+        if not value:
+            raise OAIError("badArgument", f"the argument '{name}' is empty")
+        if len(value) > MAX_ARGUMENT or clean(value) != value:
+            raise OAIError("badArgument", f"the argument '{name}' is too long or holds control characters")
+        arguments[name] = value
+    identifier = arguments.get("identifier")
+    if identifier is not None and _NOT_URI.search(identifier):
+        raise OAIError("badArgument", "the identifier is not a URI (spaces, bad %-escapes or characters URIs exclude)")
+    prefix = arguments.get("metadataPrefix")
+    if prefix is not None and not _PREFIX.fullmatch(prefix):
+        raise OAIError("badArgument", f"'{prefix}' is not a metadataPrefix (letters, digits and -_.!~*'())")
+    if "resumptionToken" in arguments and len(arguments) > 1:
+        raise OAIError("badArgument", "resumptionToken is an exclusive argument: give it alone, with the verb")
+    return verb, arguments
+
+
+def _required(verb: str, arguments: dict[str, str], *names: str) -> None:
+    for name in names:
+        if name not in arguments:
+            raise OAIError("badArgument", f"{verb} needs the argument '{name}'")
+
+
+def list_request(verb: str, arguments: dict[str, str]) -> ListRequest:
+    _required(verb, arguments, "metadataPrefix")
+    start = parse_moment("from", arguments["from"]) if "from" in arguments else None
+    until = parse_moment("until", arguments["until"]) if "until" in arguments else None
+    if start and until:
+        if start.day != until.day:
+            raise OAIError("badArgument", "'from' and 'until' must have the same granularity")
+        if start.value > until.value:
+            raise OAIError("badArgument", "'from' is later than 'until'")
+    set_spec = arguments.get("set")
+    if set_spec is not None and not _SET_SPEC.fullmatch(set_spec):
+        raise OAIError("badArgument", f"'{set_spec}' is not a setSpec")
+    return ListRequest(arguments["metadataPrefix"], set_spec, start, until)
+
+
+# -- the provider --------------------------------------------------------------------------------
+
+
+class Provider:
+    """Answers OAI-PMH requests for one node."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.base_url = f"{node.settings.public_url}/oai"
+        host = urlsplit(node.settings.public_url).hostname or "localhost"
+        self.repository_id = host.lower()
+        self.page_size = node.settings.oai_page_size
+
+    # -- identifiers and sets ------------------------------------------------------------------
+
+    def identifier(self, record_id: str) -> str:
+        return f"oai:{self.repository_id}:{record_id}"
+
+    def record_id(self, identifier: str) -> str:
+        prefix = f"oai:{self.repository_id}:"
+        if not identifier.startswith(prefix) or len(identifier) == len(prefix):
+            raise OAIError("idDoesNotExist", f"'{clean(identifier)}' is not an identifier of this repository")
+        return identifier[len(prefix) :]
+
+    def origin_spec(self, origin_node: str | None) -> str:
+        """The setSpec part naming where a record comes from: the origin's host name."""
+        if origin_node is None:
+            return self.repository_id
+        host = urlsplit(origin_node).hostname if "://" in origin_node else origin_node
+        return _NOT_IN_SPEC.sub("-", (host or origin_node).lower()).strip("-") or "unknown"
+
+    def set_specs(self, item: oai.Item) -> list[str]:
+        specs = [f"kind:{item.kind}"] if item.kind and _SET_SPEC.fullmatch(item.kind) else []
+        return [*specs, f"origin:{self.origin_spec(item.origin_node)}"]
+
+    def set_filter(self, set_spec: str | None) -> oai.SetFilter | None:
+        """The items ``set_spec`` holds; ``None`` when no such set exists."""
+        if set_spec is None or set_spec in ("kind", "origin"):
+            return oai.SetFilter()
+        family, _, value = set_spec.partition(":")
+        if family == "kind" and value in RESOURCE_TYPES:
+            return oai.SetFilter(kind=value)
+        if family == "origin" and value:
+            if value == self.repository_id:
+                return oai.SetFilter(origins=(None,))
+            matching = tuple(o for o in oai.origin_nodes(self.node) if self.origin_spec(o) == value)
+            return oai.SetFilter(origins=matching) if matching else None
+        return None
+
+    def sets(self) -> list[tuple[str, str]]:
+        found = [("kind", "Kinds of research output (DataCite resourceTypeGeneral)")]
+        found += [(f"kind:{kind}", kind) for kind in RESOURCE_TYPES]
+        found.append(("origin", "Origin nodes"))
+        found.append((f"origin:{self.repository_id}", f"Deposited at {self.node.settings.node_name}"))
+        others = {self.origin_spec(o): o for o in oai.origin_nodes(self.node)}
+        others.pop(self.repository_id, None)
+        found += [(f"origin:{spec}", f"Harvested from {origin}") for spec, origin in sorted(others.items())]
+        return found
+
+    # -- the response --------------------------------------------------------------------------
+
+    def respond(self, pairs: list[tuple[str, str]] | None, refusal: str | None = None) -> bytes:
+        """The whole response document for one request (``refusal``: why the request could not
+        be read at all, e.g. a POST that is not a form)."""
+        root = etree.Element(f"{{{OAI}}}OAI-PMH", nsmap={None: OAI, "xsi": XSI})
+        root.set(f"{{{XSI}}}schemaLocation", f"{OAI} {OAI_SCHEMA}")
+        _e(root, "responseDate", datestamp(utcnow()))
+        request = _e(root, "request", self.base_url)
+        try:
+            if refusal is not None or pairs is None:
+                raise OAIError("badArgument", refusal or "the request could not be read")
+            verb, arguments = parse_arguments(pairs)
+            request.set("verb", verb)
+            for name, value in arguments.items():
+                request.set(name, value)
+            getattr(self, f"_{verb}")(root, arguments)
+        except OAIError as error:
+            if error.code in ("badVerb", "badArgument"):
+                request.attrib.clear()  # the protocol: echo only the base URL for these two
+            del root[2:]
+            _e(root, "error", error.message, code=error.code)
+        return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+    # -- verbs ---------------------------------------------------------------------------------
+
+    def _Identify(self, root: etree._Element, _arguments: dict[str, str]) -> None:
+        identify = _e(root, "Identify")
+        _e(identify, "repositoryName", clean(self.node.settings.node_name))
+        _e(identify, "baseURL", self.base_url)
+        _e(identify, "protocolVersion", "2.0")
+        _e(identify, "adminEmail", self.admin_email())
+        earliest = oai.earliest_datestamp(self.node) or utcnow()
+        _e(identify, "earliestDatestamp", datestamp(earliest))
+        _e(identify, "deletedRecord", "persistent")
+        _e(identify, "granularity", GRANULARITY)
+        if _REPOSITORY_ID.fullmatch(self.repository_id):
+            description = _e(identify, "description")
+            ident = etree.SubElement(description, f"{{{OAI_IDENTIFIER}}}oai-identifier", nsmap={None: OAI_IDENTIFIER})
+            ident.set(f"{{{XSI}}}schemaLocation", f"{OAI_IDENTIFIER} {OAI_IDENTIFIER_SCHEMA}")
+            for name, text in (
+                ("scheme", "oai"),
+                ("repositoryIdentifier", self.repository_id),
+                ("delimiter", ":"),
+                ("sampleIdentifier", self.identifier("k3x9a-b7q2m")),
+            ):
+                etree.SubElement(ident, f"{{{OAI_IDENTIFIER}}}{name}").text = text
+
+    def admin_email(self) -> str:
+        """The operator's address; unset, a placeholder in the reserved ``.invalid`` domain says so."""
+        if self.node.settings.admin_email:
+            return self.node.settings.admin_email
+        domain = self.repository_id if "." in self.repository_id else f"{self.repository_id}.invalid"
+        return f"admin@{domain}"
+
+    def _ListMetadataFormats(self, root: etree._Element, arguments: dict[str, str]) -> None:
+        if "identifier" in arguments:
+            self._item(arguments["identifier"], with_metadata=False)  # idDoesNotExist when it does not
+        formats = _e(root, "ListMetadataFormats")
+        for f in FORMATS.values():
+            element = _e(formats, "metadataFormat")
+            _e(element, "metadataPrefix", f.prefix)
+            _e(element, "schema", f.schema)
+            _e(element, "metadataNamespace", f.namespace)
+
+    def _ListSets(self, root: etree._Element, arguments: dict[str, str]) -> None:
+        if "resumptionToken" in arguments:
+            raise OAIError("badResumptionToken", "this node lists all its sets at once and hands out no ListSets token")
+        listing = _e(root, "ListSets")
+        for spec, name in self.sets():
+            element = _e(listing, "set")
+            _e(element, "setSpec", spec)
+            _e(element, "setName", clean(name))
+
+    def _GetRecord(self, root: etree._Element, arguments: dict[str, str]) -> None:
+        _required("GetRecord", arguments, "identifier", "metadataPrefix")
+        metadata_format = self._format(arguments["metadataPrefix"])
+        item = self._item(arguments["identifier"], with_metadata=True)
+        self._record(_e(root, "GetRecord"), item, metadata_format)
+
+    def _ListIdentifiers(self, root: etree._Element, arguments: dict[str, str]) -> None:
+        self._list(root, "ListIdentifiers", arguments, with_metadata=False)
+
+    def _ListRecords(self, root: etree._Element, arguments: dict[str, str]) -> None:
+        self._list(root, "ListRecords", arguments, with_metadata=True)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _format(self, prefix: str) -> MetadataFormat:
+        if prefix not in FORMATS:
+            raise OAIError(
+                "cannotDisseminateFormat",
+                f"'{clean(prefix)}' is not a metadata format of this repository; ListMetadataFormats lists them",
+            )
+        return FORMATS[prefix]
+
+    def _item(self, identifier: str, *, with_metadata: bool) -> oai.Item:
+        item = oai.get_item(self.node, self.record_id(identifier), with_metadata=with_metadata)
+        if item is None:
+            raise OAIError("idDoesNotExist", f"no item has the identifier '{clean(identifier)}'")
+        return item
+
+    def _list(self, root: etree._Element, verb: str, arguments: dict[str, str], *, with_metadata: bool) -> None:
+        token: Token | None = None
+        if "resumptionToken" in arguments:
+            token = Token.decode(arguments["resumptionToken"])
+            request = token.request
+        else:
+            request = list_request(verb, arguments)
+        metadata_format = self._format(request.prefix)
+        sets = self.set_filter(request.set_spec)
+        if sets is None:
+            raise OAIError("noRecordsMatch", f"this repository has no set '{request.set_spec}'")
+        window = oai.Window(request.start.value if request.start else None, request.end, sets)
+        after = token.after if token else None
+        items = oai.list_items(self.node, window, after=after, limit=self.page_size + 1, with_metadata=with_metadata)
+        more = len(items) > self.page_size
+        items = items[: self.page_size]
+        if not items:
+            # After a token: what was left moved out of the window (changed since); the list ends here.
+            raise OAIError("noRecordsMatch", "no item matches these arguments")
+        listing = _e(root, verb)
+        for item in items:
+            if with_metadata:
+                self._record(listing, item, metadata_format)
+            else:
+                self._header(listing, item)
+        if token is None and not more:
+            return  # the complete list in one response: no resumptionToken at all
+        cursor = token.cursor if token else 0
+        total = token.total if token else oai.count_items(self.node, window)
+        sent = cursor + len(items)
+        total = max(total, sent + (1 if more else 0))  # records published since the count
+        element = _e(listing, "resumptionToken", completeListSize=str(total), cursor=str(cursor))
+        if more:
+            last = items[-1]
+            element.text = Token(request, (last.datestamp, last.record_id), sent, total).encode()
+
+    def _header(self, parent: etree._Element, item: oai.Item) -> etree._Element:
+        header = _e(parent, "header", status="deleted") if item.deleted else _e(parent, "header")
+        _e(header, "identifier", self.identifier(item.record_id))
+        _e(header, "datestamp", datestamp(item.datestamp))
+        for spec in self.set_specs(item):
+            _e(header, "setSpec", spec)
+        return header
+
+    def _record(self, parent: etree._Element, item: oai.Item, metadata_format: MetadataFormat) -> None:
+        record = _e(parent, "record")
+        self._header(record, item)
+        if item.deleted:
+            return
+        assert item.version is not None
+        _e(record, "metadata").append(metadata_format.render(self.view(item), self))
+
+    def view(self, item: oai.Item) -> RecordView:
+        version = item.version
+        assert version is not None
+        view = RecordView.from_version(
+            version,
+            identifier=self.node.record_url(version.id),
+            record_url=self.node.record_url(version.record_id),
+            file_url=lambda entry: f"{self.node.record_url(version.id)}/files/{quote(entry.key, safe='')}",
+            node_name=self.node.settings.node_name,
+        )
+        if files_refusal(version, _ANONYMOUS, self.node.today()) is not None:
+            view = dataclasses.replace(view, files=())
+        return view

@@ -1,0 +1,175 @@
+"""The catalog queries behind OAI-PMH: items, their datestamps and the sets they belong to.
+
+One OAI item per record: its latest published version, or, when every published version was
+withdrawn, its latest withdrawn version (shown as a deleted header). Records that only ever had a
+draft are not items. An item's datestamp is ``records.updated``, which publication and withdrawal
+move forward, so a harvester asking ``from`` its last harvest sees every change.
+
+Listings are keyset-paginated on ``(records.updated, records.id)``: page 10,000 costs what page 1
+does, and a record that changes during a harvest moves behind the cursor and is harvested again
+rather than skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+
+from ..domain.records import State, Version
+from ..storage.catalog import files, records, versions
+from .node import Node
+from .records import _version
+
+_withdrawn = versions.alias("withdrawn")
+
+# The version that stands for the record: the latest published one, else the latest withdrawn one.
+_LATEST_WITHDRAWN = (
+    select(_withdrawn.c.id)
+    .where(_withdrawn.c.record_id == records.c.id, _withdrawn.c.state == State.WITHDRAWN.value)
+    .order_by(_withdrawn.c.number.desc())
+    .limit(1)
+    .correlate(records)
+    .scalar_subquery()
+)
+_ITEM_JOIN = records.join(versions, versions.c.id == func.coalesce(records.c.latest_published_id, _LATEST_WITHDRAWN))
+KIND = versions.c.metadata[("resourceType", "resourceTypeGeneral")].as_string()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every moment in the catalog is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class SetFilter:
+    """Which items a set holds: by kind (resourceTypeGeneral) and/or by origin node.
+
+    ``origins`` is the list of ``versions.origin_node`` values to accept, where ``None`` stands
+    for records deposited on this node; an empty list matches nothing."""
+
+    kind: str | None = None
+    origins: tuple[str | None, ...] | None = None
+
+    def where(self) -> ColumnElement[bool]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.kind is not None:
+            clauses.append(self.kind == KIND)
+        if self.origins is not None:
+            named = [o for o in self.origins if o is not None]
+            options: list[ColumnElement[bool]] = []
+            if None in self.origins:
+                options.append(versions.c.origin_node.is_(None))
+            if named:
+                options.append(versions.c.origin_node.in_(named))
+            clauses.append(or_(*options) if options else ~true())
+        return and_(true(), *clauses)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Selective harvesting: ``start <= datestamp < end`` (either side open) and a set."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    sets: SetFilter = SetFilter()
+
+    def where(self) -> ColumnElement[bool]:
+        clauses = [self.sets.where()]
+        if self.start is not None:
+            clauses.append(records.c.updated >= self.start)
+        if self.end is not None:
+            clauses.append(records.c.updated < self.end)
+        return and_(*clauses)
+
+
+@dataclass(frozen=True)
+class Item:
+    record_id: str
+    datestamp: datetime
+    deleted: bool
+    kind: str | None
+    origin_node: str | None
+    version: Version | None = None
+    """The version with its files, when metadata was asked for."""
+
+
+def _columns(with_metadata: bool) -> Select:
+    if with_metadata:
+        return select(versions, records.c.updated.label("datestamp"), KIND.label("kind"))
+    return select(
+        records.c.id.label("record_id"),
+        records.c.updated.label("datestamp"),
+        versions.c.state,
+        versions.c.origin_node,
+        KIND.label("kind"),
+    )
+
+
+def _items(conn, rows, with_metadata: bool) -> list[Item]:  # type: ignore[no-untyped-def]
+    file_rows: dict[str, list] = {}
+    if with_metadata and rows:
+        found = conn.execute(
+            select(files).where(files.c.version_id.in_([r.id for r in rows])).order_by(files.c.version_id, files.c.key)
+        ).all()
+        for f in found:
+            file_rows.setdefault(f.version_id, []).append(f)
+    items = []
+    for row in rows:
+        version = _version(row, file_rows.get(row.id, [])) if with_metadata else None
+        items.append(
+            Item(
+                record_id=row.record_id,
+                datestamp=as_utc(row.datestamp),
+                deleted=row.state == State.WITHDRAWN.value,
+                kind=row.kind,
+                origin_node=row.origin_node,
+                version=version,
+            )
+        )
+    return items
+
+
+def list_items(
+    node: Node, window: Window, *, after: tuple[datetime, str] | None, limit: int, with_metadata: bool
+) -> list[Item]:
+    """Up to ``limit`` items in ``window``, oldest change first, after the ``(datestamp, record id)`` key."""
+    query = _columns(with_metadata).select_from(_ITEM_JOIN).where(window.where())
+    if after is not None:
+        moment, record_id = after
+        query = query.where(
+            or_(records.c.updated > moment, and_(records.c.updated == moment, records.c.id > record_id))
+        )
+    query = query.order_by(records.c.updated, records.c.id).limit(limit)
+    with node.engine.connect() as conn:
+        return _items(conn, conn.execute(query).all(), with_metadata)
+
+
+def count_items(node: Node, window: Window) -> int:
+    query = select(func.count()).select_from(_ITEM_JOIN).where(window.where())
+    with node.engine.connect() as conn:
+        return conn.execute(query).scalar_one()
+
+
+def get_item(node: Node, record_id: str, *, with_metadata: bool) -> Item | None:
+    if "\x00" in record_id:  # PostgreSQL refuses text with NUL, and no id holds one
+        return None
+    query = _columns(with_metadata).select_from(_ITEM_JOIN).where(records.c.id == record_id)
+    with node.engine.connect() as conn:
+        found = _items(conn, conn.execute(query).all(), with_metadata)
+    return found[0] if found else None
+
+
+def earliest_datestamp(node: Node) -> datetime | None:
+    """A lower bound of every item's datestamp (drafts included: it only has to be a bound)."""
+    with node.engine.connect() as conn:
+        moment = conn.execute(select(func.min(records.c.updated))).scalar()
+    return as_utc(moment) if moment is not None else None
+
+
+def origin_nodes(node: Node) -> list[str]:
+    """The other nodes whose records this node holds (``versions.origin_node``)."""
+    query = select(versions.c.origin_node).where(versions.c.origin_node.is_not(None)).distinct()
+    with node.engine.connect() as conn:
+        return sorted(conn.execute(query).scalars())

@@ -1,0 +1,372 @@
+"""The search index: one document per record (its latest published version), behind one interface.
+
+The portable part lives in ``catalog.metadata``: ``search_docs`` (what a result shows and sorts on,
+plus the text) and ``search_facets`` (one row per facet value, so a multi-valued facet such as
+subject filters and counts like a single-valued one). The engine-specific part is made by
+migration 0002 and kept out of the declared metadata (``catalog.include_object``):
+
+* SQLite: an FTS5 table ``search_fts`` over ``search_docs`` (external content, kept in step by
+  triggers), ranked with bm25 and highlighted with ``snippet()``.
+* PostgreSQL: a ``tsvector`` column ``search_docs.document`` with a GIN index, ranked with
+  ``ts_rank`` and highlighted with ``ts_headline``.
+
+Both read words the same way (``words()``: Unicode letters and digits, case and accents folded),
+so the same data gives the same results on either engine. The index is written in the caller's
+transaction, so it can never disagree with the catalog a reader sees.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, select, text
+
+from ..domain.metadata import Metadata
+from .catalog import node_settings, records, search_docs, search_facets, versions
+
+FACETS = ("kind", "subject", "year", "licence", "access", "language", "origin")
+LOCAL_ORIGIN = "local"
+# Bump when what goes into a document changes: ``ensure_current`` then rebuilds the index.
+INDEX_VERSION = "1"
+_VERSION_KEY = "search_index_version"
+_VALUE_MAX = 500
+
+# Markers put around matched words by the engines, turned into <mark> after HTML escaping.
+_START, _STOP = "\ue000", "\ue001"
+_WORD = re.compile(r"[^\W_]+")
+# FTS5 column weights, in column order (titles, creators, subjects, descriptions).
+BM25 = "bm25(search_fts, 10.0, 4.0, 4.0, 1.0)"
+
+
+def words(value: str) -> list[str]:
+    """The searchable words of ``value``: letters and digits only, lower case, accents removed."""
+    folded = unicodedata.normalize("NFKD", value)
+    folded = "".join(c for c in folded if not unicodedata.combining(c)).lower()
+    return _WORD.findall(folded)
+
+
+def mark(raw: str) -> str:
+    """HTML for a snippet: the text escaped, the engine's match markers as <mark>."""
+    escaped = html.escape(raw, quote=False)
+    return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _join(parts: Iterable[str | None]) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _document(version: Any, meta: Metadata) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    title = meta.main_title()
+    year = meta.publicationYear or (version.published_at.year if version.published_at else None)
+    doc = {
+        "record_id": version.record_id,
+        "version_id": version.id,
+        "title": title,
+        "title_sort": " ".join(words(title))[:200],
+        "creators": _join(c.name for c in meta.creators),
+        "titles": _join(t.title for t in meta.titles),
+        "subjects": _join(s.subject for s in meta.subjects),
+        "descriptions": _join(d.description for d in meta.descriptions),
+        "year": year,
+        "kind": meta.kind,
+        "access": version.access_level,
+        "published_at": version.published_at,
+    }
+    values: set[tuple[str, str]] = set()
+    if meta.kind:
+        values.add(("kind", meta.kind))
+    for subject in meta.subjects:
+        values.add(("subject", subject.subject[:_VALUE_MAX]))
+    if year:
+        values.add(("year", str(year)))
+    for licence in meta.licences():
+        values.add(("licence", licence[:_VALUE_MAX]))
+    values.add(("access", version.access_level))
+    if meta.language:
+        values.add(("language", meta.language))
+    values.add(("origin", (version.origin_node or LOCAL_ORIGIN)[:_VALUE_MAX]))
+    return doc, sorted(values)
+
+
+def index_record(conn: Connection, record_id: str) -> None:
+    """Make the index hold the record's latest published version, or nothing when it has none."""
+    conn.execute(delete(search_docs).where(search_docs.c.record_id == record_id))
+    latest = conn.execute(
+        select(versions).join(records, records.c.latest_published_id == versions.c.id).where(records.c.id == record_id)
+    ).first()
+    if latest is not None:
+        _insert(conn, [latest])
+
+
+def _insert(conn: Connection, rows: list[Any]) -> None:
+    for row in rows:
+        doc, values = _document(row, Metadata.model_validate(row.metadata))
+        # JSON keeps an escaped NUL, but PostgreSQL text columns refuse one: it is no word anyway.
+        doc = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in doc.items()}
+        values = sorted({(f, v.replace("\x00", "")) for f, v in values})
+        doc_id = conn.execute(search_docs.insert().values(**doc).returning(search_docs.c.id)).scalar_one()
+        if values:
+            conn.execute(search_facets.insert(), [{"doc_id": doc_id, "facet": f, "value": v} for f, v in values])
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "UPDATE search_docs SET document ="
+                    " setweight(to_tsvector('simple', :a), 'A') || setweight(to_tsvector('simple', :b), 'B')"
+                    " || setweight(to_tsvector('simple', :c), 'C') WHERE id = :id"
+                ),
+                {
+                    "a": " ".join(words(doc["titles"])),
+                    "b": " ".join(words(doc["creators"] + "\n" + doc["subjects"])),
+                    "c": " ".join(words(doc["descriptions"])),
+                    "id": doc_id,
+                },
+            )
+
+
+def reindex_all(conn: Connection, batch: int = 500) -> int:
+    """Rebuild the whole index from the catalog; returns how many records it holds."""
+    conn.execute(delete(search_facets))
+    conn.execute(delete(search_docs))
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES('rebuild')")
+    query = select(versions).join(records, records.c.latest_published_id == versions.c.id).order_by(versions.c.id)
+    count, last = 0, ""
+    while True:
+        rows = conn.execute(query.where(versions.c.id > last).limit(batch)).all()
+        if not rows:
+            break
+        _insert(conn, list(rows))
+        count += len(rows)
+        last = rows[-1].id
+    conn.execute(delete(node_settings).where(node_settings.c.key == _VERSION_KEY))
+    conn.execute(node_settings.insert().values(key=_VERSION_KEY, value=INDEX_VERSION))
+    return count
+
+
+def ensure_current(conn: Connection) -> bool:
+    """Rebuild the index when it was built by another index version (or never); True if it did."""
+    stored = conn.execute(select(node_settings.c.value).where(node_settings.c.key == _VERSION_KEY)).scalar()
+    if stored == INDEX_VERSION:
+        return False
+    reindex_all(conn)
+    return True
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    record_id: str
+    version_id: str
+    title: str
+    creators: list[str]
+    year: int | None
+    kind: str | None
+    access: str
+    published_at: datetime | None
+    snippet: str = ""
+    score: float | None = None
+
+
+@dataclass
+class Found:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to look for, already made safe: words and phrases are lists of ``words()`` output."""
+
+    words: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sort: str = "relevance"
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.words or self.phrases)
+
+
+def _fts5_expression(query: Query) -> str:
+    # Every word and phrase is quoted, so nothing the user typed can act as FTS5 syntax.
+    parts = [f'"{w}"' for w in query.words] + ['"' + " ".join(p) + '"' for p in query.phrases]
+    return " ".join(parts)
+
+
+def _tsquery(query: Query, params: dict[str, Any]) -> str:
+    parts = []
+    if query.words:
+        params["tq_words"] = " ".join(query.words)
+        parts.append("plainto_tsquery('simple', :tq_words)")
+    for i, phrase in enumerate(query.phrases):
+        params[f"tq_p{i}"] = " ".join(phrase)
+        parts.append(f"phraseto_tsquery('simple', :tq_p{i})")
+    return "(" + " && ".join(parts) + ")"
+
+
+def _filter_sql(query: Query, id_column: str, params: dict[str, Any], binds: list[Any]) -> str:
+    # With words, the text match is the narrow side: check each match's own facet rows (primary key
+    # lookups). Without words, the facet index finds the few records a filter names. (An IN list
+    # against FTS5's rowid would also be pushed into the virtual table as one lookup per id.)
+    clauses = []
+    for i, (facet, values) in enumerate(query.filters):
+        params[f"ff{i}"], params[f"fv{i}"] = facet, list(values)
+        binds.append(bindparam(f"fv{i}", expanding=True))
+        if query.has_text:
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM search_facets f{i} WHERE f{i}.doc_id = {id_column}"
+                f" AND f{i}.facet = :ff{i} AND f{i}.value IN :fv{i})"
+            )
+        else:
+            clauses.append(
+                f"{id_column} IN (SELECT doc_id FROM search_facets WHERE facet = :ff{i} AND value IN :fv{i})"
+            )
+    return "".join(f" AND {c}" for c in clauses)
+
+
+def search(conn: Connection, query: Query, offset: int, limit: int, facet_limit: int = 30) -> Found:
+    """The hits from ``offset`` (at most ``limit``), the total and the facet counts of the whole result."""
+    params: dict[str, Any] = {}
+    binds: list[Any] = []
+    sqlite = conn.dialect.name == "sqlite"
+    if query.has_text and sqlite:
+        params["fts"] = _fts5_expression(query)
+        source = "search_fts JOIN search_docs d ON d.id = search_fts.rowid"
+        bare, id_col, where = "search_fts", "search_fts.rowid", "search_fts MATCH :fts"
+        score = f"-{BM25}"
+        order_relevance = f"{BM25}, d.record_id"
+    elif query.has_text:
+        tsq = _tsquery(query, params)
+        source = bare = "search_docs d"
+        id_col, where = "d.id", f"d.document @@ {tsq}"
+        score = f"ts_rank(d.document, {tsq})"
+        order_relevance = f"{score} DESC, d.record_id"
+    else:
+        source = bare = "search_docs d"
+        id_col, where, score = "d.id", "1 = 1", "NULL"
+        order_relevance = "d.published_at DESC, d.record_id DESC"
+    filters = _filter_sql(query, id_col, params, binds)
+    orders = {
+        "relevance": order_relevance,
+        "newest": "d.published_at DESC, d.record_id DESC",
+        "title": "d.title_sort, d.record_id",
+    }
+    order = orders.get(query.sort, order_relevance)
+
+    def run(sql: str, extra: dict[str, Any] | None = None) -> Any:
+        statement = text(sql).bindparams(*binds) if binds else text(sql)
+        return conn.execute(statement, params | (extra or {}))
+
+    matching = f"SELECT {id_col} FROM {bare} WHERE {where}{filters}"
+    total = run(f"SELECT count(*) FROM {bare} WHERE {where}{filters}").scalar_one()
+    rows = []
+    if total and limit > 0 and offset < total:
+        rows = run(
+            f"SELECT d.*, {score} AS score FROM {source} WHERE {where}{filters}"
+            f" ORDER BY {order} LIMIT :limit OFFSET :offset",
+            {"limit": limit, "offset": offset},
+        ).all()
+    hits = [
+        Hit(
+            record_id=r.record_id,
+            version_id=r.version_id,
+            title=r.title,
+            creators=[c for c in (r.creators or "").split("\n") if c],
+            year=r.year,
+            kind=r.kind,
+            access=r.access,
+            published_at=_aware(r.published_at),
+            score=float(r.score) if r.score is not None else None,
+        )
+        for r in rows
+    ]
+    _snippets(conn, query, hits, {r.record_id: r for r in rows}, params)
+    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    if total:
+        counted = run(
+            f"SELECT facet, value, count(*) AS n FROM search_facets WHERE doc_id IN ({matching}) GROUP BY facet, value"
+        ).all()
+        for row in sorted(counted, key=lambda r: (r.facet, -r.n, r.value)):
+            if row.facet in facets and len(facets[row.facet]) < facet_limit:
+                facets[row.facet].append((row.value, row.n))
+    return Found(total, hits, facets)
+
+
+def _aware(moment: datetime | str | None) -> datetime | None:
+    # A raw query on SQLite hands back the stored text, naive UTC.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _snippets(conn: Connection, query: Query, hits: list[Hit], rows: dict[str, Any], params: dict[str, Any]) -> None:
+    if not hits:
+        return
+    if not query.has_text:
+        for hit in hits:
+            hit.snippet = html.escape(_shorten(rows[hit.record_id].descriptions or ""), quote=False)
+        return
+    doc_ids = [rows[h.record_id].id for h in hits]
+    if conn.dialect.name == "sqlite":
+        found = conn.execute(
+            text(
+                f"SELECT rowid AS id, snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24) AS s"
+                " FROM search_fts WHERE search_fts MATCH :fts AND rowid IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"fts": params["fts"], "ids": doc_ids},
+        ).all()
+        by_id = {r.id: r.s for r in found}
+    else:
+        local: dict[str, Any] = {}
+        tsq = _tsquery(query, local)
+        options = f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=…"
+        found = conn.execute(
+            text(
+                f"SELECT id, ts_headline('simple', coalesce(descriptions, ''), {tsq}, :opts) AS a,"
+                f" ts_headline('simple', concat_ws(' · ', titles, creators, subjects), {tsq}, :opts) AS b"
+                " FROM search_docs WHERE id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            local | {"opts": options, "ids": doc_ids},
+        ).all()
+        by_id = {r.id: (r.a if _START in r.a else r.b) for r in found}
+    for hit in hits:
+        raw = by_id.get(rows[hit.record_id].id) or ""
+        hit.snippet = mark(raw) if _START in raw else html.escape(_shorten(raw), quote=False)
+
+
+def _shorten(value: str, limit: int = 240) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def published_records(conn: Connection, limit: int | None = None, offset: int = 0) -> list[Any]:
+    """Records that have a published version, newest change first (for sitemaps and feeds)."""
+    query = (
+        select(records.c.id, records.c.updated)
+        .where(records.c.latest_published_id.is_not(None))
+        .order_by(records.c.updated.desc(), records.c.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(conn.execute(query).all())
+
+
+def published_count(conn: Connection) -> int:
+    return conn.execute(
+        select(func.count()).select_from(records).where(records.c.latest_published_id.is_not(None))
+    ).scalar_one()

@@ -1,0 +1,227 @@
+"""Search and browse (HTML and JSON), Atom feeds, sitemap and robots.txt.
+
+The search page is a plain GET form with facet links, so it works without JavaScript and every
+result page has a URL that can be shared, bookmarked or turned into a feed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from ..formats import atom, sitemap
+from ..services import search
+from ..services.node import Node
+from .deps import NodeDep
+
+router = APIRouter()
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+FACET_LABELS = {
+    "kind": "Kind",
+    "subject": "Subject",
+    "year": "Year",
+    "licence": "Licence",
+    "access": "Access",
+    "language": "Language",
+    "origin": "Origin",
+}
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "title": "Title"}
+FEED_SIZE = 50
+_MARK = re.compile(r"</?mark>")
+
+
+def _params(result: search.SearchResult, **changes: Any) -> list[tuple[str, str]]:
+    """The query parameters of ``result`` with ``changes`` applied (None removes a parameter)."""
+    state: dict[str, Any] = {"q": result.query, "sort": result.sort, "size": result.size, "page": result.page}
+    state.update({k: v for k, v in changes.items() if k in state})
+    pairs = [(k, str(v)) for k, v in state.items() if v not in (None, "")]
+    filters = {k: list(v) for k, v in result.filters.items()}
+    if "toggle" in changes:
+        name, value = changes["toggle"]
+        chosen = filters.setdefault(name, [])
+        if value in chosen:
+            chosen.remove(value)
+        else:
+            chosen.append(value)
+    pairs += [(name, value) for name, values in filters.items() for value in values]
+    # Defaults stay out of the URL, keeping links short.
+    return [
+        (k, v)
+        for k, v in pairs
+        if not (k == "page" and v == "1") and not (k == "size" and v == str(search.DEFAULT_SIZE))
+    ]
+
+
+def _url(path: str, pairs: list[tuple[str, str]]) -> str:
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+@router.get("/api/search", tags=["search"], summary="Search records: full text, facets, filters, sorting, pages")
+async def api_search(request: Request, node: Node = NodeDep) -> dict[str, Any]:
+    """``q`` is plain words and "quoted phrases"; facet parameters (kind, subject, year, licence,
+    access, language, origin) may repeat (OR within one facet, AND across facets); ``sort`` is
+    relevance, newest or title. Problems with the request are reported in ``messages``."""
+    result = await run_in_threadpool(search.from_params, node, list(request.query_params.multi_items()))
+    body = result.as_json()
+    base = [p for p in _params(result) if p[0] != "page"]
+    body["links"] = {
+        "self": node.api_url("/search") + ("?" + urlencode(_params(result)) if _params(result) else ""),
+        "html": node.settings.public_url + _url("/search", _params(result)),
+        "atom": node.settings.public_url + _url("/search.atom", [p for p in base if p[0] != "sort"]),
+        "next": (
+            node.api_url("/search") + "?" + urlencode(base + [("page", str(result.page + 1))])
+            if result.page < result.pages and result.items
+            else None
+        ),
+    }
+    return body
+
+
+@router.get("/search", response_class=HTMLResponse, include_in_schema=False)
+async def search_page(request: Request, node: Node = NodeDep) -> Response:
+    result = await run_in_threadpool(search.from_params, node, list(request.query_params.multi_items()))
+    facets = []
+    for name, values in result.facets.items():
+        links = [
+            {
+                "value": v["value"],
+                "label": node.settings.node_name if (name == "origin" and v["value"] == "local") else v["value"],
+                "count": v["count"],
+                "selected": v["selected"],
+                "url": _url("/search", _params(result, page=None, toggle=(name, v["value"]))),
+            }
+            for v in values
+        ]
+        if links:
+            facets.append({"name": name, "label": FACET_LABELS[name], "links": links})
+    selected = [
+        {
+            "label": f"{FACET_LABELS[name]}: {value}",
+            "url": _url("/search", _params(result, page=None, toggle=(name, value))),
+        }
+        for name, values in result.filters.items()
+        for value in values
+    ]
+    pager = {
+        "prev": _url("/search", _params(result, page=result.page - 1)) if 1 < result.page <= result.pages else None,
+        "next": _url("/search", _params(result, page=result.page + 1))
+        if result.page < result.pages and result.items
+        else None,
+    }
+    sorts = [
+        {"name": s, "label": SORT_LABELS[s], "url": _url("/search", _params(result, sort=s, page=None))}
+        for s in search.SORTS
+        if s != "relevance" or result.query
+    ]
+    feed_url = _url("/search.atom", [p for p in _params(result, page=None) if p[0] not in ("sort", "size")])
+    context = {
+        "node": node,
+        "result": result,
+        "facets": facets,
+        "selected": selected,
+        "pager": pager,
+        "sorts": sorts,
+        "feed_url": feed_url,
+        "hidden": [p for p in _params(result, page=None) if p[0] not in ("q", "sort")],
+    }
+    return templates.TemplateResponse(request, "search.html", context)
+
+
+# -- feeds ---------------------------------------------------------------------------------------
+
+
+def _entries(items: list[dict[str, Any]]) -> list[atom.Entry]:
+    entries = []
+    for item in items:
+        moment = datetime.fromisoformat(item["published_at"]) if item["published_at"] else datetime.now(UTC)
+        summary = html.unescape(_MARK.sub("", item["snippet"] or ""))
+        entries.append(
+            atom.Entry(
+                id=item["url"],
+                title=item["title"],
+                updated=moment,
+                published=moment,
+                link=item["url"],
+                authors=item["creators"],
+                summary=summary,
+                categories=[item["kind"]] if item["kind"] else [],
+            )
+        )
+    return entries
+
+
+def _feed(node: Node, title: str, path: str, pairs: list[tuple[str, str]], items: list[dict[str, Any]]) -> bytes:
+    base = node.settings.public_url
+    self_url = base + _url(path, pairs)
+    alternate = base + _url("/search", pairs) if path == "/search.atom" else base + "/"
+    return atom.feed(
+        feed_id=self_url,
+        title=title,
+        self_url=self_url,
+        alternate_url=alternate,
+        author=node.settings.node_name,
+        updated=datetime(2000, 1, 1, tzinfo=UTC) if items else datetime.now(UTC),
+        entries=_entries(items),
+    )
+
+
+@router.get("/feed.atom", include_in_schema=False)
+async def node_feed(node: Node = NodeDep) -> Response:
+    items = await run_in_threadpool(search.recent, node, FEED_SIZE)
+    body = _feed(node, f"{node.settings.node_name}: new records", "/feed.atom", [], items)
+    return Response(body, media_type=atom.MEDIA_TYPE)
+
+
+@router.get("/search.atom", include_in_schema=False)
+async def search_feed(request: Request, node: Node = NodeDep) -> Response:
+    """Any search as a feed of its newest matches, so a reader can follow a topic."""
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("sort", "page", "size")]
+    result = await run_in_threadpool(search.from_params, node, pairs + [("sort", "newest"), ("size", str(FEED_SIZE))])
+    clean_pairs = [p for p in _params(result, page=None) if p[0] not in ("sort", "size")]
+    title = f"{node.settings.node_name}: " + (f"search for '{result.query}'" if result.query else "new records")
+    return Response(_feed(node, title, "/search.atom", clean_pairs, result.items), media_type=atom.MEDIA_TYPE)
+
+
+# -- for crawlers ----------------------------------------------------------------------------------
+
+
+@router.get("/sitemap.xml", include_in_schema=False)
+async def sitemap_xml(node: Node = NodeDep) -> Response:
+    count = await run_in_threadpool(search.published_count, node)
+    if count <= sitemap.MAX_URLS:
+        entries = await run_in_threadpool(search.sitemap_entries, node)
+        return Response(sitemap.urlset(entries), media_type=sitemap.MEDIA_TYPE)
+    parts = -(-count // sitemap.MAX_URLS)
+    urls = [f"{node.settings.public_url}/sitemap-{n}.xml" for n in range(1, parts + 1)]
+    return Response(sitemap.index(urls), media_type=sitemap.MEDIA_TYPE)
+
+
+@router.get("/sitemap-{part}.xml", include_in_schema=False)
+async def sitemap_part(part: int, node: Node = NodeDep) -> Response:
+    entries = await run_in_threadpool(
+        search.sitemap_entries, node, sitemap.MAX_URLS, max(part - 1, 0) * sitemap.MAX_URLS
+    )
+    return Response(sitemap.urlset(entries), media_type=sitemap.MEDIA_TYPE)
+
+
+@router.get("/robots.txt", response_class=PlainTextResponse, include_in_schema=False)
+def robots(node: Node = NodeDep) -> str:
+    # Landing pages and files are for everyone; search result pages are endless for a crawler,
+    # which finds every record through the sitemap instead.
+    return (
+        "User-agent: *\n"
+        "Allow: /\n"
+        "Disallow: /search\n"
+        "Disallow: /api/search\n"
+        f"Sitemap: {node.settings.public_url}/sitemap.xml\n"
+    )
