@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from ..domain.access import Viewer
 from ..domain.errors import Gone, NotFound
@@ -16,24 +14,12 @@ from ..formats import RecordView, citation, schemaorg
 from ..formats.links import identifier_url, rights_url
 from ..services import access, exports, records
 from ..services.node import Node
-from . import negotiation, problems, signposting
+from . import negotiation, panels, problems, signposting
 from .deps import NodeDep, ViewerDep
 from .files import send_file
+from .templating import templates
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
-
-
-templates.env.filters["filesize"] = _size
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -101,6 +87,7 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         "json_ld": schemaorg.to_script(view),
         "orcid_url": orcid_url,
         "this_node": node.settings.node_name,
+        "panels": panels.panels_for(request, node, version, viewer),
     }
     return templates.TemplateResponse(request, "record.html", context, headers=headers)
 

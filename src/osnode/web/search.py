@@ -9,22 +9,20 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from ..formats import atom, sitemap
 from ..services import search
 from ..services.node import Node
 from .deps import NodeDep
+from .templating import templates
 
 router = APIRouter()
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 FACET_LABELS = {
     "kind": "Kind",

@@ -18,12 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from .client import NodeClient, file_chunks
-from .config import ConfigError, load_settings
-from .domain.access import Viewer
-from .domain.errors import NodeError
-from .services import deposit, records, users
-from .services.node import Node
+from ..client import NodeClient, file_chunks
+from ..config import ConfigError, load_settings
+from ..domain.access import Viewer
+from ..domain.errors import NodeError
+from ..services import deposit, records, users
+from ..services.node import Node
 
 app = typer.Typer(help="Open Science Node: publish and share open research outputs.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users and API tokens.", no_args_is_help=True)
@@ -166,7 +166,7 @@ def serve(
     """Serve the node's API and pages."""
     import uvicorn
 
-    from .web.app import create_app
+    from ..web.app import create_app
 
     settings = load_settings(data)
     if not settings.base_url:
@@ -356,7 +356,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Only create the demo node.")] = False,
 ) -> None:
     """A fresh node with sample content (dataset, article, software), then serve it."""
-    from .services.demo import build_demo
+    from ..services.demo import build_demo
 
     # The demo runs on embedded defaults, whatever catalog this shell points at.
     os.environ.pop("OSNODE_DATABASE_URL", None)
@@ -395,3 +395,7 @@ def main() -> None:
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
         err.print(f"error: cannot use the catalog: {reason}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
+
+
+# Command groups that live in their own modules register themselves on ``app`` when imported;
+# one import line per module, below.

@@ -1,0 +1,36 @@
+"""Sections that other parts of the node add to a record's landing page.
+
+Software (SWHIDs), data previews, replicas... each lives in its own module and template; a provider takes the
+request, the node, the version on show and the viewer, and returns a ``Panel`` (a template under
+``templates/panels/`` and its context) or ``None`` when it has nothing to show. The landing page renders
+every panel in the order of ``PROVIDERS``, after the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from ..domain.access import Viewer
+from ..domain.records import Version
+from ..services.node import Node
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+Provider = Callable[[Request, Node, Version, Viewer], Panel | None]
+
+# Register a provider by appending it here (one line per module).
+PROVIDERS: list[Provider] = []
+
+
+def panels_for(request: Request, node: Node, version: Version, viewer: Viewer) -> list[Panel]:
+    found = (provider(request, node, version, viewer) for provider in PROVIDERS)
+    return [panel for panel in found if panel is not None]
