@@ -166,6 +166,7 @@ def serve(
     """Serve the node's API and pages."""
     import uvicorn
 
+    from ..services.jobs import Scheduler
     from ..web.app import create_app
 
     settings = load_settings(data)
@@ -174,7 +175,12 @@ def serve(
         settings = replace(settings, base_url=f"http://{host}:{port}")
     node = Node.open(settings)
     out.print(f"serving {node.settings.node_name} at http://{host}:{port}/ (data: {node.settings.data_dir})")
-    uvicorn.run(create_app(node), host=host, port=port, log_level="warning")
+    scheduler = Scheduler(node)
+    scheduler.start()
+    try:
+        uvicorn.run(create_app(node), host=host, port=port, log_level="warning")
+    finally:
+        scheduler.stop(timeout=5)
 
 
 @app.command("deposit")
