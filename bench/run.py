@@ -20,6 +20,14 @@ BENCH = Path(__file__).resolve().parent
 # name -> the script's arguments (its defaults unless given here)
 BENCHMARKS: dict[str, list[str]] = {
     "deposit": ["deposit.py"],
+    "search": ["search.py"],
+    "oai": ["oai.py"],
+    "harvest": ["harvest.py"],
+    "swhid": ["swhid.py"],
+    "atlas": ["atlas.py"],
+    "tables": ["tables.py"],
+    "transfer": ["transfer.py"],
+    "replicate": ["replicate.py"],
 }
 
 

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -184,27 +185,37 @@ class LiveServer:
                 self.process.wait()
 
 
-def start_server(data_dir: Path, database_url: str, env: dict[str, str] | None = None) -> LiveServer:
+def start_server(
+    data_dir: Path, database_url: str, env: dict[str, str] | None = None, patience: float = 180
+) -> LiveServer:
+    """``osnode serve`` on ``data_dir`` in its own process, at a free port.
+
+    Patient, because on a busy 2-core machine importing the app alone can take tens of seconds; the
+    server's stderr goes to a temporary file (a pipe nobody reads could fill up and block it) and is
+    shown if it does not come up.
+    """
     port = free_port()
     full_env = os.environ | {"OSNODE_DATABASE_URL": database_url} | (env or {})
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server process
     process = subprocess.Popen(
         [sys.executable, "-m", "osnode", "serve", "--data", str(data_dir), "--port", str(port)],
         env=full_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=errors,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return LiveServer(process, url)
         except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start within 30 s")
+            time.sleep(0.2)
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    errors.seek(0)
+    raise RuntimeError(f"osnode serve did not come up: {errors.read().decode(errors='replace')[-2000:]}")
 
 
 @pytest.fixture

@@ -315,17 +315,21 @@ def test_wrong_token_with_url_is_one_line_and_changes_nothing(
 # -- demo ----------------------------------------------------------------------------------------
 
 
-def test_demo_builds_three_published_records(
+def test_demo_builds_four_published_records(
     tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     monkeypatch.setenv("OSNODE_DATABASE_URL", database_url)
     data = tmp_path / "demo"
     result = ok(cli("demo", "--no-serve", "--data", data))
-    assert "3 records" in result.stdout
+    assert "4 records" in result.stdout
     token_in(result)
     items = ok(cli("list", "--json", "--data", data)).json()["items"]
-    by_kind = {item["metadata"]["resourceType"]["resourceTypeGeneral"]: item for item in items}
-    assert sorted(by_kind) == ["Dataset", "JournalArticle", "Software"] and len(items) == 3
+    by_key = {f["key"].rsplit(".", 1)[-1]: item for item in items for f in item["files"]}
+    assert {"csv", "gz", "h5ad", "pdf"} <= set(by_key) and len(items) == 4
+    by_kind = {
+        item["metadata"]["resourceType"]["resourceTypeGeneral"]: item for k, item in by_key.items() if k != "h5ad"
+    }
+    assert sorted(by_kind) == ["Dataset", "JournalArticle", "Software"]
     assert all(item["state"] == "published" for item in items)
     for item in items:
         assert f"/records/{item['record_id']}" in result.stdout
@@ -340,6 +344,9 @@ def test_demo_builds_three_published_records(
     with tarfile.open(fileobj=io.BytesIO(_blob(data, files["Software"][tarball_key]["checksum"])), mode="r:gz") as tar:
         names = tar.getnames()
     assert any(n.endswith("/README.md") for n in names) and any(n.endswith("/CITATION.cff") for n in names)
+    [atlas_file] = [f for f in by_key["h5ad"]["files"] if f["key"].endswith(".h5ad")]
+    atlas = _blob(data, atlas_file["checksum"])
+    assert atlas.startswith(b"\x89HDF\r\n\x1a\n")  # an HDF5 file
 
 
 def test_demo_replaces_only_its_own_folder(tmp_path: Path, cli: Cli) -> None:
@@ -348,7 +355,7 @@ def test_demo_replaces_only_its_own_folder(tmp_path: Path, cli: Cli) -> None:
     first = token_in(ok(cli("demo", "--no-serve", "--data", data)))
     again = token_in(ok(cli("demo", "--no-serve", "--data", data)))
     assert first != again
-    assert len(ok(cli("list", "--json", "--data", data)).json()["items"]) == 3  # replaced, not added to
+    assert len(ok(cli("list", "--json", "--data", data)).json()["items"]) == 4  # replaced, not added to
 
     precious = tmp_path / "thesis"
     precious.mkdir()

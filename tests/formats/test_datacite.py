@@ -65,7 +65,7 @@ def test_empty_draft_validates_with_datacite_standard_values(datacite_schema, ba
 @pytest.mark.parametrize("published", [False, True], ids=["as-deposited", "published"])
 def test_demo_records_validate(datacite_schema, published):
     samples = sample_records()
-    assert len(samples) == 3
+    assert len(samples) == 4  # dataset, article, software, cell atlas
     for number, (metadata, files) in enumerate(samples):
         view = make_view(
             metadata,

@@ -94,7 +94,8 @@ def test_list_sets_by_kind_and_origin(harvest: Harvest, node: Node, admin: Accou
     specs = [e.text for e in root.iterfind(".//oai:setSpec", NS)]
     for spec in ("kind", "kind:Dataset", "kind:Software", "kind:JournalArticle", "origin", f"origin:{HOST}"):
         assert spec in specs
-    assert "origin:peer.example.net" in specs
+    # No echo: the node harvested from a peer, but offers no set of the peer's records.
+    assert [s for s in specs if s.startswith("origin:")] == [f"origin:{HOST}"]
     assert len(specs) == len(set(specs))
     code, _ = harvest.error(verb="ListSets", resumptionToken="anything")
     assert code == "badResumptionToken"
@@ -105,17 +106,14 @@ def test_list_sets_by_kind_and_origin(harvest: Harvest, node: Node, admin: Accou
 def test_harvest_by_set(harvest: Harvest, node: Node, admin: Account) -> None:
     dataset = publish(node, admin.viewer)
     software = publish(node, admin.viewer, resourceType={"resourceTypeGeneral": "Software"})
-    peer = publish(node, admin.viewer)
-    set_origin(node, peer, "https://peer.example.net")
 
     def listed(set_spec: str) -> set[str]:
         return set(all_ids(harvest.pages("ListIdentifiers", metadataPrefix="oai_dc", set=set_spec)))
 
-    assert listed("kind:Dataset") == {oai_id(dataset), oai_id(peer)}
+    assert listed("kind:Dataset") == {oai_id(dataset)}
     assert listed("kind:Software") == {oai_id(software)}
-    assert listed("kind") == {oai_id(dataset), oai_id(software), oai_id(peer)}
-    assert listed(f"origin:{HOST}") == {oai_id(dataset), oai_id(software)}
-    assert listed("origin:peer.example.net") == {oai_id(peer)}
+    assert listed("kind") == {oai_id(dataset), oai_id(software)}
+    assert listed("origin") == listed(f"origin:{HOST}") == {oai_id(dataset), oai_id(software)}
     root = harvest.get(verb="GetRecord", identifier=oai_id(software), metadataPrefix="oai_dc")
     assert [e.text for e in root.iterfind(".//oai:setSpec", NS)] == ["kind:Software", f"origin:{HOST}"]
     for missing in ("kind:Poster", "kind:NoSuchKind", "origin:nowhere.example.com", "colour:blue"):
@@ -123,6 +121,34 @@ def test_harvest_by_set(harvest: Harvest, node: Node, admin: Account) -> None:
         assert code == "noRecordsMatch", missing
     code, _ = harvest.error(verb="ListRecords", metadataPrefix="oai_dc", set="kind::Dataset")
     assert code == "badArgument"
+
+
+@pytest.mark.parametrize("origin", ["https://peer.example.net", ""])
+def test_no_echo_of_harvested_records(harvest: Harvest, node: Node, admin: Account, origin: str) -> None:
+    """A record harvested from a peer is never exported as this node's own ('' counts as own)."""
+    own = publish(node, admin.viewer)
+    peer = publish(node, admin.viewer, resourceType={"resourceTypeGeneral": "Software"})
+    set_origin(node, peer, origin)
+    echoed = origin == ""
+    expected = {oai_id(own), oai_id(peer)} if echoed else {oai_id(own)}
+    for verb in ("ListIdentifiers", "ListRecords"):
+        for arguments in ({}, {"set": "origin"}, {"set": f"origin:{HOST}"}):
+            pages = harvest.pages(verb, metadataPrefix="oai_dc", **arguments)
+            assert set(all_ids(pages)) == expected, (verb, arguments)
+    code = harvest.get(verb="ListRecords", metadataPrefix="oai_dc", set="kind:Software").find("oai:error", NS)
+    assert (code is None) == echoed
+    if not echoed:
+        assert code.get("code") == "noRecordsMatch"
+        code, _ = harvest.error(verb="GetRecord", identifier=oai_id(peer), metadataPrefix="oai_dc")
+        assert code == "idDoesNotExist"
+        code, _ = harvest.error(verb="ListMetadataFormats", identifier=oai_id(peer))
+        assert code == "idDoesNotExist"
+        code, _ = harvest.error(verb="ListRecords", metadataPrefix="oai_dc", set="origin:peer.example.net")
+        assert code == "noRecordsMatch"
+    # Own withdrawals stay deleted headers; the harvested record still does not appear.
+    deposit.withdraw(node, own, admin.viewer, "duplicate")
+    headers = harvest.get(verb="ListIdentifiers", metadataPrefix="oai_dc").findall(".//oai:header", NS)
+    assert len(headers) == (2 if echoed else 1)
 
 
 # -- GetRecord -----------------------------------------------------------------------------------

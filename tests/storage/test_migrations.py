@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +16,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+import osnode.storage
 from osnode.storage import catalog
 from osnode.storage.catalog import make_engine, migrate
+
+# Every storage module declares its tables on ``catalog.metadata``; load them all so the comparison
+# below covers every table the migrations create, not only the ones this test happens to import.
+for _module in pkgutil.iter_modules(osnode.storage.__path__):
+    importlib.import_module(f"osnode.storage.{_module.name}")
 
 
 @pytest.fixture

@@ -376,7 +376,10 @@ def demo(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of a ``typer.Exit`` instead of exiting with it.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except NodeError as exc:
         message = exc.detail
         errors = getattr(exc, "errors", None)
@@ -405,3 +408,10 @@ def main() -> None:
 
 # Command groups that live in their own modules register themselves on ``app`` when imported;
 # one import line per module, below.
+from . import communities as _communities  # noqa: E402,F401
+from . import dump as _dump  # noqa: E402,F401
+from . import fixity as _fixity  # noqa: E402,F401
+from . import harvest as _harvest  # noqa: E402,F401
+from . import packages as _packages  # noqa: E402,F401
+from . import replication as _replication  # noqa: E402,F401
+from . import software as _software  # noqa: E402,F401

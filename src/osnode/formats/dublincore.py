@@ -8,8 +8,12 @@ the DataCite type, licences by URL.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from lxml import etree
 
+from ..domain.vocabularies import RESOURCE_TYPES
 from . import RecordView, unique
 from .kinds import kind_of
 from .links import identifier_url, rights_url
@@ -99,3 +103,111 @@ def to_oai_dc(view: RecordView) -> etree._Element:
 def to_xml(view: RecordView) -> bytes:
     """A standalone oai_dc document, UTF-8."""
     return etree.tostring(to_oai_dc(view), xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# -- reading oai_dc (harvesting) -------------------------------------------------------------------
+
+_DOI_IN_TEXT = re.compile(r"^(?:doi:|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)$", re.I)
+_YEAR = re.compile(r"\b(1\d{3}|2\d{3})\b")
+# DCMI Type Vocabulary -> DataCite resourceTypeGeneral, for dc:type values that are not DataCite's own.
+_FROM_DCMI = {
+    "dataset": "Dataset",
+    "text": "Text",
+    "software": "Software",
+    "image": "Image",
+    "stillimage": "Image",
+    "movingimage": "Audiovisual",
+    "sound": "Sound",
+    "collection": "Collection",
+    "event": "Event",
+    "interactiveresource": "InteractiveResource",
+    "physicalobject": "PhysicalObject",
+    "service": "Service",
+    "article": "JournalArticle",
+    "journalarticle": "JournalArticle",
+    "preprint": "Preprint",
+    "thesis": "Dissertation",
+    "report": "Report",
+    "book": "Book",
+}
+
+
+def _dc_values(root: etree._Element, name: str) -> list[tuple[str, str | None]]:
+    values = []
+    for element in root.iter(f"{{{DC}}}{name}"):
+        text = " ".join("".join(element.itertext()).split()) if name != "description" else "".join(element.itertext())
+        text = text.strip()
+        if text:
+            values.append((text, element.get(XML_LANG)))
+    return values
+
+
+def _resource_type(types: list[str]) -> dict[str, str] | None:
+    general = next((t for t in types if t in RESOURCE_TYPES and t != "Other"), None)
+    if general is None:
+        general = next(
+            (_FROM_DCMI[t.lower().split("/")[-1]] for t in types if t.lower().split("/")[-1] in _FROM_DCMI), None
+        )
+    if general is None:
+        return None
+    others = [t for t in types if t != general and t.lower() not in _FROM_DCMI and not t.startswith("info:")]
+    return {"resourceTypeGeneral": general} | ({"resourceType": others[0]} if others else {})
+
+
+def from_oai_dc(root: etree._Element | bytes) -> dict[str, Any]:
+    """An ``<oai_dc:dc>`` record as the node's metadata JSON, unchecked (the caller validates).
+
+    Dublin Core says less than DataCite, so the mapping reverses the crosswalk ``to_oai_dc`` uses:
+    a DOI among the identifiers becomes ``doi``, other URLs alternate identifiers; the first year in
+    a date is the publication year; dc:type is read as a DataCite or DCMI type."""
+    if isinstance(root, bytes):
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        root = etree.fromstring(root, parser)
+    meta: dict[str, Any] = {}
+    meta["titles"] = [{"title": t} | ({"lang": lang} if lang else {}) for t, lang in _dc_values(root, "title")]
+    meta["creators"] = [{"name": n} for n, _ in _dc_values(root, "creator")]
+    meta["contributors"] = [{"name": n, "contributorType": "Other"} for n, _ in _dc_values(root, "contributor")]
+    meta["subjects"] = [{"subject": s} | ({"lang": lang} if lang else {}) for s, lang in _dc_values(root, "subject")]
+    meta["descriptions"] = [
+        {"description": d, "descriptionType": "Abstract"} | ({"lang": lang} if lang else {})
+        for d, lang in _dc_values(root, "description")
+    ]
+    publishers = _dc_values(root, "publisher")
+    if publishers:
+        meta["publisher"] = {"name": publishers[0][0]}
+    for value, _ in _dc_values(root, "date"):
+        year = _YEAR.search(value)
+        if year:
+            meta["publicationYear"] = int(year.group(1))
+            break
+    resource_type = _resource_type([t for t, _ in _dc_values(root, "type")])
+    if resource_type:
+        meta["resourceType"] = resource_type
+    alternates = []
+    for value, _ in _dc_values(root, "identifier"):
+        doi = _DOI_IN_TEXT.match(value)
+        if doi and "doi" not in meta:
+            meta["doi"] = doi.group(1)
+        elif value.startswith(("https://", "http://")):
+            alternates.append({"alternateIdentifier": value, "alternateIdentifierType": "URL"})
+    meta["alternateIdentifiers"] = alternates
+    languages = _dc_values(root, "language")
+    if languages:
+        meta["language"] = languages[0][0]
+    related = []
+    for value, _ in _dc_values(root, "relation"):
+        doi = _DOI_IN_TEXT.match(value)
+        if doi:
+            related.append(
+                {"relatedIdentifier": doi.group(1), "relatedIdentifierType": "DOI", "relationType": "References"}
+            )
+        elif value.startswith(("https://", "http://")):
+            related.append({"relatedIdentifier": value, "relatedIdentifierType": "URL", "relationType": "References"})
+    meta["relatedIdentifiers"] = related
+    meta["formats"] = [f for f, _ in _dc_values(root, "format") if "/" in f]
+    meta["geoLocations"] = [{"geoLocationPlace": c} for c, _ in _dc_values(root, "coverage") if not _YEAR.match(c)]
+    rights = []
+    for value, _ in _dc_values(root, "rights"):
+        rights.append({"rightsUri": value} if value.startswith(("https://", "http://")) else {"rights": value})
+    meta["rightsList"] = rights
+    return {k: v for k, v in meta.items() if v not in (None, [], "")}

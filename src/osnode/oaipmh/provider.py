@@ -12,6 +12,15 @@ Resumption tokens are stateless: they carry the request (metadataPrefix, set, fr
 the first page. They never expire, survive restarts and work on every worker process; each page is
 one keyset query, so the last page of a million records costs what the first does.
 
+Sets: ``kind:<resourceTypeGeneral>``, ``origin:<this host>`` and ``community:<slug>`` (curated
+collections, with their title as setName and their description as an oai_dc setDescription).
+
+List pages are written as text record by record (``fragments``), not built as one tree: that is
+what lets one process serve thousands of records a second (bench/oai.py).
+
+No echo: only records deposited on this node are items. Records harvested from peers are neither
+listed nor found by GetRecord (``idDoesNotExist``), and no ``origin:`` set names a peer.
+
 Where the protocol allows a choice:
 - ``noSetHierarchy`` and ``noMetadataFormats`` never happen: the node has sets, and every item,
   deleted ones included, can be disseminated in every format (a deleted item as a header).
@@ -23,7 +32,6 @@ Where the protocol allows a choice:
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import re
 from collections import Counter
@@ -36,10 +44,11 @@ from lxml import etree
 
 from ..domain.access import Viewer, files_refusal
 from ..domain.vocabularies import RESOURCE_TYPES
-from ..formats import RecordView, datacite, dublincore
+from ..formats import FileView, RecordView, datacite, dublincore
 from ..formats.xmltext import XSI, clean
 from ..services import oai
 from ..services.node import Node, utcnow
+from . import fragments, trusted
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
@@ -71,6 +80,9 @@ _NOT_IN_SPEC = re.compile(r"[^A-Za-z0-9\-_.!~*'()]+")
 _REPOSITORY_ID = re.compile(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+")
 _ANONYMOUS = Viewer()
 MAX_ARGUMENT = 2000
+# Where the records of a page go in the serialized envelope (see ``Provider.respond``).
+_MARKER_TEXT = "osnode-records-go-here"
+_MARKER = _MARKER_TEXT.encode()
 
 
 class OAIError(Exception):
@@ -100,6 +112,8 @@ class MetadataFormat:
     schema: str
     namespace: str
     render: Callable[[RecordView, Provider], etree._Element]
+    fast: Callable[[Provider, oai.Item], str] | None = None
+    """Writes the metadata of an item as XML text straight from storage (see ``fragments``)."""
 
 
 def _oai_datacite(view: RecordView, provider: Provider) -> etree._Element:
@@ -114,6 +128,14 @@ def _oai_datacite(view: RecordView, provider: Provider) -> etree._Element:
     return root
 
 
+def _dc_description(text: str) -> etree._Element:
+    """A set's description as the protocol suggests: an ``oai_dc`` record with one dc:description."""
+    root = etree.Element(f"{{{dublincore.OAI_DC}}}dc", nsmap={"oai_dc": dublincore.OAI_DC, "dc": dublincore.DC})
+    root.set(f"{{{XSI}}}schemaLocation", dublincore.SCHEMA_LOCATION)
+    etree.SubElement(root, f"{{{dublincore.DC}}}description").text = clean(text)
+    return root
+
+
 FORMATS: dict[str, MetadataFormat] = {
     f.prefix: f
     for f in (
@@ -122,6 +144,7 @@ FORMATS: dict[str, MetadataFormat] = {
             "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
             dublincore.OAI_DC,
             lambda view, _provider: dublincore.to_oai_dc(view),
+            lambda provider, item: provider.oai_dc(item),
         ),
         MetadataFormat("oai_datacite", OAI_DATACITE_SCHEMA, OAI_DATACITE, _oai_datacite),
         MetadataFormat(
@@ -297,6 +320,9 @@ class Provider:
         host = urlsplit(node.settings.public_url).hostname or "localhost"
         self.repository_id = host.lower()
         self.page_size = node.settings.oai_page_size
+        self.today = node.today()
+        # This node's origin set (an IPv6 host has colons, which a setSpec cannot hold).
+        self.origin_set = f"origin:{_NOT_IN_SPEC.sub('-', self.repository_id).strip('-') or 'node'}"
 
     # -- identifiers and sets ------------------------------------------------------------------
 
@@ -309,39 +335,38 @@ class Provider:
             raise OAIError("idDoesNotExist", f"'{clean(identifier)}' is not an identifier of this repository")
         return identifier[len(prefix) :]
 
-    def origin_spec(self, origin_node: str | None) -> str:
-        """The setSpec part naming where a record comes from: the origin's host name."""
-        if origin_node is None:
-            return self.repository_id
-        host = urlsplit(origin_node).hostname if "://" in origin_node else origin_node
-        return _NOT_IN_SPEC.sub("-", (host or origin_node).lower()).strip("-") or "unknown"
-
     def set_specs(self, item: oai.Item) -> list[str]:
         specs = [f"kind:{item.kind}"] if item.kind and _SET_SPEC.fullmatch(item.kind) else []
-        return [*specs, f"origin:{self.origin_spec(item.origin_node)}"]
+        specs.append(self.origin_set)
+        return [*specs, *(f"community:{slug}" for slug in item.communities)]
 
     def set_filter(self, set_spec: str | None) -> oai.SetFilter | None:
         """The items ``set_spec`` holds; ``None`` when no such set exists."""
-        if set_spec is None or set_spec in ("kind", "origin"):
+        if set_spec is None or set_spec in ("kind", "origin", self.origin_set):
             return oai.SetFilter()
         family, _, value = set_spec.partition(":")
         if family == "kind" and value in RESOURCE_TYPES:
             return oai.SetFilter(kind=value)
-        if family == "origin" and value:
-            if value == self.repository_id:
-                return oai.SetFilter(origins=(None,))
-            matching = tuple(o for o in oai.origin_nodes(self.node) if self.origin_spec(o) == value)
-            return oai.SetFilter(origins=matching) if matching else None
+        if set_spec == "community":
+            return oai.SetFilter(community=oai.ANY_COMMUNITY)
+        if family == "community" and value and oai.community_exists(self.node, value):
+            return oai.SetFilter(community=value)
         return None
 
-    def sets(self) -> list[tuple[str, str]]:
-        found = [("kind", "Kinds of research output (DataCite resourceTypeGeneral)")]
-        found += [(f"kind:{kind}", kind) for kind in RESOURCE_TYPES]
-        found.append(("origin", "Origin nodes"))
-        found.append((f"origin:{self.repository_id}", f"Deposited at {self.node.settings.node_name}"))
-        others = {self.origin_spec(o): o for o in oai.origin_nodes(self.node)}
-        others.pop(self.repository_id, None)
-        found += [(f"origin:{spec}", f"Harvested from {origin}") for spec, origin in sorted(others.items())]
+    def sets(self) -> list[tuple[str, str, str | None]]:
+        """``(setSpec, setName, description)`` of every set."""
+        found: list[tuple[str, str, str | None]] = [
+            ("kind", "Kinds of research output (DataCite resourceTypeGeneral)", None)
+        ]
+        found += [(f"kind:{kind}", kind, None) for kind in RESOURCE_TYPES]
+        # No echo: only this node's own records are items, so the origin family has one member, the
+        # whole repository. It stays because it names the origin in every header: an aggregator that
+        # merges several nodes' feeds keeps each record's origin node, and a harvester configured with
+        # ``set=origin:<host>`` keeps working. Nodes this one harvested from are never listed.
+        found.append(("origin", "Origin nodes", None))
+        found.append((self.origin_set, f"Deposited at {self.node.settings.node_name}", None))
+        found.append(("community", "Communities: collections curated on this node", None))
+        found += [(f"community:{c.slug}", c.title, c.description or None) for c in oai.community_sets(self.node)]
         return found
 
     # -- the response --------------------------------------------------------------------------
@@ -360,13 +385,21 @@ class Provider:
             request.set("verb", verb)
             for name, value in arguments.items():
                 request.set(name, value)
-            getattr(self, f"_{verb}")(root, arguments)
+            body = getattr(self, f"_{verb}")(root, arguments)
         except OAIError as error:
+            body = None
             if error.code in ("badVerb", "badArgument"):
                 request.attrib.clear()  # the protocol: echo only the base URL for these two
             del root[2:]
             _e(root, "error", error.message, code=error.code)
-        return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+        document = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+        if body is None:
+            return document
+        # The records go where the marker is: its last occurrence, since the request element
+        # before it may echo any text, and a resumption token after it is base64.
+        head, marker, tail = document.rpartition(_MARKER)
+        assert marker, "a verb that returns records leaves the marker in the document"
+        return b"".join((head, body.encode("utf-8"), tail))
 
     # -- verbs ---------------------------------------------------------------------------------
 
@@ -413,22 +446,25 @@ class Provider:
         if "resumptionToken" in arguments:
             raise OAIError("badResumptionToken", "this node lists all its sets at once and hands out no ListSets token")
         listing = _e(root, "ListSets")
-        for spec, name in self.sets():
+        for spec, name, description in self.sets():
             element = _e(listing, "set")
             _e(element, "setSpec", spec)
             _e(element, "setName", clean(name))
+            if description:
+                _e(element, "setDescription").append(_dc_description(description))
 
-    def _GetRecord(self, root: etree._Element, arguments: dict[str, str]) -> None:
+    def _GetRecord(self, root: etree._Element, arguments: dict[str, str]) -> str:
         _required("GetRecord", arguments, "identifier", "metadataPrefix")
         metadata_format = self._format(arguments["metadataPrefix"])
         item = self._item(arguments["identifier"], with_metadata=True)
-        self._record(_e(root, "GetRecord"), item, metadata_format)
+        _e(root, "GetRecord", _MARKER_TEXT)
+        return self._record(item, metadata_format)
 
-    def _ListIdentifiers(self, root: etree._Element, arguments: dict[str, str]) -> None:
-        self._list(root, "ListIdentifiers", arguments, with_metadata=False)
+    def _ListIdentifiers(self, root: etree._Element, arguments: dict[str, str]) -> str:
+        return self._list(root, "ListIdentifiers", arguments, with_metadata=False)
 
-    def _ListRecords(self, root: etree._Element, arguments: dict[str, str]) -> None:
-        self._list(root, "ListRecords", arguments, with_metadata=True)
+    def _ListRecords(self, root: etree._Element, arguments: dict[str, str]) -> str:
+        return self._list(root, "ListRecords", arguments, with_metadata=True)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -446,7 +482,8 @@ class Provider:
             raise OAIError("idDoesNotExist", f"no item has the identifier '{clean(identifier)}'")
         return item
 
-    def _list(self, root: etree._Element, verb: str, arguments: dict[str, str], *, with_metadata: bool) -> None:
+    def _list(self, root: etree._Element, verb: str, arguments: dict[str, str], *, with_metadata: bool) -> str:
+        """The listing element goes into ``root`` with the marker; its records come back as text."""
         token: Token | None = None
         if "resumptionToken" in arguments:
             token = Token.decode(arguments["resumptionToken"])
@@ -465,14 +502,13 @@ class Provider:
         if not items:
             # After a token: what was left moved out of the window (changed since); the list ends here.
             raise OAIError("noRecordsMatch", "no item matches these arguments")
-        listing = _e(root, verb)
-        for item in items:
-            if with_metadata:
-                self._record(listing, item, metadata_format)
-            else:
-                self._header(listing, item)
+        listing = _e(root, verb, _MARKER_TEXT)
+        if with_metadata:
+            body = "".join(self._record(item, metadata_format) for item in items)
+        else:
+            body = "".join(self._header(item) for item in items)
         if token is None and not more:
-            return  # the complete list in one response: no resumptionToken at all
+            return body  # the complete list in one response: no resumptionToken at all
         cursor = token.cursor if token else 0
         total = token.total if token else oai.count_items(self.node, window)
         sent = cursor + len(items)
@@ -481,33 +517,59 @@ class Provider:
         if more:
             last = items[-1]
             element.text = Token(request, (last.datestamp, last.record_id), sent, total).encode()
+        return body
 
-    def _header(self, parent: etree._Element, item: oai.Item) -> etree._Element:
-        header = _e(parent, "header", status="deleted") if item.deleted else _e(parent, "header")
-        _e(header, "identifier", self.identifier(item.record_id))
-        _e(header, "datestamp", datestamp(item.datestamp))
-        for spec in self.set_specs(item):
-            _e(header, "setSpec", spec)
-        return header
+    def _header(self, item: oai.Item) -> str:
+        return fragments.header(
+            self.identifier(item.record_id), datestamp(item.datestamp), self.set_specs(item), item.deleted
+        )
 
-    def _record(self, parent: etree._Element, item: oai.Item, metadata_format: MetadataFormat) -> None:
-        record = _e(parent, "record")
-        self._header(record, item)
+    def _record(self, item: oai.Item, metadata_format: MetadataFormat) -> str:
+        header = self._header(item)
         if item.deleted:
-            return
-        assert item.version is not None
-        _e(record, "metadata").append(metadata_format.render(self.view(item), self))
+            return f"<record>{header}</record>"
+        if metadata_format.fast is not None:
+            metadata = metadata_format.fast(self, item)
+        else:
+            metadata = etree.tostring(metadata_format.render(self.view(item), self), encoding="unicode")
+        return f"<record>{header}<metadata>{metadata}</metadata></record>"
 
-    def view(self, item: oai.Item) -> RecordView:
+    def files_visible(self, item: oai.Item) -> bool:
+        """Whether an anonymous reader may download the files today (else none are listed)."""
+        assert item.version is not None
+        return files_refusal(item.version, _ANONYMOUS, self.today) is None
+
+    def oai_dc(self, item: oai.Item) -> str:
         version = item.version
         assert version is not None
-        view = RecordView.from_version(
-            version,
+        files = [(f.size, f.mimetype) for f in version.files] if self.files_visible(item) else []
+        return fragments.oai_dc(
+            version.metadata,
             identifier=self.node.record_url(version.id),
             record_url=self.node.record_url(version.record_id),
-            file_url=lambda entry: f"{self.node.record_url(version.id)}/files/{quote(entry.key, safe='')}",
+            published_at=version.published_at,
+            files=files,
             node_name=self.node.settings.node_name,
         )
-        if files_refusal(version, _ANONYMOUS, self.node.today()) is not None:
-            view = dataclasses.replace(view, files=())
-        return view
+
+    def view(self, item: oai.Item) -> RecordView:
+        """What the formats serialize; the stored metadata is trusted (see ``trusted``)."""
+        version = item.version
+        assert version is not None
+        landing = self.node.record_url(version.id)
+        files: tuple = ()
+        if self.files_visible(item):
+            files = tuple(
+                FileView(f.key, f.size, f.sha256, f.mimetype, f"{landing}/files/{quote(f.key, safe='')}")
+                for f in version.files
+            )
+        return RecordView(
+            metadata=trusted.metadata(version.metadata),
+            identifier=landing,
+            record_url=self.node.record_url(version.record_id),
+            version_number=version.number,
+            published_at=version.published_at,
+            files=files,
+            node_name=self.node.settings.node_name,
+            origin_node=version.origin_node,
+        )

@@ -1,7 +1,15 @@
-"""``/oai``: the OAI-PMH endpoint, GET with a query string or POST with a form body."""
+"""``/oai``: the OAI-PMH endpoint, GET with a query string or POST with a form body.
+
+Responses are gzipped here, at a fast level, when the client accepts it: list pages are large
+and a harvest is thousands of them, so compressing at the general middleware's level would cost
+the provider more CPU than building the pages (a response that carries Content-Encoding is left
+alone by the middleware).
+"""
 
 from __future__ import annotations
 
+import re
+import zlib
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +22,25 @@ router = APIRouter(tags=["oai-pmh"])
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 64 * 1024
 MAX_FIELDS = 20
+GZIP_LEVEL = 1
+GZIP_MINIMUM = 1024
+_GZIP = re.compile(r"(?:^|,)\s*(?:x-)?gzip\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*(?:,|$)", re.IGNORECASE)
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether Accept-Encoding allows gzip (``q=0`` refuses it)."""
+    match = _GZIP.search(header)
+    if match is None:
+        return False
+    try:
+        return match.group(1) is None or float(match.group(1)) > 0
+    except ValueError:
+        return False
+
+
+def gzip(data: bytes) -> bytes:
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip wrapper
+    return compressor.compress(data) + compressor.flush()
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
@@ -39,5 +66,16 @@ async def oai_pmh(request: Request) -> Response:
             pairs = _pairs(request.url.query)
     except (UnicodeDecodeError, ValueError):
         refusal = "the arguments are not UTF-8 form encoded, or too many"
-    content = await run_in_threadpool(Provider(node).respond, pairs, refusal)
-    return Response(content, media_type="text/xml; charset=utf-8")
+    compress = accepts_gzip(request.headers.get("accept-encoding", ""))
+
+    def answer() -> tuple[bytes, bool]:
+        content = Provider(node).respond(pairs, refusal)
+        if compress and len(content) >= GZIP_MINIMUM:
+            return gzip(content), True
+        return content, False
+
+    content, compressed = await run_in_threadpool(answer)
+    headers = {"Vary": "Accept-Encoding"}
+    if compressed:
+        headers["Content-Encoding"] = "gzip"
+    return Response(content, media_type="text/xml; charset=utf-8", headers=headers)

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import load_settings
-from . import deposit, records, users
+from ..explore import synthetic
+from . import archive, deposit, records, users
 from .node import Node
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -145,6 +146,7 @@ def sample_records() -> list[tuple[dict[str, Any], list[tuple[str, bytes]]]]:
         (dataset, [("anscombe.csv", csv_bytes)]),
         (article, [("article.pdf", pdf_from_text(article_lines))]),
         (software, [("anscombe-stats-1.0.0.tar.gz", software_tarball(SAMPLES / "software"))]),
+        synthetic.demo_record(),  # a SYNTHETIC cell atlas (no real one can be fetched offline)
     ]
 
 
@@ -165,6 +167,8 @@ def build_demo(folder: Path) -> DemoSummary:
             draft = deposit.create_draft(node, viewer, metadata)
             for key, data in files:
                 deposit.add_file(node, draft.id, key, [data], viewer)
+                if metadata["resourceType"]["resourceTypeGeneral"] == "Software":  # archived, with SWHIDs
+                    archive.archive_draft_file(node, viewer, draft.id, key)
             published = deposit.publish(node, draft.id, viewer)
             summary.records.append(
                 {

@@ -1,5 +1,10 @@
 """The catalog queries behind OAI-PMH: items, their datestamps and the sets they belong to.
 
+Only this node's own records are items (no echo): a record harvested from a peer
+(``versions.origin_node`` set) is never re-exported as this node's own, so two nodes that harvest
+each other do not send each other's records back and forth, and an aggregator harvesting both sees
+each record once, from its origin.
+
 One OAI item per record: its latest published version, or, when every published version was
 withdrawn, its latest withdrawn version (shown as a deleted header). Records that only ever had a
 draft are not items. An item's datestamp is ``records.updated``, which publication and withdrawal
@@ -15,10 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 
 from ..domain.records import State, Version
 from ..storage.catalog import files, records, versions
+from ..storage.communities import ACCEPTED, communities, record_communities
+from .communities import of_records
 from .node import Node
 from .records import _version
 
@@ -34,6 +41,9 @@ _LATEST_WITHDRAWN = (
     .scalar_subquery()
 )
 _ITEM_JOIN = records.join(versions, versions.c.id == func.coalesce(records.c.latest_published_id, _LATEST_WITHDRAWN))
+# No echo: deposited here. The harvester marks what it stores with the peer it came from; an empty
+# string is read as "here" too, so that a loader that writes '' instead of NULL cannot leak records.
+OWN = or_(versions.c.origin_node.is_(None), versions.c.origin_node == "")
 KIND = versions.c.metadata[("resourceType", "resourceTypeGeneral")].as_string()
 
 
@@ -42,29 +52,32 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+ANY_COMMUNITY = "*"
+
+
 @dataclass(frozen=True)
 class SetFilter:
-    """Which items a set holds: by kind (resourceTypeGeneral) and/or by origin node.
+    """Which of the node's own items a set holds: by kind (resourceTypeGeneral) and by community.
 
-    ``origins`` is the list of ``versions.origin_node`` values to accept, where ``None`` stands
-    for records deposited on this node; an empty list matches nothing."""
+    ``community`` is a community's slug, or ``ANY_COMMUNITY`` for the items in at least one;
+    ``nothing`` is a set that exists but holds no item."""
 
     kind: str | None = None
-    origins: tuple[str | None, ...] | None = None
+    community: str | None = None
+    nothing: bool = False
 
     def where(self) -> ColumnElement[bool]:
-        clauses: list[ColumnElement[bool]] = []
+        clauses: list[ColumnElement[bool]] = [OWN]
         if self.kind is not None:
             clauses.append(self.kind == KIND)
-        if self.origins is not None:
-            named = [o for o in self.origins if o is not None]
-            options: list[ColumnElement[bool]] = []
-            if None in self.origins:
-                options.append(versions.c.origin_node.is_(None))
-            if named:
-                options.append(versions.c.origin_node.in_(named))
-            clauses.append(or_(*options) if options else ~true())
-        return and_(true(), *clauses)
+        if self.community is not None:
+            member = and_(record_communities.c.record_id == records.c.id, record_communities.c.status == ACCEPTED)
+            if self.community != ANY_COMMUNITY:
+                member = and_(member, record_communities.c.slug == self.community)
+            clauses.append(exists().where(member))
+        if self.nothing:
+            clauses.append(~true())
+        return and_(*clauses)
 
 
 @dataclass(frozen=True)
@@ -90,9 +103,9 @@ class Item:
     datestamp: datetime
     deleted: bool
     kind: str | None
-    origin_node: str | None
     version: Version | None = None
     """The version with its files, when metadata was asked for."""
+    communities: tuple[str, ...] = ()
 
 
 def _columns(with_metadata: bool) -> Select:
@@ -102,7 +115,6 @@ def _columns(with_metadata: bool) -> Select:
         records.c.id.label("record_id"),
         records.c.updated.label("datestamp"),
         versions.c.state,
-        versions.c.origin_node,
         KIND.label("kind"),
     )
 
@@ -115,6 +127,7 @@ def _items(conn, rows, with_metadata: bool) -> list[Item]:  # type: ignore[no-un
         ).all()
         for f in found:
             file_rows.setdefault(f.version_id, []).append(f)
+    memberships = of_records(conn, [row.record_id for row in rows])
     items = []
     for row in rows:
         version = _version(row, file_rows.get(row.id, [])) if with_metadata else None
@@ -124,8 +137,8 @@ def _items(conn, rows, with_metadata: bool) -> list[Item]:  # type: ignore[no-un
                 datestamp=as_utc(row.datestamp),
                 deleted=row.state == State.WITHDRAWN.value,
                 kind=row.kind,
-                origin_node=row.origin_node,
                 version=version,
+                communities=tuple(memberships.get(row.record_id, ())),
             )
         )
     return items
@@ -138,9 +151,10 @@ def list_items(
     query = _columns(with_metadata).select_from(_ITEM_JOIN).where(window.where())
     if after is not None:
         moment, record_id = after
-        query = query.where(
-            or_(records.c.updated > moment, and_(records.c.updated == moment, records.c.id > record_id))
-        )
+        # ``updated >= moment`` first: it is what lets the engine start the index range at the key.
+        # The equivalent ``updated > m OR (updated = m AND id > r)`` alone makes SQLite scan the
+        # index from its start, so page N would cost N pages.
+        query = query.where(records.c.updated >= moment, or_(records.c.updated > moment, records.c.id > record_id))
     query = query.order_by(records.c.updated, records.c.id).limit(limit)
     with node.engine.connect() as conn:
         return _items(conn, conn.execute(query).all(), with_metadata)
@@ -155,7 +169,7 @@ def count_items(node: Node, window: Window) -> int:
 def get_item(node: Node, record_id: str, *, with_metadata: bool) -> Item | None:
     if "\x00" in record_id:  # PostgreSQL refuses text with NUL, and no id holds one
         return None
-    query = _columns(with_metadata).select_from(_ITEM_JOIN).where(records.c.id == record_id)
+    query = _columns(with_metadata).select_from(_ITEM_JOIN).where(records.c.id == record_id, OWN)
     with node.engine.connect() as conn:
         found = _items(conn, conn.execute(query).all(), with_metadata)
     return found[0] if found else None
@@ -168,8 +182,19 @@ def earliest_datestamp(node: Node) -> datetime | None:
     return as_utc(moment) if moment is not None else None
 
 
-def origin_nodes(node: Node) -> list[str]:
-    """The other nodes whose records this node holds (``versions.origin_node``)."""
-    query = select(versions.c.origin_node).where(versions.c.origin_node.is_not(None)).distinct()
+@dataclass(frozen=True)
+class CommunitySet:
+    slug: str
+    title: str
+    description: str
+
+
+def community_sets(node: Node) -> list[CommunitySet]:
+    query = select(communities.c.slug, communities.c.title, communities.c.description).order_by(communities.c.slug)
     with node.engine.connect() as conn:
-        return sorted(conn.execute(query).scalars())
+        return [CommunitySet(row.slug, row.title, row.description) for row in conn.execute(query)]
+
+
+def community_exists(node: Node, slug: str) -> bool:
+    with node.engine.connect() as conn:
+        return conn.execute(select(communities.c.slug).where(communities.c.slug == slug)).first() is not None

@@ -107,29 +107,48 @@ def index_record(conn: Connection, record_id: str) -> None:
         _insert(conn, [latest])
 
 
-def _insert(conn: Connection, rows: list[Any]) -> None:
-    for row in rows:
-        doc, values = _document(row, Metadata.model_validate(row.metadata))
+def index_new(conn: Connection, items: list[tuple[Any, Metadata]]) -> None:
+    """Index many records that have no document yet, from versions and their already checked
+    metadata (``items``: a version row or any object with its columns, and its Metadata), in a
+    few statements: for bulk writers such as the harvester, which would otherwise pay a query and
+    a second validation per record."""
+    if not items:
+        return
+    docs, facet_sets = [], []
+    for version, meta in items:
+        doc, values = _document(version, meta)
         # JSON keeps an escaped NUL, but PostgreSQL text columns refuse one: it is no word anyway.
-        doc = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in doc.items()}
-        values = sorted({(f, v.replace("\x00", "")) for f, v in values})
-        doc_id = conn.execute(search_docs.insert().values(**doc).returning(search_docs.c.id)).scalar_one()
-        if values:
-            conn.execute(search_facets.insert(), [{"doc_id": doc_id, "facet": f, "value": v} for f, v in values])
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                text(
-                    "UPDATE search_docs SET document ="
-                    " setweight(to_tsvector('simple', :a), 'A') || setweight(to_tsvector('simple', :b), 'B')"
-                    " || setweight(to_tsvector('simple', :c), 'C') WHERE id = :id"
-                ),
-                {
-                    "a": " ".join(words(doc["titles"])),
-                    "b": " ".join(words(doc["creators"] + "\n" + doc["subjects"])),
-                    "c": " ".join(words(doc["descriptions"])),
-                    "id": doc_id,
-                },
-            )
+        docs.append({k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in doc.items()})
+        facet_sets.append(sorted({(f, v.replace("\x00", "")) for f, v in values}))
+    inserted = conn.execute(search_docs.insert().returning(search_docs.c.id, sort_by_parameter_order=True), docs)
+    doc_ids = [row.id for row in inserted]
+    facets = [
+        {"doc_id": i, "facet": f, "value": v} for i, values in zip(doc_ids, facet_sets, strict=True) for f, v in values
+    ]
+    if facets:
+        conn.execute(search_facets.insert(), facets)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(_TSVECTOR), [_tsvector_params(doc, i) for doc, i in zip(docs, doc_ids, strict=True)])
+
+
+_TSVECTOR = (
+    "UPDATE search_docs SET document ="
+    " setweight(to_tsvector('simple', :a), 'A') || setweight(to_tsvector('simple', :b), 'B')"
+    " || setweight(to_tsvector('simple', :c), 'C') WHERE id = :id"
+)
+
+
+def _tsvector_params(doc: dict[str, Any], doc_id: int) -> dict[str, Any]:
+    return {
+        "a": " ".join(words(doc["titles"])),
+        "b": " ".join(words(doc["creators"] + "\n" + doc["subjects"])),
+        "c": " ".join(words(doc["descriptions"])),
+        "id": doc_id,
+    }
+
+
+def _insert(conn: Connection, rows: list[Any]) -> None:
+    index_new(conn, [(row, Metadata.model_validate(row.metadata)) for row in rows])
 
 
 def reindex_all(conn: Connection, batch: int = 500) -> int:

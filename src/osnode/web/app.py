@@ -6,7 +6,12 @@ from fastapi import FastAPI
 
 from ..oaipmh import routes as oaipmh_routes
 from ..services.node import Node
-from . import api, pages, problems, search
+from . import admin_harvest, api, pages, problems, search, transfer_routes
+from . import software as software_routes
+from .communities import router as communities_router
+from .compression import TextCompression
+from .dump import router as dump_router
+from .explore import router as explore_router
 
 
 def create_app(node: Node) -> FastAPI:
@@ -19,10 +24,17 @@ def create_app(node: Node) -> FastAPI:
     )
     app.state.node = node
     problems.install(app)
+    app.add_middleware(TextCompression)  # gzip for text responses, never users' files
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(oaipmh_routes.router)
     app.include_router(search.router)
+    app.include_router(transfer_routes.router)  # tus uploads, blobs for peers, /admin/fixity
+    app.include_router(communities_router)
+    app.include_router(dump_router)
+    app.include_router(admin_harvest.router)  # /admin/peers; registers the sources panel
+    app.include_router(explore_router)  # previews, SQL queries, cell atlases; registers the preview panel
+    app.include_router(software_routes.router)  # SWHID browse/resolver/API; registers the software panel
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -7,25 +7,28 @@ import json
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
+from ..domain import multilingual
 from ..domain.access import Viewer
 from ..domain.errors import Gone, NotFound
 from ..domain.identifiers import orcid_url
 from ..formats import RecordView, citation, schemaorg
 from ..formats.links import identifier_url, rights_url
-from ..services import access, exports, records
+from ..services import access, exports, records, stats
 from ..services.node import Node
-from . import negotiation, panels, problems, signposting
+from . import i18n, negotiation, panels, problems, signposting
 from .deps import NodeDep, ViewerDep
 from .files import send_file
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
+RECENT = 10  # records listed on the home page; the search page and feeds go further
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
-    page = records.list_records(node, viewer, size=20)
-    return templates.TemplateResponse(request, "home.html", {"node": node, "items": page.items})
+    page = records.list_records(node, viewer, size=RECENT)
+    context = {"node": node, "items": page.items, "stats": stats.totals(node)}
+    return templates.TemplateResponse(request, "home.html", context)
 
 
 HTML = "text/html"
@@ -59,22 +62,27 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
     except Gone as gone:
         if chosen != HTML:
             raise
-        page = templates.TemplateResponse(
-            request, "tombstone.html", {"node": node, "tombstone": gone.tombstone}, status_code=410
+        return templates.TemplateResponse(
+            request,
+            "tombstone.html",
+            {"node": node, "tombstone": gone.tombstone},
+            status_code=410,
+            headers={"Vary": "Accept"},
         )
-        page.headers["Vary"] = "Accept"
-        return page
     view = exports.record_view(node, version, viewer)
     headers = {"Vary": "Accept", "Link": signposting.header(signposting.landing_links(node, version, view))}
     if chosen != HTML:
         export = _BY_MEDIA_TYPE[chosen]
         headers["Content-Location"] = exports.export_url(node, version, export.name)
         return _export_response(view, export, headers)
+    reader = i18n.reader_language(request)
     context = {
         "node": node,
         "version": version,
         "view": view,
         "meta": view.metadata,
+        "title": multilingual.preferred_title(view.metadata.titles, reader),
+        "title_lang": multilingual.preferred_title_lang(view.metadata.titles, reader),
         "files_allowed": access.files_allowed(node, version, viewer),
         "download_urls": {f.key: f.download_url for f in view.files},
         "versions": records.list_versions(node, any_id, viewer),

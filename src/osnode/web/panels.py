@@ -34,3 +34,14 @@ PROVIDERS: list[Provider] = []
 def panels_for(request: Request, node: Node, version: Version, viewer: Viewer) -> list[Panel]:
     found = (provider(request, node, version, viewer) for provider in PROVIDERS)
     return [panel for panel in found if panel is not None]
+
+
+def replicas_panel(_request: Request, node: Node, version: Version, _viewer: Viewer) -> Panel | None:
+    """The nodes that hold a copy of the version's files (replication), this node first."""
+    from ..services.replication import holders  # kept inside: this provider is one appended block
+
+    found = holders(node, version.id)
+    return Panel("panels/replicas.html", {"holders": found, "files": len(version.files)}) if found else None
+
+
+PROVIDERS.append(replicas_panel)

@@ -16,25 +16,119 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from ..domain import multilingual
 from ..formats import atom, sitemap
-from ..services import search
+from ..services import records, search
 from ..services.node import Node
+from . import i18n
 from .deps import NodeDep
+from .i18n import N_
 from .templating import templates
 
 router = APIRouter()
 
+# Labels are marked here and translated where they are shown (templates pipe them through ``| t``).
 FACET_LABELS = {
-    "kind": "Kind",
-    "subject": "Subject",
-    "year": "Year",
-    "licence": "Licence",
-    "access": "Access",
-    "language": "Language",
-    "origin": "Origin",
+    "kind": N_("Kind"),
+    "subject": N_("Subject"),
+    "year": N_("Year"),
+    "licence": N_("Licence"),
+    "access": N_("Access"),
+    "language": N_("Language"),
+    "origin": N_("Origin"),
 }
-SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "title": "Title"}
+# Facets whose values come from a controlled list the interface translates (the rest are shown as stored).
+VOCABULARY_FACETS = frozenset({"kind", "access"})
+SORT_LABELS = {"relevance": N_("Relevance"), "newest": N_("Newest"), "title": N_("Title")}
 FEED_SIZE = 50
+
+# The search service explains in plain English what it did with odd input. The page shows the same explanation
+# in the reader's language: each known sentence is matched and its parts fill the translated one. A sentence
+# not listed here (a new one in the service) is still shown, in English, rather than dropped.
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p, re.S), m)
+    for p, m in [
+        (
+            r"'(?P<raw>.*)' is not a whole number, so page size (?P<default>\d+) is shown\.",
+            N_("'%(raw)s' is not a whole number, so a page of %(default)s results is shown."),
+        ),
+        (
+            r"'(?P<raw>.*)' is not a whole number, so page (?P<default>\d+) is shown\.",
+            N_("'%(raw)s' is not a whole number, so page %(default)s is shown."),
+        ),
+        (
+            r"The search '(?P<text>.*)' has no words to look for, so every record is shown\.",
+            N_("The search '%(text)s' has no words to look for, so every record is shown."),
+        ),
+        (
+            r"The quotation marks do not pair up, so the words were searched one by one\.",
+            N_("The quotation marks do not pair up, so the words were searched one by one."),
+        ),
+        (
+            r"Only the first (?P<limit>\d+) characters of the search were used\.",
+            N_("Only the first %(limit)s characters of the search were used."),
+        ),
+        (
+            r"There is no filter called '(?P<name>.*)'; it was ignored\. Filters: (?P<names>[a-z, ]*)\.",
+            N_("There is no filter called '%(name)s'; it was ignored. Filters: %(names)s."),
+        ),
+        (
+            r"'(?P<value>.*)' is not a year; that filter was ignored\.",
+            N_("'%(value)s' is not a year; that filter was ignored."),
+        ),
+        (
+            r"Results cannot be sorted by '(?P<sort>.*)'; sorts: (?P<sorts>[a-z, ]*)\.",
+            N_("Results cannot be sorted by '%(sort)s'; sorts: %(sorts)s."),
+        ),
+        (
+            r"A page holds 1 to (?P<most>\d+) results, so (?P<shown>\d+) are shown\.",
+            N_("A page holds 1 to %(most)s results, so %(shown)s are shown."),
+        ),
+        (
+            r"Pages are numbered from 1, so page 1 is shown\.",
+            N_("Pages are numbered from 1, so page 1 is shown."),
+        ),
+        (
+            r"Only the first (?P<window>[\d,]+) results can be paged through \(page (?P<page>\d+) at this size\);"
+            r" narrow the search with words or filters\.",
+            N_(
+                "Only the first %(window)s results can be paged through (page %(page)s at this size);"
+                " narrow the search with words or filters."
+            ),
+        ),
+        (
+            r"Page (?P<page>\d+) is past the last page \((?P<pages>\d+)\)\.",
+            N_("Page %(page)s is past the last page (%(pages)s)."),
+        ),
+    ]
+]
+
+
+def translate_message(message: str, lang: str) -> str:
+    """A search service message in ``lang`` (unknown sentences stay as they are)."""
+    for pattern, msgid in _MESSAGES:
+        found = pattern.fullmatch(message)
+        if found:
+            return i18n.gettext(lang, msgid, **found.groupdict())
+    return message
+
+
+def _reader_titles(node: Node, items: list[dict[str, Any]], lang: str | None) -> None:
+    """Swap each hit's title for the one in the reader's language when its record has one.
+
+    The index keeps one title per record (the main one); the others are in the version's metadata, read here
+    for the page of hits only (at most ``search.MAX_SIZE`` rows, one connection)."""
+    if not items or lang is None:
+        return
+    with node.engine.connect() as conn:
+        for item in items:
+            version = records.load_version(conn, item["id"])
+            titles = (version.metadata.get("titles") if version else None) or []
+            if len(titles) > 1:
+                item["title"] = multilingual.preferred_title(titles, lang)
+                item["title_lang"] = multilingual.preferred_title_lang(titles, lang)
+
+
 _MARK = re.compile(r"</?mark>")
 
 
@@ -87,13 +181,17 @@ async def api_search(request: Request, node: Node = NodeDep) -> dict[str, Any]:
 
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)
 async def search_page(request: Request, node: Node = NodeDep) -> Response:
-    result = await run_in_threadpool(search.from_params, node, list(request.query_params.multi_items()))
+    lang = i18n.request_language(request)
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]  # lang is the page's, not a filter
+    result = await run_in_threadpool(search.from_params, node, params)
+    await run_in_threadpool(_reader_titles, node, result.items, i18n.reader_language(request))
     facets = []
     for name, values in result.facets.items():
         links = [
             {
                 "value": v["value"],
                 "label": node.settings.node_name if (name == "origin" and v["value"] == "local") else v["value"],
+                "vocabulary": name in VOCABULARY_FACETS,
                 "count": v["count"],
                 "selected": v["selected"],
                 "url": _url("/search", _params(result, page=None, toggle=(name, v["value"]))),
@@ -104,7 +202,9 @@ async def search_page(request: Request, node: Node = NodeDep) -> Response:
             facets.append({"name": name, "label": FACET_LABELS[name], "links": links})
     selected = [
         {
-            "label": f"{FACET_LABELS[name]}: {value}",
+            "label": FACET_LABELS[name],
+            "value": value,
+            "vocabulary": name in VOCABULARY_FACETS,
             "url": _url("/search", _params(result, page=None, toggle=(name, value))),
         }
         for name, values in result.filters.items()
@@ -125,6 +225,7 @@ async def search_page(request: Request, node: Node = NodeDep) -> Response:
     context = {
         "node": node,
         "result": result,
+        "messages": [translate_message(m, lang) for m in result.messages],
         "facets": facets,
         "selected": selected,
         "pager": pager,

@@ -1,31 +1,125 @@
 """The one Jinja2 environment every HTML page renders with.
 
-Templates mark every user-visible string with ``{{ _("...") }}`` (jinja2's i18n extension) so the gettext
-catalogs can translate them; pages add their own filters and globals here, never in a second environment.
+Templates mark every user-visible string with ``{{ _("...") }}`` (jinja2's i18n extension, newstyle) and the
+gettext catalogs under ``locales/`` translate them. ``templates.TemplateResponse`` renders in the reader's
+language (see :mod:`.i18n`): it adds ``gettext``, ``ngettext``, ``ui_lang``, ``ui_dir`` and the language switch
+(``ui_languages``) to the context, ``Vary: Accept-Language, Cookie`` to the response, and remembers an explicit
+``?lang=`` in a cookie. Macros imported without context render in English: import them ``with context``.
+Pages add their own filters and globals here, never in a second environment.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jinja2
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from starlette.background import BackgroundTask
+from starlette.templating import _TemplateResponse
+
+from ..domain import multilingual
+from . import i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-templates = Jinja2Templates(
-    env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"])
+
+class LocalizedTemplates(Jinja2Templates):
+    """Jinja2Templates whose pages are in the reader's language and say so to caches."""
+
+    def TemplateResponse(  # noqa: N802 - Starlette's name
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> _TemplateResponse:
+        response = super().TemplateResponse(
+            request,
+            name,
+            context,
+            status_code=status_code,
+            headers=i18n.response_headers(request, dict(headers or {})),
+            media_type=media_type,
+            background=background,
+        )
+        i18n.remember(request, response.set_cookie)
+        return response
+
+
+templates = LocalizedTemplates(
+    env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"]),
+    context_processors=[i18n.context],
 )
+# Outside a request (or in a macro imported without context) strings stay as written, in English.
 templates.env.install_null_translations(newstyle=True)
 
 
-def filesize(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+def _lang(ctx: Context) -> str:
+    return ctx.get("ui_lang") or i18n.DEFAULT
+
+
+def _reader(ctx: Context) -> str | None:
+    return ctx.get("reader_lang")
+
+
+@pass_context
+def filesize(ctx: Context, n: int) -> str:
+    return i18n.format_size(n, _lang(ctx))
+
+
+@pass_context
+def number(ctx: Context, n: int | float) -> str:
+    return i18n.format_number(n, _lang(ctx))
+
+
+@pass_context
+def when(ctx: Context, value: Any, with_time: bool = False) -> str:
+    return i18n.format_when(value, _lang(ctx), with_time)
+
+
+@pass_context
+def title_for_reader(ctx: Context, titles: Any) -> str:
+    """The title to show for a list of titles (objects or JSON), in the reader's language when present."""
+    return multilingual.preferred_title(titles or [], _reader(ctx))
+
+
+@pass_context
+def title_lang_for_reader(ctx: Context, titles: Any) -> str | None:
+    return multilingual.preferred_title_lang(titles or [], _reader(ctx))
+
+
+@pass_context
+def reader_first(ctx: Context, items: Any) -> list[Any]:
+    return multilingual.reader_first(list(items or []), _reader(ctx))
+
+
+@pass_context
+def translate(ctx: Context, message: str, **variables: Any) -> str:
+    """Translate a string that came from Python (a label marked with ``N_``), not written in the template."""
+    return ctx.call(ctx.resolve("gettext"), message, **variables) if message else message
+
+
+@pass_context
+def label(ctx: Context, value: Any) -> str:
+    """A controlled-vocabulary value (kind, access level, state, description type) in the reader's words."""
+    text = "" if value is None else str(value)
+    known = i18n.LABELS.get(text)
+    return ctx.call(ctx.resolve("gettext"), known) if known else text
 
 
 templates.env.filters["filesize"] = filesize
+templates.env.filters["number"] = number
+templates.env.filters["when"] = when
+templates.env.filters["title_for_reader"] = title_for_reader
+templates.env.filters["reader_first"] = reader_first
+templates.env.filters["title_lang_for_reader"] = title_lang_for_reader
+templates.env.filters["t"] = translate
+templates.env.filters["label"] = label

@@ -1,0 +1,328 @@
+"""Exploring a record's data before downloading it: table profiles, SQL queries, cell atlases.
+
+Every use case goes through ``services.access``: only a file the viewer may download can be profiled, queried
+or previewed, so an embargoed or restricted record leaks nothing through its previews.
+
+Profiles are computed once per blob and cached in the catalog (``storage.profiles``). "Profiled when
+published" is the background job below: every few seconds ``osnode serve`` profiles the files of newly
+published versions, outside the publish transaction, so publishing stays as fast as before. A view that
+arrives first computes the profile itself (and caches it); a per-blob lock keeps two requests from doing the
+same work twice in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ..domain.access import Viewer
+from ..domain.errors import Forbidden, InvalidInput, NodeError
+from ..domain.records import FileEntry, State, Version
+from ..explore import atlas as atlases
+from ..explore import query as queries
+from ..explore import render, subset, tables
+from ..storage import profiles
+from ..storage.catalog import files, versions
+from . import access
+from .jobs import JOBS, Job
+from .node import Node, utcnow
+
+log = logging.getLogger("osnode.explore")
+
+# A landing page computes a missing preview itself only for files this small; larger ones wait for the job.
+INLINE_PROFILE_BYTES = 20 * 1024 * 1024
+MAX_SUBSET_CELLS = 200_000
+QUERY_LIMITS = queries.Limits(seconds=10.0, rows=1000, memory="256MB", threads=1)
+EXPORT_ROWS = 100_000
+
+MAX_CONCURRENT_QUERIES = 4
+_query_slots = threading.BoundedSemaphore(MAX_CONCURRENT_QUERIES)
+_locks: dict[tuple[str, str], threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(sha256: str, fmt: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault((sha256, fmt), threading.Lock())
+
+
+def work_dir(node: Node) -> Path:
+    folder = node.settings.data_dir / "explore"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def explorable(version: Version) -> list[tuple[FileEntry, str]]:
+    """The version's files that can be explored, with the format each is read as."""
+    found = [(entry, tables.file_format(entry.key)) for entry in version.files]
+    return [(entry, fmt) for entry, fmt in found if fmt is not None]
+
+
+@dataclass(frozen=True)
+class Target:
+    version: Version
+    entry: FileEntry
+    path: Path
+    fmt: str
+
+
+def target(node: Node, any_id: str, key: str, viewer: Viewer, kinds: tuple[str, ...]) -> Target:
+    """A file the viewer may download, of one of ``kinds`` (access rules first, then the format)."""
+    download = access.download(node, any_id, key, viewer)
+    fmt = tables.file_format(key)
+    if fmt not in kinds:
+        wanted = "a table (CSV, TSV, Parquet, JSON Lines, Excel)" if "csv" in kinds else "a cell atlas (.h5ad)"
+        raise InvalidInput(f"'{key}' is not {wanted}")
+    return Target(download.version, download.entry, download.path, fmt)
+
+
+# -- profiles -------------------------------------------------------------------------------------
+
+
+def _compute(node: Node, sha256: str, fmt: str, path: Path, key: str) -> dict[str, Any]:
+    if fmt == "h5ad":
+        with atlases.open_atlas(path) as atlas:
+            summary = atlas.summary()
+            # The default plot's pixel positions, kept so that the first reader's plot is fast too.
+            for embedding in summary["embeddings"][:1]:
+                name, bounds = embedding["name"], embedding["bounds"]
+                render.pixel_offsets(atlas, name, bounds, 512, offsets_cache(node, sha256, name, 512))
+            return summary
+    source = tables.source_for(path, fmt, work_dir(node), sha256)
+    profile = tables.profile_table(source, work_dir(node), key)
+    profile["format"] = fmt
+    profile["validation"] = tables.validate_table(path, fmt, profile.get("encoding"))
+    return profile
+
+
+def offsets_cache(node: Node, sha256: str, basis: str, size: int) -> Path:
+    """Where the pixel positions of one embedding at one plot size are kept (see ``render.pixel_offsets``)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", basis)[:60]
+    return work_dir(node) / f"{sha256}-{safe}-{size}.px.npy"
+
+
+def cached_profile(node: Node, sha256: str, fmt: str) -> dict[str, Any] | None:
+    with node.engine.connect() as conn:
+        return profiles.get_profile(conn, sha256, fmt)
+
+
+def ensure_profile(node: Node, sha256: str, fmt: str, path: Path, key: str) -> dict[str, Any]:
+    """The profile of a blob, computed and cached on first need; a file that cannot be read raises 422."""
+    row = cached_profile(node, sha256, fmt)
+    if row is None:
+        with _lock(sha256, fmt):
+            row = cached_profile(node, sha256, fmt)
+            if row is None:
+                row = _compute_and_store(node, sha256, fmt, path, key)
+    if row["status"] != "ok":
+        raise InvalidInput(row["error"] or f"'{key}' cannot be explored")
+    return row["data"]
+
+
+def _compute_and_store(node: Node, sha256: str, fmt: str, path: Path, key: str) -> dict[str, Any]:
+    data: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        data = _compute(node, sha256, fmt, path, key)
+    except NodeError as exc:
+        error = exc.detail.replace(str(path), key)
+    except MemoryError:
+        error = f"'{key}' is too large to profile on this node"
+    with node.transaction() as tx:
+        profiles.put_profile(tx, sha256, fmt, utcnow(), data, error)
+    return {"status": "error" if error else "ok", "data": data, "error": error}
+
+
+def table_profile(node: Node, any_id: str, key: str, viewer: Viewer) -> dict[str, Any]:
+    t = target(node, any_id, key, viewer, tables.TABLE_FORMATS)
+    return ensure_profile(node, t.entry.sha256, t.fmt, t.path, key) | {"file": key}
+
+
+def preview(node: Node, version: Version, viewer: Viewer) -> list[dict[str, Any]]:
+    """Small previews for a landing page: cached profiles, or fresh ones for small files."""
+    if not access.files_allowed(node, version, viewer):
+        return []
+    shown = []
+    for entry, fmt in explorable(version)[:3]:
+        row = cached_profile(node, entry.sha256, fmt)
+        if row is None and entry.size <= INLINE_PROFILE_BYTES and node.blobs.exists(entry.sha256):
+            with suppress(NodeError):  # the error is cached and shown instead of the preview
+                ensure_profile(node, entry.sha256, fmt, node.blobs.path(entry.sha256), entry.key)
+            row = cached_profile(node, entry.sha256, fmt)
+        shown.append({"key": entry.key, "format": fmt, "profile": row})
+    return shown
+
+
+# -- queries --------------------------------------------------------------------------------------
+
+
+def query_sources(node: Node, version: Version) -> dict[str, tables.TableSource]:
+    """The version's tables as DuckDB sources, named as the views the SQL sees."""
+    entries = [(e, fmt) for e, fmt in explorable(version) if fmt in tables.TABLE_FORMATS]
+    names = queries.view_names([e.key for e, _ in entries])
+    sources = {}
+    for entry, fmt in entries:
+        path = node.blobs.path(entry.sha256)
+        row = cached_profile(node, entry.sha256, fmt)
+        if row is not None and row["status"] != "ok":
+            continue  # a file that is not a readable table has no view
+        encoding = row["data"].get("encoding") if row else None
+        try:
+            sources[names[entry.key]] = tables.source_for(path, fmt, work_dir(node), entry.sha256, encoding)
+        except NodeError:
+            continue
+    return sources
+
+
+def tables_of(node: Node, any_id: str, viewer: Viewer) -> tuple[Version, dict[str, str]]:
+    """The version and its queryable tables (view name -> file key)."""
+    version = access.readable_version(node, any_id, viewer)
+    if not access.files_allowed(node, version, viewer):
+        raise Forbidden("the files of this record are not available to you, so they cannot be queried")
+    entries = [e for e, fmt in explorable(version) if fmt in tables.TABLE_FORMATS]
+    names = queries.view_names([e.key for e in entries])
+    return version, {names[e.key]: e.key for e in entries}
+
+
+class Busy(NodeError):
+    """Too many queries at once: the client may try again shortly."""
+
+    status = 429
+    title = "Too many requests"
+
+
+def run_query(node: Node, any_id: str, sql: str, viewer: Viewer, export: bool = False) -> queries.QueryResult:
+    version, views = tables_of(node, any_id, viewer)
+    if not views:
+        raise InvalidInput(f"version {version.id} has no tables to query")
+    sources = query_sources(node, version)
+    limits = QUERY_LIMITS
+    if export:
+        limits = queries.Limits(limits.seconds * 3, EXPORT_ROWS, limits.memory, limits.threads)
+    # Each query may use a thread and its memory limit; a few at a time keep the node's memory bounded.
+    if not _query_slots.acquire(timeout=limits.seconds):
+        raise Busy("the node is busy with other queries; try again in a moment")
+    try:
+        return queries.run_query(sources, sql, limits, as_arrow=export)
+    finally:
+        _query_slots.release()
+
+
+# -- atlases --------------------------------------------------------------------------------------
+
+
+def atlas_summary(node: Node, any_id: str, key: str, viewer: Viewer) -> dict[str, Any]:
+    t = target(node, any_id, key, viewer, ("h5ad",))
+    return ensure_profile(node, t.entry.sha256, "h5ad", t.path, key) | {"file": key}
+
+
+@contextmanager
+def open_atlas(
+    node: Node, any_id: str, key: str, viewer: Viewer
+) -> Iterator[tuple[atlases.Atlas, dict[str, Any], str]]:
+    """The open atlas, its cached summary and its SHA-256, for a viewer who may download it."""
+    t = target(node, any_id, key, viewer, ("h5ad",))
+    summary = ensure_profile(node, t.entry.sha256, "h5ad", t.path, key)
+    with atlases.open_atlas(t.path) as atlas:
+        yield atlas, summary, t.entry.sha256
+
+
+def plot(
+    node: Node,
+    any_id: str,
+    key: str,
+    viewer: Viewer,
+    basis: str | None = None,
+    colour_by: str | None = None,
+    gene: str | None = None,
+    filter_field: str | None = None,
+    filter_values: list[str] | None = None,
+    size: int = 512,
+) -> render.Plot:
+    with open_atlas(node, any_id, key, viewer) as (atlas, summary, sha256):
+        bases = {e["name"]: e["bounds"] for e in summary["embeddings"]}
+        if not bases:
+            raise InvalidInput(f"'{key}' has no embedding (UMAP, t-SNE, PCA) to plot")
+        chosen = basis or next(iter(bases))
+        if chosen not in bases:
+            raise InvalidInput(f"'{key}' has no embedding '{chosen}'; it has {', '.join(bases)}")
+        return render.render_embedding(
+            atlas,
+            chosen,
+            bases[chosen],
+            colour_by or None,
+            gene or None,
+            filter_field or None,
+            filter_values,
+            size,
+            cache=offsets_cache(node, sha256, chosen, size),
+        )
+
+
+def search_genes(node: Node, any_id: str, key: str, viewer: Viewer, q: str) -> list[str]:
+    with open_atlas(node, any_id, key, viewer) as (atlas, _, _):
+        return atlas.search_genes(q)
+
+
+def expression(node: Node, any_id: str, key: str, viewer: Viewer, field: str, genes: list[str]) -> dict[str, Any]:
+    if not genes:
+        raise InvalidInput("name at least one gene")
+    with open_atlas(node, any_id, key, viewer) as (atlas, _, _):
+        return atlases.expression_by_category(atlas, field, genes)
+
+
+def subset_file(node: Node, any_id: str, key: str, viewer: Viewer, field: str, values: list[str]) -> Path:
+    """A new .h5ad of the chosen categories' cells, in a temporary file the caller deletes."""
+    if not values:
+        raise InvalidInput("choose at least one category")
+    with open_atlas(node, any_id, key, viewer) as (atlas, _, _):
+        mask = atlases.category_mask(atlas, field, values)
+        fd, name = tempfile.mkstemp(dir=work_dir(node), suffix=".h5ad")
+        os.close(fd)
+        out = Path(name)
+        try:
+            subset.write_subset(atlas, mask, out, MAX_SUBSET_CELLS)
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
+        return out
+
+
+# -- the background job ---------------------------------------------------------------------------
+
+
+def profile_pending(node: Node, limit: int = 20) -> int:
+    """Profile the explorable files of recently published versions that have no profile yet."""
+    with node.engine.connect() as conn:
+        rows = conn.execute(
+            select(files.c.key, files.c.sha256)
+            .join(versions, versions.c.id == files.c.version_id)
+            .where(versions.c.state == State.PUBLISHED.value)
+            .order_by(versions.c.published_at.desc())
+            .limit(2000)
+        ).all()
+        wanted = {(r.sha256, fmt): r.key for r in rows if (fmt := tables.file_format(r.key))}
+        done = profiles.profiled_keys(conn, list(wanted))
+    count = 0
+    for (sha256, fmt), key in wanted.items():
+        if count >= limit:
+            break
+        if (sha256, fmt) in done or not node.blobs.exists(sha256):
+            continue
+        with suppress(NodeError):  # cached as an error; readers see the message
+            ensure_profile(node, sha256, fmt, node.blobs.path(sha256), key)
+        count += 1
+    return count
+
+
+JOBS.append(Job("explore-profiles", lambda node: 10.0, profile_pending))

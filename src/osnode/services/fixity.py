@@ -1,0 +1,221 @@
+"""Fixity: re-hash stored blobs on a rotation, record what was found, and repair damage from peers.
+
+Each round takes the blobs checked longest ago (never-checked first) within a budget of bytes and
+blobs, so a node with more data than a night of disk reads still gets round to every blob in turn.
+A blob that is missing or no longer hashes to its name is moved aside into ``quarantine`` (kept for
+inspection, never served: downloads of it answer a problem saying its bytes are missing) and fetched
+again from each repair peer in turn, verified byte for byte before it becomes visible.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from ..domain.errors import NodeError
+from ..storage.catalog import blobs
+from ..storage.uploads import fixity_checks, fixity_events, fixity_runs
+from .jobs import JOBS, Job
+from .node import Node, utcnow
+from .replication import blob_holders
+from .transfer import fetch_blob
+
+# A scheduled round every hour, re-hashing at most this much: a full pass over 1 TB takes ~6 weeks.
+INTERVAL_SECONDS = 3600.0
+BUDGET_BYTES = 1024**3
+BUDGET_COUNT = 10_000
+QUARANTINE = "quarantine"
+
+
+@dataclass
+class RunReport:
+    run_id: int
+    checked: int = 0
+    bytes: int = 0
+    ok: int = 0
+    missing: int = 0
+    corrupt: int = 0
+    repaired: int = 0
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def quarantine_dir(node: Node) -> Path:
+    folder = node.blobs.root / QUARANTINE
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def due_blobs(node: Node, max_bytes: int | None, max_count: int | None) -> list[tuple[str, int]]:
+    """The blobs to check now: oldest check first, never-checked before all, within the budget."""
+    query = (
+        select(blobs.c.sha256, blobs.c.size)
+        .outerjoin(fixity_checks, fixity_checks.c.sha256 == blobs.c.sha256)
+        .order_by(fixity_checks.c.checked_at.asc().nulls_first(), blobs.c.sha256)
+    )
+    if max_count is not None:
+        query = query.limit(max_count)
+    chosen, total = [], 0
+    with node.engine.connect() as conn:
+        for sha256, size in conn.execute(query):
+            if max_bytes is not None and chosen and total + size > max_bytes:
+                break
+            chosen.append((sha256, size))
+            total += size
+    return chosen
+
+
+def _check(node: Node, sha256: str) -> str:
+    path = node.blobs.path(sha256)
+    if not path.is_file():
+        return "missing"
+    return "ok" if node.blobs.hash_of(sha256) == sha256 else "corrupt"
+
+
+def _quarantine(node: Node, sha256: str) -> str:
+    """Move damaged bytes out of the store (never served again); returns where they went."""
+    path = node.blobs.path(sha256)
+    if not path.is_file():
+        return "nothing to move aside"
+    target = quarantine_dir(node) / f"{sha256}.{utcnow().strftime('%Y%m%dT%H%M%S%f')}"
+    os.replace(path, target)
+    return f"moved aside to {target.relative_to(node.blobs.root)}"
+
+
+def _repair(node: Node, sha256: str) -> tuple[bool, str]:
+    # The configured repair peers first, then the nodes known to hold a copy (replication) and every peer.
+    peers = list(dict.fromkeys([*node.settings.repair_peers, *blob_holders(node, sha256)]))
+    if not peers:
+        return False, "no repair peers configured and no peer holds a copy"
+    notes = []
+    for peer in peers:
+        try:
+            fetch_blob(node, peer, sha256)
+            return True, f"repaired from {peer}"
+        except (NodeError, OSError) as exc:
+            notes.append(f"{peer}: {getattr(exc, 'detail', exc)}")
+    return False, "; ".join(notes)
+
+
+def _record(node: Node, run_id: int, sha256: str, status: str, repaired: bool, action: str | None) -> None:
+    now = utcnow()
+    values = {"checked_at": now, "status": "ok" if repaired else status, "detail": action}
+    if repaired:
+        values["repaired_at"] = now
+    with node.transaction() as tx:
+        exists = tx.execute(select(fixity_checks.c.sha256).where(fixity_checks.c.sha256 == sha256)).first()
+        if exists:
+            tx.execute(update(fixity_checks).where(fixity_checks.c.sha256 == sha256).values(**values))
+        else:
+            tx.execute(insert(fixity_checks).values(sha256=sha256, **values))
+        if action is not None:
+            tx.execute(insert(fixity_events).values(run_id=run_id, sha256=sha256, at=now, status=status, action=action))
+
+
+def run(
+    node: Node,
+    *,
+    max_bytes: int | None = BUDGET_BYTES,
+    max_count: int | None = BUDGET_COUNT,
+    progress: Callable[[str, int], None] | None = None,
+) -> RunReport:
+    """One fixity round; ``max_bytes``/``max_count`` None means no limit (check everything)."""
+    due = due_blobs(node, max_bytes, max_count)
+    with node.transaction() as tx:
+        run_id = tx.execute(
+            insert(fixity_runs).values(started=utcnow(), checked=0, bytes=0, ok=0, missing=0, corrupt=0, repaired=0)
+        ).inserted_primary_key[0]
+    report = RunReport(run_id)
+    for sha256, size in due:
+        status = _check(node, sha256)
+        report.checked += 1
+        report.bytes += size
+        action, repaired = None, False
+        if status == "ok":
+            report.ok += 1
+        else:
+            setattr(report, status, getattr(report, status) + 1)
+            moved = _quarantine(node, sha256) if status == "corrupt" else "bytes missing"
+            repaired, how = _repair(node, sha256)
+            report.repaired += repaired
+            action = f"{moved}; {how}"
+            report.problems.append({"sha256": sha256, "status": status, "action": action})
+        _record(node, run_id, sha256, status, repaired, action)
+        if progress:
+            progress(sha256, size)
+    with node.transaction() as tx:
+        tx.execute(
+            update(fixity_runs)
+            .where(fixity_runs.c.id == run_id)
+            .values(
+                finished=utcnow(),
+                checked=report.checked,
+                bytes=report.bytes,
+                ok=report.ok,
+                missing=report.missing,
+                corrupt=report.corrupt,
+                repaired=report.repaired,
+            )
+        )
+    return report
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def status(node: Node, runs: int = 10, events: int = 50) -> dict[str, Any]:
+    """Where fixity stands: counts by latest result, blobs never checked, recent rounds and problems."""
+    with node.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(blobs)).scalar_one()
+        counts = dict(conn.execute(select(fixity_checks.c.status, func.count()).group_by(fixity_checks.c.status)).all())
+        oldest = conn.execute(select(func.min(fixity_checks.c.checked_at))).scalar_one()
+        run_rows = conn.execute(select(fixity_runs).order_by(fixity_runs.c.id.desc()).limit(runs)).all()
+        event_rows = conn.execute(select(fixity_events).order_by(fixity_events.c.id.desc()).limit(events)).all()
+        damaged = conn.execute(
+            select(fixity_checks.c.sha256, fixity_checks.c.status, fixity_checks.c.checked_at, fixity_checks.c.detail)
+            .where(fixity_checks.c.status != "ok")
+            .order_by(fixity_checks.c.sha256)
+        ).all()
+    checked = sum(counts.values())
+    return {
+        "blobs": total,
+        "never_checked": max(total - checked, 0),
+        "ok": counts.get("ok", 0),
+        "missing": counts.get("missing", 0),
+        "corrupt": counts.get("corrupt", 0),
+        "oldest_check": _iso(oldest),
+        "damaged": [
+            {"sha256": r.sha256, "status": r.status, "checked_at": _iso(r.checked_at), "detail": r.detail}
+            for r in damaged
+        ],
+        "runs": [
+            {
+                "id": r.id,
+                "started": _iso(r.started),
+                "finished": _iso(r.finished),
+                "checked": r.checked,
+                "bytes": r.bytes,
+                "ok": r.ok,
+                "missing": r.missing,
+                "corrupt": r.corrupt,
+                "repaired": r.repaired,
+            }
+            for r in run_rows
+        ],
+        "events": [
+            {"run_id": r.run_id, "sha256": r.sha256, "at": _iso(r.at), "status": r.status, "action": r.action}
+            for r in event_rows
+        ],
+    }
+
+
+JOBS.append(Job("fixity", lambda node: INTERVAL_SECONDS, lambda node: run(node)))

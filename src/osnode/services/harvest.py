@@ -1,0 +1,889 @@
+"""Harvesting peers: the node's federation over OAI-PMH, as use cases.
+
+A peer is another repository's OAI-PMH endpoint. Harvesting it is incremental (``from`` the
+peer's own ``responseDate`` at the start of the last successful harvest) and resumable: each page
+is one transaction that stores its records *and* the resumption token of the next page, so an
+interrupted harvest goes on where it stopped, without losing or re-applying a page.
+
+Harvested records are published records of this node with ``origin_node`` set and one
+``record_sources`` row per peer that has them (original OAI identifier and datestamp). The same
+work reached through two peers (same DOI, else same OAI identifier) is one record with two sources;
+a deletion at one peer withdraws the record only when no other source still has it.
+
+The OAI-PMH client itself is an edge (``oaipmh.harvester``); the use cases take a ``connect``
+function that makes one for a base URL, so they depend on no HTTP library and tests can hand in
+another client.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Row, and_, delete, func, select, update
+
+from ..domain.errors import Conflict, InvalidInput, NotFound
+from ..domain.metadata import Metadata, parse_metadata
+from ..domain.records import _ID_ALPHABET, AccessLevel, State
+from ..storage import search
+from ..storage.catalog import records, users, versions
+from ..storage.peers import harvest_runs, peers, record_sources
+from .node import Node, failpoint, utcnow
+
+if TYPE_CHECKING:
+    from ..oaipmh.harvester import HarvestedRecord, Page
+
+log = logging.getLogger("osnode.harvest")
+
+OWNER = "osnode-harvester"
+FORMATS = ("oai_datacite", "datacite", "oai_dc")
+MAX_ERRORS_KEPT = 1000
+# Column sizes of record_sources and peers (storage/peers.py).
+MAX_IDENTIFIER, MAX_DATESTAMP, MAX_DOI, MAX_URL, MAX_BASE_URL, MAX_SET = 1000, 30, 500, 2000, 1000, 500
+UNAVAILABLE = "(:unav)"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+
+
+class PeerError(Exception):
+    """A peer that cannot be harvested now (unreachable, refusing, not OAI-PMH). The OAI-PMH
+    client's errors derive from it; ``code`` is the OAI-PMH error code when the peer sent one."""
+
+    code: str | None = None
+
+
+class RecordRefused(Exception):
+    """One harvested record that cannot be stored; reported, the harvest goes on."""
+
+
+class PeerClient(Protocol):
+    def identify(self) -> Any: ...
+    def metadata_formats(self) -> list[str]: ...
+    def choose_format(self) -> str: ...
+    def list_records(
+        self,
+        metadata_prefix: str | None = None,
+        *,
+        from_: str | None = None,
+        set_spec: str | None = None,
+        token: str | None = None,
+    ) -> Page: ...
+    def close(self) -> None: ...
+
+
+Connect = Callable[[str], PeerClient]
+
+
+@dataclass
+class RunInfo:
+    id: int
+    peer: str
+    started: datetime
+    finished: datetime | None
+    status: str
+    metadata_prefix: str | None
+    from_datestamp: str | None
+    resumed: bool
+    pages: int = 0
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    error_list: list[dict[str, Any]] = field(default_factory=list)
+    message: str | None = None
+    # Progress only, not stored: what the peer says the whole list holds.
+    complete_list_size: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started"] = self.started.isoformat()
+        data["finished"] = self.finished.isoformat() if self.finished else None
+        return data
+
+
+@dataclass
+class PeerInfo:
+    id: int
+    name: str
+    base_url: str
+    set_spec: str | None
+    metadata_prefix: str | None
+    every_hours: float | None
+    next_from: str | None
+    resumption_token: str | None
+    last_run: RunInfo | None = None
+    records: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["last_run"] = self.last_run.as_json() if self.last_run else None
+        return data
+
+
+@dataclass(frozen=True)
+class Source:
+    peer: str
+    base_url: str
+    oai_identifier: str
+    datestamp: str
+    deleted: bool
+    url: str | None
+
+    @property
+    def link(self) -> str:
+        """The original record: its landing page when the metadata names one, else GetRecord."""
+        if self.url:
+            return self.url
+        from urllib.parse import urlencode
+
+        query = urlencode({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": self.oai_identifier})
+        return f"{self.base_url}?{query}"
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+# -- peers --------------------------------------------------------------------------------------
+
+
+def _check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"'{url}' is not an http(s) URL of an OAI-PMH endpoint")
+    if len(url) > MAX_BASE_URL:
+        raise InvalidInput(f"the URL is longer than {MAX_BASE_URL} characters")
+    if parts.query or parts.fragment:
+        raise InvalidInput("give the OAI-PMH base URL without a query (no '?verb=...')")
+    return url
+
+
+def origin_of(base_url: str) -> str:
+    """What ``origin_node`` says for a peer: its site, which for an osnode is the base URL less /oai."""
+    return base_url.removesuffix("/").removesuffix("/oai")
+
+
+def add_peer(
+    node: Node,
+    url: str,
+    *,
+    name: str | None = None,
+    set_spec: str | None = None,
+    metadata_prefix: str | None = None,
+    every_hours: float | None = None,
+    connect: Connect | None = None,
+) -> PeerInfo:
+    """Register a peer; with ``connect``, first check that it answers Identify and offers the format."""
+    url = _check_url(url)
+    name = (name or urlsplit(url).hostname or "").strip()
+    if not _NAME.match(name):
+        raise InvalidInput(f"'{name}' is not a peer name (letters, digits, '.', '_', '-'; at most 100)")
+    if metadata_prefix is not None and metadata_prefix not in FORMATS:
+        raise InvalidInput(f"format '{metadata_prefix}' is not one this node reads: {', '.join(FORMATS)}")
+    if every_hours is not None and not 0 < every_hours <= 24 * 366:
+        raise InvalidInput("--every is a number of hours, more than 0 and at most a year")
+    set_spec = set_spec.strip() if set_spec else None
+    if set_spec is not None and (len(set_spec) > MAX_SET or any(c.isspace() for c in set_spec)):
+        raise InvalidInput(f"'{set_spec[:60]}' is not a setSpec (no spaces, at most {MAX_SET} characters)")
+    if connect is not None:
+        client = connect(url)
+        try:
+            client.identify()
+            if metadata_prefix is not None and metadata_prefix not in client.metadata_formats():
+                raise InvalidInput(f"{url} does not offer the format '{metadata_prefix}'")
+        except PeerError as exc:
+            raise InvalidInput(f"{url} does not answer as an OAI-PMH repository: {exc}") from None
+        finally:
+            client.close()
+    with node.transaction() as tx:
+        if tx.execute(select(peers.c.id).where(peers.c.name == name)).first():
+            raise Conflict(f"a peer named '{name}' already exists")
+        same = tx.execute(select(peers.c.name).where(peers.c.base_url == url)).all()
+        if any(row.name for row in same if _set_of(tx, row.name) == set_spec):
+            raise Conflict(f"{url} is already a peer{f' for set {set_spec}' if set_spec else ''}")
+        tx.execute(
+            peers.insert().values(
+                name=name,
+                base_url=url,
+                set_spec=set_spec,
+                metadata_prefix=metadata_prefix,
+                every_hours=every_hours,
+                created=utcnow(),
+            )
+        )
+        return _peer_info(tx, _peer_row(tx, name))
+
+
+def _set_of(tx: Connection, name: str) -> str | None:
+    return tx.execute(select(peers.c.set_spec).where(peers.c.name == name)).scalar()
+
+
+def _peer_row(conn: Connection, name: str) -> Row:
+    row = conn.execute(select(peers).where(peers.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"no peer named '{name}'")
+    return row
+
+
+def _run_info(row: Row, peer_name: str) -> RunInfo:
+    return RunInfo(
+        id=row.id,
+        peer=peer_name,
+        started=as_utc(row.started) or utcnow(),
+        finished=as_utc(row.finished),
+        status=row.status,
+        metadata_prefix=row.metadata_prefix,
+        from_datestamp=row.from_datestamp,
+        resumed=row.resumed,
+        pages=row.pages,
+        added=row.added,
+        updated=row.updated,
+        deleted=row.deleted,
+        unchanged=row.unchanged,
+        skipped=row.skipped,
+        errors=row.errors,
+        error_list=list(row.error_list or []),
+        message=row.message,
+    )
+
+
+def _peer_info(conn: Connection, row: Row) -> PeerInfo:
+    last = conn.execute(
+        select(harvest_runs)
+        .where(harvest_runs.c.peer_id == row.id)
+        .order_by(harvest_runs.c.started.desc(), harvest_runs.c.id.desc())
+        .limit(1)
+    ).first()
+    count = conn.execute(
+        select(func.count()).select_from(record_sources).where(record_sources.c.peer_id == row.id)
+    ).scalar_one()
+    return PeerInfo(
+        id=row.id,
+        name=row.name,
+        base_url=row.base_url,
+        set_spec=row.set_spec,
+        metadata_prefix=row.metadata_prefix,
+        every_hours=row.every_hours,
+        next_from=row.next_from,
+        resumption_token=row.resumption_token,
+        last_run=_run_info(last, row.name) if last else None,
+        records=count,
+    )
+
+
+def list_peers(node: Node) -> list[PeerInfo]:
+    with node.engine.connect() as conn:
+        return [_peer_info(conn, row) for row in conn.execute(select(peers).order_by(peers.c.name)).all()]
+
+
+def get_peer(node: Node, name: str) -> PeerInfo:
+    with node.engine.connect() as conn:
+        return _peer_info(conn, _peer_row(conn, name))
+
+
+def peer_runs(node: Node, name: str, limit: int = 20) -> list[RunInfo]:
+    with node.engine.connect() as conn:
+        peer = _peer_row(conn, name)
+        rows = conn.execute(
+            select(harvest_runs)
+            .where(harvest_runs.c.peer_id == peer.id)
+            .order_by(harvest_runs.c.started.desc(), harvest_runs.c.id.desc())
+            .limit(limit)
+        ).all()
+    return [_run_info(r, name) for r in rows]
+
+
+def remove_peer(node: Node, name: str) -> int:
+    """Forget a peer, its runs and its sources; records only it provided are withdrawn (the node no
+    longer mirrors them). Returns how many records were withdrawn."""
+    now = utcnow()
+    with node.transaction() as tx:
+        peer = _peer_row(tx, name)
+        held = tx.execute(select(record_sources.c.record_id).where(record_sources.c.peer_id == peer.id)).scalars()
+        record_ids = sorted(set(held))
+        tx.execute(delete(record_sources).where(record_sources.c.peer_id == peer.id))
+        tx.execute(delete(harvest_runs).where(harvest_runs.c.peer_id == peer.id))
+        tx.execute(delete(peers).where(peers.c.id == peer.id))
+        withdrawn = 0
+        for record_id in record_ids:
+            if not _live_sources(tx, record_id) and _withdraw(tx, record_id, f"peer {name} was removed", now):
+                withdrawn += 1
+    return withdrawn
+
+
+def sources_of(node: Node, record_id: str) -> list[Source]:
+    query = (
+        select(record_sources, peers.c.name, peers.c.base_url)
+        .join(peers, peers.c.id == record_sources.c.peer_id)
+        .where(record_sources.c.record_id == record_id)
+        .order_by(peers.c.name)
+    )
+    with node.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [Source(r.name, r.base_url, r.oai_identifier, r.datestamp, r.deleted, r.url) for r in rows]
+
+
+# -- metadata from a peer -----------------------------------------------------------------------
+
+
+def _drop(data: Any, path: str) -> bool:
+    """Remove the value at ``path`` ("creators.0.orcid"); when it is missing (a required property
+    the record lacks), remove the part that needed it. False when nothing could be removed."""
+    parts: list[Any] = [int(p) if p.isdigit() else p for p in path.split(".")]
+    while parts:
+        container = data
+        try:
+            for part in parts[:-1]:
+                container = container[part]
+            last = parts[-1]
+            if isinstance(container, dict) and last in container:
+                del container[last]
+                return True
+            if isinstance(container, list) and isinstance(last, int) and last < len(container):
+                del container[last]
+                return True
+        except (KeyError, IndexError, TypeError):
+            pass
+        parts = parts[:-1]
+    return False
+
+
+def coerce_metadata(raw: dict[str, Any], *, publisher: str, datestamp: str) -> tuple[Metadata, list[str]]:
+    """Metadata the node can store, from what a peer sent: values that fail the node's checks are
+    dropped (and listed), missing mandatory properties filled as DataCite recommends. A record
+    without any title is refused: nobody could find or cite it."""
+    data = raw
+    dropped: list[str] = []
+    for _ in range(100):
+        try:
+            meta = parse_metadata(data)
+            break
+        except InvalidInput as exc:
+            if data is raw:  # copied only when something must go: most records pass as they are
+                data = copy.deepcopy(raw)
+            error = exc.errors[0] if exc.errors else None
+            if error is None or not _drop(data, error.path):
+                raise RecordRefused(f"metadata cannot be read: {exc.detail}") from None
+            dropped.append(f"{error.path}: {error.message}")
+    else:
+        raise RecordRefused("metadata has too many invalid values")
+    if not meta.titles:
+        raise RecordRefused("the record has no title")
+    filled: dict[str, Any] = {}
+    if not meta.creators:
+        filled["creators"] = [{"name": UNAVAILABLE}]
+    if meta.publisher is None:
+        filled["publisher"] = {"name": publisher}
+    if meta.publicationYear is None and datestamp[:4].isdigit():
+        filled["publicationYear"] = int(datestamp[:4])
+    if meta.resourceType is None:
+        filled["resourceType"] = {"resourceTypeGeneral": "Other"}
+    if filled:
+        meta = parse_metadata(meta.to_json() | filled)
+    return meta, dropped
+
+
+def _landing_url(meta: Metadata) -> str | None:
+    for alternate in meta.alternateIdentifiers:
+        if alternate.alternateIdentifierType.upper() == "URL":
+            return alternate.alternateIdentifier
+    return f"https://doi.org/{meta.doi}" if meta.doi else None
+
+
+# -- one harvest --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    node: Node
+    peer: Row
+    owner_id: int
+    origin: str
+    publisher: str
+    own_prefixes: tuple[str, ...]
+    own_url: str
+    run: RunInfo
+
+
+def _owner(tx: Connection) -> int:
+    """Harvested records belong to a system account without tokens, so no person can edit them."""
+    found = tx.execute(select(users.c.id).where(users.c.name == OWNER)).scalar()
+    if found is not None:
+        return found
+    return tx.execute(users.insert().values(name=OWNER, role="depositor", created=utcnow())).inserted_primary_key[0]
+
+
+def _is_own(ctx: _Context, record: HarvestedRecord) -> bool:
+    """A record of this very node coming back through a peer (an echo)."""
+    if record.identifier.startswith(ctx.own_prefixes):
+        return True
+    meta = record.metadata or {}
+    urls = [a.get("alternateIdentifier", "") for a in meta.get("alternateIdentifiers", [])]
+    urls += [r.get("relatedIdentifier", "") for r in meta.get("relatedIdentifiers", [])]
+    return any(isinstance(u, str) and u.startswith(ctx.own_url) for u in urls)
+
+
+def _live_sources(tx: Connection, record_id: str) -> int:
+    return tx.execute(
+        select(func.count())
+        .select_from(record_sources)
+        .where(record_sources.c.record_id == record_id, record_sources.c.deleted.is_(False))
+    ).scalar_one()
+
+
+def _current_version(tx: Connection, record_id: str) -> Row | None:
+    return tx.execute(
+        select(versions.c.id, versions.c.state)
+        .where(versions.c.record_id == record_id)
+        .order_by(versions.c.number.desc())
+        .limit(1)
+    ).first()
+
+
+def _withdraw(tx: Connection, record_id: str, reason: str, now: datetime) -> bool:
+    version = _current_version(tx, record_id)
+    if version is None or version.state != State.PUBLISHED.value:
+        return False
+    tx.execute(
+        update(versions)
+        .where(versions.c.id == version.id)
+        .values(state=State.WITHDRAWN.value, withdrawn_at=now, withdrawal_reason=reason, updated=now)
+    )
+    tx.execute(update(records).where(records.c.id == record_id).values(latest_published_id=None, updated=now))
+    search.index_record(tx, record_id)
+    return True
+
+
+def _store_metadata(tx: Connection, record_id: str, meta: Metadata, now: datetime) -> None:
+    """A harvested record mirrors its origin: new metadata replaces the old in place (the origin
+    keeps the version history), and a record that reappears after a deletion is published again."""
+    version = _current_version(tx, record_id)
+    assert version is not None
+    tx.execute(
+        update(versions)
+        .where(versions.c.id == version.id)
+        .values(
+            metadata=meta.to_json(),
+            state=State.PUBLISHED.value,
+            withdrawn_at=None,
+            withdrawal_reason=None,
+            updated=now,
+        )
+    )
+    tx.execute(update(records).where(records.c.id == record_id).values(latest_published_id=version.id, updated=now))
+    search.index_record(tx, record_id)
+
+
+@dataclass
+class _Page:
+    """What one page's records need from the catalog, fetched for the whole page in a few queries,
+    and the new records it creates, written together at its end."""
+
+    sources: dict[str, Row]
+    """This peer's sources of the page's identifiers."""
+    other_peers: dict[str, str]
+    """Records other peers gave for the page's identifiers (identifier -> record id)."""
+    by_doi: dict[str, str] = field(default_factory=dict)
+    """Records with the page's DOIs (doi -> record id); updated as the page writes sources."""
+    checked: dict[str, tuple[Metadata, list[str]] | RecordRefused] = field(default_factory=dict)
+    """Each record's metadata as the node stores it, checked once (or why it was refused)."""
+    created: set[str] = field(default_factory=set)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    sources_new: list[dict[str, Any]] = field(default_factory=list)
+    index: list[tuple[Any, Metadata]] = field(default_factory=list)
+
+
+# Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
+_CHUNK = 500
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+def _prefetch(tx: Connection, ctx: _Context, batch: list[HarvestedRecord]) -> _Page:
+    """The catalog's rows for the page: sources by identifier, then, with the metadata of the
+    records that need storing checked, the records their DOIs already belong to."""
+    sources: dict[str, Row] = {}
+    other_peers: dict[str, str] = {}
+    for chunk in _chunks(sorted({r.identifier for r in batch})):
+        for row in tx.execute(select(record_sources).where(record_sources.c.oai_identifier.in_(chunk))).all():
+            if row.peer_id == ctx.peer.id:
+                sources[row.oai_identifier] = row
+            else:
+                other_peers.setdefault(row.oai_identifier, row.record_id)
+    page = _Page(sources, other_peers)
+    dois = set()
+    for record in batch:
+        if record.deleted or _unchanged(page, record) or record.identifier in page.checked:
+            continue
+        try:
+            meta, dropped = coerce_metadata(record.metadata or {}, publisher=ctx.publisher, datestamp=record.datestamp)
+        except RecordRefused as exc:
+            page.checked[record.identifier] = exc
+            continue
+        page.checked[record.identifier] = (meta, dropped)
+        if (doi := _doi_column(meta)) is not None:
+            dois.add(doi)
+    for chunk in _chunks(sorted(dois)):
+        query = select(record_sources.c.doi, record_sources.c.record_id).where(record_sources.c.doi.in_(chunk))
+        for row in tx.execute(query).all():
+            page.by_doi.setdefault(row.doi, row.record_id)
+    return page
+
+
+def _unchanged(page: _Page, record: HarvestedRecord) -> bool:
+    source = page.sources.get(record.identifier)
+    return source is not None and not source.deleted and source.datestamp == record.datestamp
+
+
+def _doi_column(meta: Metadata) -> str | None:
+    # Over-long values still live in the metadata; only the lookup columns leave them out.
+    return meta.doi.lower() if meta.doi and len(meta.doi) <= MAX_DOI else None
+
+
+def _new_id() -> str:
+    """An id exactly like ``records.new_id()`` (ten Crockford base32 characters, 50 random bits),
+    from one draw of 50 bits rather than ten: a harvest makes two per record, a million times."""
+    bits = secrets.randbits(50)
+    chars = "".join(_ID_ALPHABET[(bits >> (5 * k)) & 31] for k in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+def _create(ctx: _Context, page: _Page, meta: Metadata, now: datetime) -> str:
+    record_id, version_id = _new_id(), _new_id()
+    page.records.append(
+        {"id": record_id, "owner_id": ctx.owner_id, "created": now, "updated": now, "latest_published_id": version_id}
+    )
+    version = {
+        "id": version_id,
+        "record_id": record_id,
+        "number": 1,
+        "state": State.PUBLISHED.value,
+        "metadata": meta.to_json(),
+        "access_level": AccessLevel.METADATA_ONLY.value,
+        "owner_id": ctx.owner_id,
+        "created": now,
+        "updated": now,
+        "published_at": now,
+        "origin_node": ctx.origin,
+    }
+    page.versions.append(version)
+    page.index.append((SimpleNamespace(**version), meta))
+    page.created.add(record_id)
+    return record_id
+
+
+def _flush(tx: Connection, page: _Page) -> None:
+    """The page's new records, their index documents and sources: a few multi-row statements."""
+    if page.records:
+        tx.execute(records.insert(), page.records)
+        tx.execute(versions.insert(), page.versions)
+        search.index_new(tx, page.index)
+    if page.sources_new:
+        tx.execute(record_sources.insert(), page.sources_new)
+
+
+def _same_work(ctx: _Context, page: _Page, identifier: str, doi: str | None) -> str | None:
+    """The record another peer already gave us for this work: same DOI, else same OAI identifier."""
+    if doi and doi in page.by_doi:
+        return page.by_doi[doi]
+    return page.other_peers.get(identifier)
+
+
+def _apply_deletion(tx: Connection, ctx: _Context, record: HarvestedRecord, source: Row | None, now: datetime) -> str:
+    if source is None:
+        return "skipped"  # never harvested here: nothing to withdraw
+    if source.deleted:
+        return "unchanged"
+    tx.execute(
+        update(record_sources)
+        .where(record_sources.c.peer_id == ctx.peer.id, record_sources.c.oai_identifier == record.identifier)
+        .values(deleted=True, datestamp=record.datestamp, harvested=now)
+    )
+    if _live_sources(tx, source.record_id):
+        return "unchanged"  # another peer still has the work
+    reason = f"deleted at its origin ({ctx.peer.name}: {record.identifier})"
+    return "deleted" if _withdraw(tx, source.record_id, reason, now) else "unchanged"
+
+
+def _apply(tx: Connection, ctx: _Context, page: _Page, record: HarvestedRecord, now: datetime) -> str:
+    """Store one harvested record; returns what happened (a count name) or raises RecordRefused.
+    New records only join ``page`` (written by ``_flush``); changes to existing ones are made here:
+    they are few, and sources of new records never point at existing records, so the order holds."""
+    if _is_own(ctx, record):
+        return "skipped"
+    if len(record.identifier) > MAX_IDENTIFIER or len(record.datestamp) > MAX_DATESTAMP:
+        raise RecordRefused(f"identifier or datestamp too long (at most {MAX_IDENTIFIER} and {MAX_DATESTAMP})")
+    source = page.sources.get(record.identifier)
+    if record.deleted:
+        return _apply_deletion(tx, ctx, record, source, now)
+    if _unchanged(page, record):
+        return "unchanged"
+    checked = page.checked[record.identifier]
+    if isinstance(checked, RecordRefused):
+        raise checked
+    meta, dropped = checked
+    if dropped:
+        _note(ctx.run, record.identifier, "values dropped: " + "; ".join(dropped), error=False)
+    doi = _doi_column(meta)
+    url = _landing_url(meta)
+    url = url if url and len(url) <= MAX_URL else None
+    values = {"datestamp": record.datestamp, "deleted": False, "doi": doi, "url": url, "harvested": now}
+    if source is not None:
+        tx.execute(
+            update(record_sources)
+            .where(record_sources.c.peer_id == ctx.peer.id, record_sources.c.oai_identifier == record.identifier)
+            .values(**values)
+        )
+        _store_metadata(tx, source.record_id, meta, now)
+        _remember_doi(page, doi, source.record_id)
+        return "updated"
+    existing = _same_work(ctx, page, record.identifier, doi)
+    if existing in page.created:
+        # A work this very page created (two identifiers with one DOI): one more source of it.
+        page.sources_new.append(
+            {"peer_id": ctx.peer.id, "oai_identifier": record.identifier, "record_id": existing, **values}
+        )
+        return "updated"
+    if existing is not None:
+        tx.execute(
+            record_sources.insert().values(
+                peer_id=ctx.peer.id, oai_identifier=record.identifier, record_id=existing, **values
+            )
+        )
+        _remember_doi(page, doi, existing)
+        version = _current_version(tx, existing)
+        if version is not None and version.state != State.PUBLISHED.value:
+            _store_metadata(tx, existing, meta, now)
+        return "updated"
+    record_id = _create(ctx, page, meta, now)
+    page.sources_new.append(
+        {"peer_id": ctx.peer.id, "oai_identifier": record.identifier, "record_id": record_id, **values}
+    )
+    _remember_doi(page, doi, record_id)
+    return "added"
+
+
+def _remember_doi(page: _Page, doi: str | None, record_id: str) -> None:
+    if doi:
+        page.by_doi.setdefault(doi, record_id)
+
+
+def _note(run: RunInfo, identifier: str | None, message: str, *, error: bool) -> None:
+    if error:
+        run.errors += 1
+    if len(run.error_list) < MAX_ERRORS_KEPT:
+        run.error_list.append({"identifier": identifier, "message": message[:1000], "error": error})
+
+
+def _save_run(tx: Connection, run: RunInfo) -> None:
+    tx.execute(
+        update(harvest_runs)
+        .where(harvest_runs.c.id == run.id)
+        .values(
+            finished=run.finished,
+            status=run.status,
+            metadata_prefix=run.metadata_prefix,
+            from_datestamp=run.from_datestamp,
+            resumed=run.resumed,
+            pages=run.pages,
+            added=run.added,
+            updated=run.updated,
+            deleted=run.deleted,
+            unchanged=run.unchanged,
+            skipped=run.skipped,
+            errors=run.errors,
+            error_list=run.error_list,
+            message=run.message,
+        )
+    )
+
+
+def _store_page(ctx: _Context, page: Page, token_state: dict[str, Any]) -> None:
+    """One page in one transaction: its records, the run's counts and where to go on from."""
+    run = ctx.run
+    for problem in page.problems:
+        _note(run, problem.identifier, problem.message, error=problem.is_error)
+    with ctx.node.transaction() as tx:
+        now = utcnow()
+        batch = _prefetch(tx, ctx, page.records)
+        for record in page.records:
+            try:
+                outcome = _apply(tx, ctx, batch, record, now)
+            except RecordRefused as exc:
+                _note(run, record.identifier, str(exc), error=True)
+                continue
+            setattr(run, outcome, getattr(run, outcome) + 1)
+        _flush(tx, batch)
+        run.pages += 1
+        tx.execute(update(peers).where(peers.c.id == ctx.peer.id).values(**token_state))
+        _save_run(tx, run)
+
+
+def _start_run(node: Node, peer: Row) -> RunInfo:
+    now = utcnow()
+    with node.transaction() as tx:
+        # A run still 'running' was cut off (the process died): say so rather than leave it hanging.
+        tx.execute(
+            update(harvest_runs)
+            .where(harvest_runs.c.peer_id == peer.id, harvest_runs.c.status == "running")
+            .values(status="interrupted", finished=now, message="the harvest stopped before it ended")
+        )
+        run_id = tx.execute(
+            harvest_runs.insert().values(
+                peer_id=peer.id,
+                started=now,
+                status="running",
+                resumed=peer.resumption_token is not None,
+                pages=0,
+                added=0,
+                updated=0,
+                deleted=0,
+                unchanged=0,
+                skipped=0,
+                errors=0,
+                error_list=[],
+            )
+        ).inserted_primary_key[0]
+    return RunInfo(run_id, peer.name, now, None, "running", None, None, peer.resumption_token is not None)
+
+
+def _hand_on(page: Page, granularity: str, fallback: str | None) -> str | None:
+    """The ``from`` of the next harvest: the peer's clock when this one began, at its granularity."""
+    moment = page.response_date
+    if not moment:
+        return fallback
+    return moment[:10] if granularity == "YYYY-MM-DD" else moment[:19] + "Z"
+
+
+def _context(node: Node, peer: Row, run: RunInfo, publisher: str) -> _Context:
+    host = (urlsplit(node.settings.public_url).hostname or "localhost").lower()
+    with node.transaction() as tx:
+        owner_id = _owner(tx)
+    return _Context(
+        node=node,
+        peer=peer,
+        owner_id=owner_id,
+        origin=origin_of(peer.base_url),
+        publisher=publisher,
+        # Two nodes on one host (different ports) share the identifier prefix: then it proves nothing.
+        own_prefixes=(f"oai:{host}:",) if (urlsplit(peer.base_url).hostname or "").lower() != host else (),
+        own_url=node.settings.public_url + "/records/",
+        run=run,
+    )
+
+
+def harvest(node: Node, name: str, connect: Connect, *, progress: Callable[[RunInfo], None] | None = None) -> RunInfo:
+    """Harvest one peer: go on from an interrupted harvest's token, else ask for what changed since
+    the last successful one. Never raises for the peer's faults: the run records them."""
+    with node.engine.connect() as conn:
+        peer = _peer_row(conn, name)
+    run = _start_run(node, peer)
+    client: PeerClient | None = None
+    try:
+        client = connect(peer.base_url)
+        _harvest(node, peer, run, client, progress)
+    except PeerError as exc:
+        run.status, run.message = "failed", str(exc)
+    except Exception as exc:  # a fault of ours: the run says so, and the log has the traceback
+        log.exception("harvesting peer %s failed", name)
+        run.status, run.message = "failed", f"internal error: {type(exc).__name__}: {exc}"
+    finally:
+        if client is not None:
+            client.close()
+        run.finished = utcnow()
+        with node.transaction() as tx:
+            _save_run(tx, run)
+            tx.execute(update(peers).where(peers.c.id == peer.id).values(last_run_at=run.finished))
+    return run
+
+
+def _harvest(
+    node: Node, peer: Row, run: RunInfo, client: PeerClient, progress: Callable[[RunInfo], None] | None
+) -> None:
+    identity = client.identify()
+    publisher = getattr(identity, "repository_name", "") or peer.name
+    granularity = getattr(identity, "granularity", "YYYY-MM-DDThh:mm:ssZ")
+    ctx = _context(node, peer, run, publisher)
+    page: Page | None = None
+    if peer.resumption_token:
+        prefix, hand_on = peer.pending_prefix or peer.metadata_prefix, peer.pending_from
+        run.metadata_prefix, run.from_datestamp = prefix, hand_on
+        try:
+            page = client.list_records(token=peer.resumption_token)
+        except PeerError as exc:
+            if exc.code != "badResumptionToken":
+                raise
+            # The peer forgot the token (many expire them): start this harvest over.
+            _note(run, None, "the peer no longer knows the saved resumption token; harvest restarted", error=False)
+            run.resumed = False
+    if page is None:
+        prefix = peer.metadata_prefix or client.choose_format()
+        run.metadata_prefix, run.from_datestamp = prefix, peer.next_from
+        page = client.list_records(prefix, from_=peer.next_from, set_spec=peer.set_spec)
+        hand_on = _hand_on(page, granularity, peer.next_from)
+    # The next page is fetched and parsed while this one is stored: the peer works on its answer
+    # while we write, instead of each side waiting for the other. What is stored, and the token
+    # saved with it, stay exactly as without the read-ahead, so an interruption resumes the same.
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-read-ahead")
+    try:
+        while True:
+            run.complete_list_size = page.complete_list_size or run.complete_list_size
+            state = {"resumption_token": page.token, "pending_from": hand_on, "pending_prefix": prefix}
+            if page.token is None:
+                state = {"resumption_token": None, "pending_from": None, "pending_prefix": None, "next_from": hand_on}
+            following = ahead.submit(client.list_records, token=page.token) if page.token is not None else None
+            _store_page(ctx, page, state)
+            failpoint("harvest.page")  # crash tests stop here, a page stored, to resume from its token
+            if progress is not None:
+                progress(run)
+            if following is None:
+                break
+            page = following.result()
+    finally:
+        ahead.shutdown(wait=True, cancel_futures=True)
+    run.status = "partial" if run.errors else "ok"
+
+
+def due_peers(node: Node, now: datetime | None = None) -> list[str]:
+    now = now or utcnow()
+    with node.engine.connect() as conn:
+        rows = conn.execute(select(peers).where(peers.c.every_hours.is_not(None)).order_by(peers.c.name)).all()
+    due = []
+    for row in rows:
+        last = as_utc(row.last_run_at)
+        if last is None or last + timedelta(hours=row.every_hours) <= now:
+            due.append(row.name)
+    return due
+
+
+def harvest_due(node: Node, connect: Connect) -> list[RunInfo]:
+    """The scheduled harvests: every peer whose interval has passed since its last run."""
+    return [harvest(node, name, connect) for name in due_peers(node)]
+
+
+def run_totals(node: Node) -> dict[str, int]:
+    """Harvested records and sources, for the admin page's summary."""
+    with node.engine.connect() as conn:
+        sources = conn.execute(select(func.count()).select_from(record_sources)).scalar_one()
+        harvested = conn.execute(
+            select(func.count())
+            .select_from(versions)
+            .where(and_(versions.c.origin_node.is_not(None), versions.c.state == State.PUBLISHED.value))
+        ).scalar_one()
+    return {"sources": sources, "harvested_records": harvested}
