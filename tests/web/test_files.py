@@ -174,6 +174,17 @@ def test_unsatisfiable_range(client: TestClient, sample: tuple[str, bytes], pref
     got = client.get(f"{prefix}/{vid}/files/sample.bin", headers={"Range": header})
     assert got.status_code == 416
     assert got.headers["content-range"] == "bytes */1000"
+    assert got.headers["content-type"] == "application/problem+json"
+    assert got.json()["status"] == 416 and "1000 bytes" in got.json()["detail"]
+
+
+@pytest.mark.parametrize("prefix", ["/api/records", "/records"])
+def test_unsatisfiable_range_with_a_stale_if_range_sends_the_whole_file(
+    client: TestClient, sample: tuple[str, bytes], prefix: str
+) -> None:
+    vid, data = sample
+    got = client.get(f"{prefix}/{vid}/files/sample.bin", headers={"Range": "bytes=5000-", "If-Range": '"stale"'})
+    assert got.status_code == 200 and got.content == data
 
 
 def test_range_on_a_large_file(client: TestClient, depositor: Account, blob: bytes) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..domain.access import Viewer, files_refusal
 from ..domain.errors import Forbidden, InvalidInput, NodeError, NotFound
-from ..storage.blobs import CHUNK, StoredBlob
+from ..storage.blobs import CHUNK, StoredBlob, fsync_dir
 from ..storage.catalog import files
 from .node import Node
 from .records import load_version
@@ -66,14 +66,6 @@ def readable_blob(node: Node, sha256: str, viewer: Viewer) -> Path:
 def _tmp_path(node: Node, sha256: str) -> Path:
     # A fixed name per blob, so a retry continues where the last attempt stopped.
     return node.blobs.tmp_dir / f"fetch-{sha256}"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _download_once(http: httpx.Client, url: str, tmp: Path) -> bool:
@@ -156,5 +148,5 @@ def fetch_blob(
         raise TransferFailed(f"{peer_base_url} sent bytes that hash to {digest}, not {sha256}: discarded")
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     return StoredBlob(sha256, size)

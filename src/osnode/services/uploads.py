@@ -27,7 +27,7 @@ from sqlalchemy import Row, delete, select, update
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, InvalidInput, NodeError, NotFound, TooLarge, Unauthorized
 from ..domain.records import FileEntry, Role
-from ..storage.blobs import CHUNK, StoredBlob
+from ..storage.blobs import CHUNK, StoredBlob, fsync_dir
 from ..storage.uploads import uploads
 from . import deposit
 from .jobs import JOBS, Job
@@ -92,14 +92,6 @@ def partial_dir(node: Node) -> Path:
 
 def partial_path(node: Node, upload_id: str) -> Path:
     return partial_dir(node) / upload_id
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # -- Upload-Metadata and Upload-Checksum headers -------------------------------------------------
@@ -173,7 +165,7 @@ def create(
     path = partial_path(node, upload_id)
     with path.open("wb") as handle:
         os.fsync(handle.fileno())
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     now = utcnow()
     values = dict(
         id=upload_id,
@@ -305,7 +297,7 @@ def finish(node: Node, upload: Upload, viewer: Viewer) -> FileEntry:
     else:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
     entry = deposit.attach_blob(node, upload.version_id, upload.key, StoredBlob(digest, size), viewer, upload.mimetype)
     # The row stays (offset == length) until it expires, so a client whose last answer was lost
     # learns from HEAD that the upload is whole.

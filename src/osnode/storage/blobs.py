@@ -27,7 +27,8 @@ class StoredBlob:
     size: int
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (the directory entry itself is fsynced)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -79,7 +80,7 @@ class BlobWriter:
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self._path, final)
-            _fsync_dir(final.parent)
+            fsync_dir(final.parent)
         return StoredBlob(digest, self._size)
 
     def abort(self) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 
 from fastapi import Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import Receive, Scope, Send
 
 from ..domain.access import Viewer
@@ -16,6 +19,7 @@ from ..domain.errors import InvalidInput, TooLarge
 from ..domain.records import FileEntry
 from ..services import access, deposit
 from ..services.node import Node
+from . import problems
 
 # Hand the disk bigger pieces than the network delivers (~64 KB) so thread hops stay rare.
 WRITE_BATCH = 1024 * 1024
@@ -91,13 +95,38 @@ def _valid_range(header: str) -> bool:
 
 class RangeFileResponse(FileResponse):
     """A file response that ignores a malformed Range header and serves the whole file (200),
-    as HTTP asks, instead of refusing the request."""
+    as HTTP asks, instead of refusing the request, and answers an unsatisfiable range with a
+    problem+json 416 (Starlette's own is plain text) carrying ``Content-Range: bytes */SIZE``."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ranges = [v.decode("latin-1") for k, v in scope["headers"] if k == b"range"]
         if ranges and not all(_valid_range(r) for r in ranges):
             scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k != b"range"])
+        elif ranges and scope["method"].upper() in ("GET", "HEAD"):
+            refusal = self._unsatisfiable(scope, ranges[0])
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
+
+    def _unsatisfiable(self, scope: Scope, http_range: str) -> Response | None:
+        stat_result = os.stat(self.path)
+        self.set_stat_headers(stat_result)  # If-Range compares with these validators
+        size = stat_result.st_size
+        if_range = Headers(scope=scope).get("if-range")
+        if if_range is not None and not self._should_use_range(if_range):
+            return None  # the validator changed: the whole file is sent, whatever the range
+        try:
+            self._parse_range_header(http_range, size)
+        except RangeNotSatisfiable:
+            refusal = problems.problem(
+                416, f"the range '{http_range}' lies outside this file of {size} bytes", scope.get("path")
+            )
+            refusal.headers["Content-Range"] = f"bytes */{size}"
+            return refusal
+        except MalformedRangeHeader:
+            return None
+        return None
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
