@@ -12,6 +12,7 @@ from .communities import router as communities_router
 from .compression import TextCompression
 from .dump import router as dump_router
 from .explore import router as explore_router
+from .upload_pages import router as upload_router
 
 
 def create_app(node: Node) -> FastAPI:
@@ -35,6 +36,7 @@ def create_app(node: Node) -> FastAPI:
     app.include_router(admin_harvest.router)  # /admin/peers; registers the sources panel
     app.include_router(explore_router)  # previews, SQL queries, cell atlases; registers the preview panel
     app.include_router(software_routes.router)  # SWHID browse/resolver/API; registers the software panel
+    app.include_router(upload_router)  # /records/{id}/upload: the form, with a tus script when JS runs
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
