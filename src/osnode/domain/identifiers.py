@@ -112,7 +112,10 @@ def validate_url(value: str) -> str:
     parts = urlsplit(value.strip())
     # urlsplit silently drops tabs and newlines, so check the text itself: a newline in a URL
     # would split the HTTP Link headers it ends up in.
-    bad_char = any(c.isspace() or not c.isprintable() for c in value.strip())
+    # Every whitespace character but the ASCII space is also unprintable, so two C-level tests
+    # say what a per-character scan did (that scan was a visible share of a harvest's CPU).
+    stripped = value.strip()
+    bad_char = " " in stripped or not stripped.isprintable()
     if parts.scheme not in ("http", "https") or not parts.netloc or bad_char:
         raise ValueError(f"'{value}' is not an http(s) URL")
     return value.strip()

@@ -82,8 +82,8 @@ class Creator(_Part):
     givenName: str | None = None
     familyName: str | None = None
     orcid: str | None = None
-    nameIdentifiers: list[NameIdentifier] = []
-    affiliations: list[Affiliation] = []
+    nameIdentifiers: list[NameIdentifier] = Field(default_factory=list)
+    affiliations: list[Affiliation] = Field(default_factory=list)
 
     @field_validator("nameType")
     @classmethod
@@ -333,24 +333,24 @@ class Metadata(_Part):
     """All DataCite 4.7 mandatory and recommended properties, plus the optional ones users ask for."""
 
     doi: str | None = None
-    titles: list[Title] = []
-    creators: list[Creator] = []
-    contributors: list[Contributor] = []
+    titles: list[Title] = Field(default_factory=list)
+    creators: list[Creator] = Field(default_factory=list)
+    contributors: list[Contributor] = Field(default_factory=list)
     publisher: Publisher | None = None
     publicationYear: int | None = Field(default=None, ge=1000, le=9999)
     resourceType: ResourceType | None = None
-    subjects: list[Subject] = []
-    dates: list[Date] = []
+    subjects: list[Subject] = Field(default_factory=list)
+    dates: list[Date] = Field(default_factory=list)
     language: str | None = None
-    alternateIdentifiers: list[AlternateIdentifier] = []
-    relatedIdentifiers: list[RelatedIdentifier] = []
-    sizes: list[ShortText] = []
-    formats: list[ShortText] = []
+    alternateIdentifiers: list[AlternateIdentifier] = Field(default_factory=list)
+    relatedIdentifiers: list[RelatedIdentifier] = Field(default_factory=list)
+    sizes: list[ShortText] = Field(default_factory=list)
+    formats: list[ShortText] = Field(default_factory=list)
     version: str | None = None
-    rightsList: list[Rights] = []
-    descriptions: list[Description] = []
-    geoLocations: list[GeoLocation] = []
-    fundingReferences: list[FundingReference] = []
+    rightsList: list[Rights] = Field(default_factory=list)
+    descriptions: list[Description] = Field(default_factory=list)
+    geoLocations: list[GeoLocation] = Field(default_factory=list)
+    fundingReferences: list[FundingReference] = Field(default_factory=list)
 
     _lang = field_validator("language")(_language)
 

@@ -381,9 +381,9 @@ def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
 def _value(element: etree._Element | None) -> str | None:
     if element is None:
         return None
-    text = " ".join("".join(element.itertext()).split()) if _local(element) != "description" else None
-    if text is None:
-        text = "".join(element.itertext()).strip()
+    # Nearly every value is a leaf: its text is all of it, no itertext() walk needed.
+    raw = (element.text or "") if len(element) == 0 else "".join(element.itertext())
+    text = raw.strip() if _local(element) == "description" else " ".join(raw.split())
     return text if text and text != UNAVAILABLE else None
 
 
@@ -402,8 +402,9 @@ def _read_agent(element: etree._Element, tag: str) -> dict[str, Any] | None:
     if name_element is not None and name_element.get("nameType"):
         agent["nameType"] = name_element.get("nameType")
     for part in ("givenName", "familyName"):
-        if _value(_child(element, part)):
-            agent[part] = _value(_child(element, part))
+        value = _value(_child(element, part))
+        if value:
+            agent[part] = value
     identifiers = []
     for ident in _children(element, "nameIdentifier"):
         value, scheme = _value(ident), ident.get("nameIdentifierScheme")
