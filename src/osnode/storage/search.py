@@ -120,8 +120,15 @@ def index_new(conn: Connection, items: list[tuple[Any, Metadata]]) -> None:
         # JSON keeps an escaped NUL, but PostgreSQL text columns refuse one: it is no word anyway.
         docs.append({k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in doc.items()})
         facet_sets.append(sorted({(f, v.replace("\x00", "")) for f, v in values}))
-    inserted = conn.execute(search_docs.insert().returning(search_docs.c.id, sort_by_parameter_order=True), docs)
-    doc_ids = [row.id for row in inserted]
+    if conn.dialect.name == "sqlite":
+        # RETURNING over many rows runs one INSERT per row on SQLite. Writers hold the database's one
+        # write lock (BEGIN IMMEDIATE), so numbering the rows here is safe and one executemany does it.
+        first = (conn.execute(select(func.max(search_docs.c.id))).scalar() or 0) + 1
+        doc_ids = list(range(first, first + len(docs)))
+        conn.execute(search_docs.insert(), [doc | {"id": i} for doc, i in zip(docs, doc_ids, strict=True)])
+    else:
+        inserted = conn.execute(search_docs.insert().returning(search_docs.c.id, sort_by_parameter_order=True), docs)
+        doc_ids = [row.id for row in inserted]
     facets = [
         {"doc_id": i, "facet": f, "value": v} for i, values in zip(doc_ids, facet_sets, strict=True) for f, v in values
     ]
