@@ -236,17 +236,28 @@ def _discard_draft(node: LocalBackend | NodeClient, version_id: str) -> None:
         err.print(f"warning: could not remove the unfinished draft {version_id}: {exc}", markup=False)
 
 
+def _version_command(
+    data: Path | None,
+    url: str | None,
+    token: str | None,
+    as_json: bool,
+    call: Callable[[LocalBackend | NodeClient], dict[str, Any]],
+) -> None:
+    """Run one call that answers a version, on a data folder or a remote node, and print it."""
+    node = backend(data, url, token)
+    try:
+        result = call(node)
+    finally:
+        node.close()
+    out.print_json(json.dumps(result)) if as_json else _print_version(result)
+
+
 @app.command("publish")
 def publish_cmd(
     version_id: str, as_json: JsonOpt = False, data: DataOpt = None, url: UrlOpt = None, token: TokenOpt = None
 ) -> None:
     """Publish a draft version."""
-    node = backend(data, url, token)
-    try:
-        result = node.publish(version_id)
-    finally:
-        node.close()
-    out.print_json(json.dumps(result)) if as_json else _print_version(result)
+    _version_command(data, url, token, as_json, lambda node: node.publish(version_id))
 
 
 @app.command()
@@ -254,12 +265,7 @@ def show(
     record_id: str, as_json: JsonOpt = False, data: DataOpt = None, url: UrlOpt = None, token: TokenOpt = None
 ) -> None:
     """Show a record (its latest version) or one version."""
-    node = backend(data, url, token)
-    try:
-        result = node.get(record_id)
-    finally:
-        node.close()
-    out.print_json(json.dumps(result)) if as_json else _print_version(result)
+    _version_command(data, url, token, as_json, lambda node: node.get(record_id))
 
 
 @app.command("list")
@@ -297,12 +303,7 @@ def new_version_cmd(
     record_id: str, as_json: JsonOpt = False, data: DataOpt = None, url: UrlOpt = None, token: TokenOpt = None
 ) -> None:
     """Start a new draft version of a published record (files carried over)."""
-    node = backend(data, url, token)
-    try:
-        result = node.new_version(record_id)
-    finally:
-        node.close()
-    out.print_json(json.dumps(result)) if as_json else _print_version(result)
+    _version_command(data, url, token, as_json, lambda node: node.new_version(record_id))
 
 
 @app.command()
