@@ -20,11 +20,11 @@ from osnode.services import deposit, harvest, users
 from osnode.services.node import Node
 from tests.conftest import LiveServer, minimal_metadata
 from tests.harvest.conftest import fast_client
-from tests.transfer.conftest import start_server
+from tests.transfer.conftest import LoopbackProxy, start_server
 
 
 @dataclass
-class Proxy:
+class Proxy(LoopbackProxy):
     """Forwards 127.0.0.1:port to ``upstream`` and counts the bytes sent back to clients. Armed with
     ``kill_after``, once that many bytes went down it calls ``on_kill`` (which kills the origin) and
     cuts every connection: a peer dying in the middle of a transfer."""
@@ -35,41 +35,14 @@ class Proxy:
     down: int = 0
     killed: bool = False
     port: int = 0
-    _server: socket.socket = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _open: list[socket.socket] = field(default_factory=list)
 
-    def start(self) -> Proxy:
-        self._server = socket.socket()
-        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", 0))
-        self._server.listen(32)
-        self.port = self._server.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self._server.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.upstream)
-            except OSError:  # the origin is dead: so is this connection
-                client.close()
-                continue
-            with self._lock:
-                self._open += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        with self._lock:
+            self._open += [client, upstream]
+        threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+        threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
 
     def _kill(self) -> None:
         self.killed, self.kill_after = True, None

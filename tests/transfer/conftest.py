@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import pytest
 from fastapi.testclient import TestClient
@@ -27,25 +28,19 @@ def live_server(node: Node, data_dir: Path, database_url: str) -> Iterator[LiveS
     server.stop()
 
 
-@dataclass
-class CuttingProxy:
-    """Forwards 127.0.0.1:port to ``upstream``; the first ``cuts`` connections are cut dead after
-    ``after`` bytes have gone through them (either way), as a bad link or a dying peer would."""
+class LoopbackProxy:
+    """Listens on a free 127.0.0.1 port and hands every accepted connection, with a fresh one to
+    ``upstream``, to ``_relay``; subclasses decide what happens to the bytes in between."""
 
     upstream: tuple[str, int]
-    after: int
-    cuts: int
     port: int = 0
-    cut_done: int = 0
-    connections: int = 0
-    _server: socket.socket = field(init=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: socket.socket
 
-    def start(self) -> CuttingProxy:
+    def start(self) -> Self:
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._server.bind(("127.0.0.1", 0))
-        self._server.listen(16)
+        self._server.listen(32)
         self.port = self._server.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
         return self
@@ -63,19 +58,46 @@ class CuttingProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
-            with self._lock:
-                self.connections += 1
-                cut = self.cut_done < self.cuts
-                if cut:
-                    self.cut_done += 1
+            self._accepted()
             try:
                 upstream = socket.create_connection(self.upstream)
             except OSError:  # the peer is gone: so is this connection
                 client.close()
                 continue
-            budget = [self.after if cut else None]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b, client, upstream, budget), daemon=True).start()
+            self._relay(client, upstream)
+
+    def _accepted(self) -> None:
+        """Called once per accepted connection, before it is relayed."""
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class CuttingProxy(LoopbackProxy):
+    """Forwards 127.0.0.1:port to ``upstream``; the first ``cuts`` connections are cut dead after
+    ``after`` bytes have gone through them (either way), as a bad link or a dying peer would."""
+
+    upstream: tuple[str, int]
+    after: int
+    cuts: int
+    port: int = 0
+    cut_done: int = 0
+    connections: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cut_next: bool = False
+
+    def _accepted(self) -> None:
+        with self._lock:
+            self.connections += 1
+            self._cut_next = self.cut_done < self.cuts
+            if self._cut_next:
+                self.cut_done += 1
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        budget = [self.after if self._cut_next else None]
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(a, b, client, upstream, budget), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, c: socket.socket, u: socket.socket, budget: list) -> None:
         try:
