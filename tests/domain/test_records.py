@@ -6,11 +6,12 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from osnode.domain.errors import Conflict
 from osnode.domain.records import (
+    ID_BITS,
     Access,
     AccessLevel,
     FileEntry,
@@ -19,6 +20,7 @@ from osnode.domain.records import (
     ensure_editable,
     ensure_publishable,
     ensure_withdrawable,
+    id_of,
     new_id,
     validate_file_key,
 )
@@ -163,3 +165,14 @@ def test_new_id_format() -> None:
     assert len(set(ids)) == len(ids)
     # Every character of the alphabet turns up: the ids use all 32 symbols (50 bits).
     assert set("".join(ids)) - {"-"} == set("0123456789abcdefghjkmnpqrstvwxyz")
+
+
+@settings(max_examples=300)
+@given(st.integers(min_value=0, max_value=2**ID_BITS - 2))
+def test_id_of_spells_numbers_in_order(number: int) -> None:
+    """Consecutive numbers give ids that sort next to each other, in the same shape as new_id's."""
+    here, after = id_of(number), id_of(number + 1)
+    assert here < after
+    assert re.fullmatch(r"[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}", here)
+    assert re.fullmatch(r"[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}", new_id())
+    assert id_of(0) == "00000-00000" and id_of(2**ID_BITS - 1) == "zzzzz-zzzzz"

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from lxml import etree
 from sqlalchemy import event
 
 from osnode.services import deposit, dump
@@ -48,13 +49,40 @@ def test_a_full_dump_round_trips(client: TestClient, catalog: dict[str, Any]) ->
     assert 'filename="dump.jsonl.gz"' in response.headers["content-disposition"]
     lines = read(response.content)
     assert [line["id"] for line in lines] == [*catalog["made"], catalog["gone"]]  # no echo of the peer's
+    oai = {line["oai_identifier"]: line["datestamp"] for line in lines}
     for line in lines[:3]:
         api = client.get(f"/api/records/{line['id']}").json()
-        assert line == api | {"id": line["id"], "version_id": api["id"], "updated": line["updated"]}
+        stamps = {k: line[k] for k in ("updated", "datestamp", "oai_identifier")}
+        assert line == api | {"id": line["id"], "version_id": api["id"], **stamps}
         assert line["metadata"]["titles"][0]["title"] == "Rainfall at Luanda, 2001-2020"
         assert line["files"][0]["key"] == "d.csv"
-    assert lines[3] == {"id": catalog["gone"], "deleted": True, "updated": (T0 + timedelta(days=3)).isoformat()}
+    gone = (T0 + timedelta(days=3)).isoformat()
+    assert lines[3] == {
+        "id": catalog["gone"],
+        "deleted": True,
+        "updated": gone,
+        "datestamp": gone.replace("+00:00", "Z"),
+        "oai_identifier": f"oai:testserver:{catalog['gone']}",
+    }
     assert lines[0]["updated"] == T0.isoformat()
+    # The identifiers and datestamps are the ones OAI-PMH gives, so a harvester can use either.
+    listed = etree.fromstring(
+        client.get("/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}).content
+    )
+    headers = listed.iter("{http://www.openarchives.org/OAI/2.0/}header")
+    assert {h.findtext("{*}identifier"): h.findtext("{*}datestamp") for h in headers} == oai
+
+
+def test_after_goes_on_from_a_line(client: TestClient, catalog: dict[str, Any]) -> None:
+    lines = read(client.get("/api/dump.jsonl.gz").content)
+    for cut in range(len(lines)):
+        after = f"{lines[cut]['updated']},{lines[cut]['id']}"
+        rest = read(client.get("/api/dump.jsonl.gz", params={"after": after}).content)
+        assert [line["id"] for line in rest] == [line["id"] for line in lines[cut + 1 :]], cut
+    for bad in ("nonsense", "2026-06-01T08:00:00+00:00", ",abc", "2026-13-01,abc"):
+        response = client.get("/api/dump.jsonl.gz", params={"after": bad})
+        assert response.status_code == 422, bad
+        assert response.json()["errors"][0]["path"] == "after"
 
 
 def test_since_gives_the_delta_with_deletions(client: TestClient, node: Node, catalog: dict[str, Any]) -> None:
@@ -79,7 +107,9 @@ def test_a_later_withdrawal_shows_up_in_the_next_delta(client: TestClient, node:
     next_since = lines[-1]["updated"]
     deposit.withdraw(node, first, admin.viewer, "retracted")
     delta = read(client.get("/api/dump.jsonl.gz", params={"since": next_since}).content)
-    assert delta == [{"id": first, "deleted": True, "updated": delta[0]["updated"]}]
+    assert [{k: v for k, v in line.items() if k in ("id", "deleted")} for line in delta] == [
+        {"id": first, "deleted": True}
+    ]
 
 
 def test_the_dump_is_read_batch_by_batch(node: Node, admin: Account) -> None:

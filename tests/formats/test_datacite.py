@@ -7,11 +7,14 @@ import hashlib
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from osnode.domain import vocabularies
 from osnode.domain.metadata import Metadata, parse_metadata
 from osnode.formats import RecordView, datacite
+from osnode.formats.xmltext import clean
 from osnode.services.demo import sample_records
 
 from .conftest import BASE, MINIMAL, PUBLISHED, RICH, SCHEMAS, make_view, parse_xml, safe_parser
@@ -400,3 +403,42 @@ def test_view_from_stored_version():
     assert view.files[0].download_url == f"{BASE}/api/records/k3x9a-b7q2m/files/a.csv"
     assert (view.version_number, view.origin_node, view.metadata.main_title()) == (3, "Other node", "Notes")
     assert datacite.to_json(view)["version"] == "3"
+
+
+# -- the text writer ---------------------------------------------------------------------------
+
+
+AWARD_URI = "https://example.org/awards?id=1&lang=pt"
+_TEXT = st.text(min_size=1, max_size=30).filter(lambda t: clean(t).strip() != "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=_TEXT, creator=_TEXT, affiliation=_TEXT, description=_TEXT, award=_TEXT)
+def test_any_text_comes_back_as_written(
+    datacite_schema: etree.XMLSchema, title: str, creator: str, affiliation: str, description: str, award: str
+) -> None:
+    """The XML is written as text: markup characters in element text and in attribute values
+    (quotes, ``&``, ``<``, newlines, tabs, carriage returns, ``]]>``) must parse back unchanged, and
+    only the characters XML cannot carry are dropped."""
+    meta = MINIMAL | {
+        "titles": [{"title": title}],
+        "creators": [{"name": creator, "nameType": "Organizational", "affiliations": [{"name": affiliation}]}],
+        "descriptions": [{"description": description}],
+        "fundingReferences": [{"funderName": "Funder", "awardNumber": award, "awardUri": AWARD_URI}],
+        "subjects": [{"subject": "Rain", "subjectScheme": description}],
+    }
+    try:
+        metadata = parse_metadata(meta)
+    except Exception:  # the domain refuses some values (a malformed URI, say): not this test's subject
+        return
+    root = assert_valid(datacite_schema, datacite.to_xml(make_view(metadata)))
+    assert texts(root, "d:titles/d:title") == [clean(metadata.titles[0].title)]
+    assert texts(root, "d:creators/d:creator/d:creatorName") == [clean(metadata.creators[0].name)]
+    assert texts(root, "d:creators/d:creator/d:affiliation") == [clean(metadata.creators[0].affiliations[0].name)]
+    assert texts(root, "d:descriptions/d:description") == [clean(metadata.descriptions[0].description)]
+    funding = metadata.fundingReferences[0]
+    assert texts(root, "d:fundingReferences/d:fundingReference/d:awardNumber") == [clean(funding.awardNumber or "")]
+    award_number = root.find("d:fundingReferences/d:fundingReference/d:awardNumber", NS)
+    assert award_number.get("awardURI") == AWARD_URI  # an attribute with '&' in it
+    subject = root.find("d:subjects/d:subject", NS)  # free-text attributes: quotes, newlines, tabs
+    assert subject.get("subjectScheme") == clean(metadata.subjects[0].subjectScheme or "")

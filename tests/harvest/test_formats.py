@@ -55,8 +55,17 @@ def test_oai_dc_reads_back_the_essentials() -> None:
 
 def test_datestamps() -> None:
     assert check_datestamp("2026-11-21") and check_datestamp("2026-11-21T03:00:00Z")
-    assert check_datestamp("2026-11-21T03:00:00.5Z")
-    for bad in ("2026-02-30", "2026-11-21T25:00:00Z", "21/11/2026", "", "2026-11-21T03:00:00"):
+    assert check_datestamp("2026-11-21T03:00:00.5Z") and check_datestamp("2016-12-31T23:59:60Z")  # leap second
+    for bad in (
+        "2026-02-30",
+        "2026-11-21T25:00:00Z",
+        "2026-11-21T03:61:00Z",
+        "2026-02-29T03:00:00Z",
+        "21/11/2026",
+        "",
+        "2026-11-21T03:00:00",
+        "2026-11-21T03:00:00+01:00",
+    ):
         assert not check_datestamp(bad), bad
 
 

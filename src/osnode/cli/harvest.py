@@ -132,10 +132,14 @@ def _print_report(run: harvesting.RunInfo) -> None:
 @app.command("harvest")
 def harvest_cmd(
     peer: Annotated[str | None, typer.Argument(help="The peer to harvest (default: every peer).")] = None,
+    no_dump: Annotated[
+        bool, typer.Option("--no-dump", help="Page through OAI-PMH even for a first harvest of a large osnode peer.")
+    ] = False,
     as_json: JsonOpt = False,
     data: DataOpt = None,
 ) -> None:
-    """Harvest one peer, or all, incrementally; resumes an interrupted harvest."""
+    """Harvest one peer, or all, incrementally; resumes an interrupted harvest. The first harvest of a
+    large osnode peer reads its bulk dump."""
     node = _open(data)
     try:
         names = [peer] if peer else [p.name for p in harvesting.list_peers(node)]
@@ -161,7 +165,7 @@ def harvest_cmd(
                     counts = f"+{run.added} ~{run.updated} -{run.deleted} !{run.errors}"
                     progress.update(task, completed=done, total=run.complete_list_size, counts=counts)
 
-                runs.append(harvesting.harvest(node, name, OAIClient, progress=show))
+                runs.append(harvesting.harvest(node, name, OAIClient, progress=show, use_dump=not no_dump))
     finally:
         node.close()
     if as_json:

@@ -34,6 +34,7 @@ def normalize_spdx(expression: str) -> str:
     return info.normalized_expression
 
 
+@lru_cache(maxsize=4096)
 def spdx_url(expression: str) -> str | None:
     """The SPDX page of a single-licence expression; compound expressions have none."""
     keys = _licensing().license_keys(expression)

@@ -17,9 +17,19 @@ from .errors import Conflict
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
 
 
+ID_BITS = 50
+
+
 def new_id() -> str:
     """A short random id such as ``k3x9a-b7q2m``: easy to read aloud, 50 bits of entropy."""
     chars = "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+def id_of(number: int) -> str:
+    """The id that spells a number below 2**ID_BITS, most significant character first, so that
+    consecutive numbers give ids that sort next to each other (``new_id`` is one drawn at random)."""
+    chars = "".join(_ID_ALPHABET[(number >> shift) & 31] for shift in range(ID_BITS - 5, -1, -5))
     return f"{chars[:5]}-{chars[5:]}"
 
 

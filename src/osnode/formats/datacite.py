@@ -212,140 +212,180 @@ def to_json(view: RecordView) -> dict[str, Any]:
 
 
 # -- the XML encoding ------------------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    return f"{{{NAMESPACE}}}{name}"
-
+#
+# Written as text, not built as an lxml tree: a harvest serializes a million of these, and creating
+# the elements one by one cost more than everything else about a record. ``to_element`` parses the
+# text for callers that want a tree.
 
 # JSON property name -> XML attribute name, where they differ.
 _ATTRIBUTES = {
-    "lang": XML_LANG,
+    "lang": "xml:lang",
     "schemeUri": "schemeURI",
     "valueUri": "valueURI",
     "rightsUri": "rightsURI",
     "awardUri": "awardURI",
 }
+_ATTRIBUTE_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
+)
+_OPEN = f'<resource xmlns="{NAMESPACE}" xmlns:xsi="{XSI}" xsi:schemaLocation="{NAMESPACE} {SCHEMA_LOCATION}">'
 
 
-def _sub(parent: etree._Element, name: str, text: Any = None, **attributes: Any) -> etree._Element:
-    element = etree.SubElement(parent, _q(name))
-    if text is not None:
-        element.text = clean(str(text))
-    for key, value in attributes.items():
-        if value is not None:
-            element.set(_ATTRIBUTES.get(key, key), clean(str(value)))
-    return element
+def _escape(value: str) -> str:
+    # Most values hold none of these: substring tests cost less than a translate().
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
+
+
+def _element(out: list[str], name: str, text: Any = None, attributes: dict[str, Any] | None = None) -> None:
+    """``<name attributes>text</name>`` (``<name .../>`` without text); None attributes are left out."""
+    attrs = ""
+    if attributes:
+        attrs = "".join(
+            f' {_ATTRIBUTES.get(k, k)}="{str(v).translate(_ATTRIBUTE_ESCAPES)}"'
+            for k, v in attributes.items()
+            if v is not None
+        )
+    if text is None:
+        out.append(f"<{name}{attrs}/>")
+    else:
+        out.append(f"<{name}{attrs}>{_escape(str(text))}</{name}>")
 
 
 def _number(value: float) -> str:
     return repr(float(value))
 
 
-def _agent(parent: etree._Element, tag: str, agent: dict[str, Any]) -> None:
-    attributes = {"contributorType": agent["contributorType"]} if "contributorType" in agent else {}
-    element = _sub(parent, tag, **attributes)
-    _sub(element, f"{tag}Name", agent["name"], nameType=agent.get("nameType"))
+def _without(item: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != key}
+
+
+def _agent(out: list[str], tag: str, agent: dict[str, Any]) -> None:
+    contributor_type = agent.get("contributorType")
+    out.append(f'<{tag} contributorType="{contributor_type}">' if contributor_type else f"<{tag}>")
+    _element(out, f"{tag}Name", agent["name"], {"nameType": agent.get("nameType")})
     if "givenName" in agent:
-        _sub(element, "givenName", agent["givenName"])
+        _element(out, "givenName", agent["givenName"])
     if "familyName" in agent:
-        _sub(element, "familyName", agent["familyName"])
-    for ident in agent.get("nameIdentifiers", []):
-        _sub(
-            element,
-            "nameIdentifier",
-            ident["nameIdentifier"],
-            **{k: v for k, v in ident.items() if k != "nameIdentifier"},
-        )
-    for affiliation in agent.get("affiliation", []):
-        _sub(element, "affiliation", affiliation["name"], **{k: v for k, v in affiliation.items() if k != "name"})
+        _element(out, "familyName", agent["familyName"])
+    for ident in agent.get("nameIdentifiers", ()):
+        _element(out, "nameIdentifier", ident["nameIdentifier"], _without(ident, "nameIdentifier"))
+    for affiliation in agent.get("affiliation", ()):
+        _element(out, "affiliation", affiliation["name"], _without(affiliation, "name"))
+    out.append(f"</{tag}>")
 
 
-def _text_list(root: etree._Element, wrapper: str, tag: str, items: list[dict[str, Any]], key: str) -> None:
+def _text_list(out: list[str], wrapper: str, tag: str, items: list[dict[str, Any]], key: str) -> None:
     if items:
-        parent = _sub(root, wrapper)
+        out.append(f"<{wrapper}>")
         for item in items:
-            _sub(parent, tag, item[key], **{k: v for k, v in item.items() if k != key})
+            _element(out, tag, item[key], _without(item, key))
+        out.append(f"</{wrapper}>")
 
 
-def to_element(view: RecordView) -> etree._Element:
-    """The version as a DataCite 4.7 ``<resource>`` element (for embedding, e.g. in OAI-PMH)."""
+def _geo_locations(out: list[str], locations: list[dict[str, Any]]) -> None:
+    out.append("<geoLocations>")
+    for geo in locations:
+        out.append("<geoLocation>")
+        if "geoLocationPlace" in geo:
+            _element(out, "geoLocationPlace", geo["geoLocationPlace"])
+        if "geoLocationPoint" in geo:
+            point = geo["geoLocationPoint"]
+            out.append(
+                f"<geoLocationPoint><pointLongitude>{_number(point['pointLongitude'])}</pointLongitude>"
+                f"<pointLatitude>{_number(point['pointLatitude'])}</pointLatitude></geoLocationPoint>"
+            )
+        if "geoLocationBox" in geo:
+            out.append("<geoLocationBox>")
+            for side in ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude"):
+                _element(out, side, _number(geo["geoLocationBox"][side]))
+            out.append("</geoLocationBox>")
+        out.append("</geoLocation>")
+    out.append("</geoLocations>")
+
+
+def _funding_references(out: list[str], references: list[dict[str, Any]]) -> None:
+    out.append("<fundingReferences>")
+    for funding in references:
+        out.append("<fundingReference>")
+        _element(out, "funderName", funding["funderName"])
+        if "funderIdentifier" in funding:
+            _element(
+                out,
+                "funderIdentifier",
+                funding["funderIdentifier"],
+                {"funderIdentifierType": funding["funderIdentifierType"], "schemeUri": funding.get("schemeUri")},
+            )
+        if "awardNumber" in funding or "awardUri" in funding:
+            _element(out, "awardNumber", funding.get("awardNumber", ""), {"awardUri": funding.get("awardUri")})
+        if "awardTitle" in funding:
+            _element(out, "awardTitle", funding["awardTitle"])
+        out.append("</fundingReference>")
+    out.append("</fundingReferences>")
+
+
+def to_text(view: RecordView) -> str:
+    """The version as a DataCite 4.7 ``<resource>`` element, as XML text (no declaration)."""
     data = to_json(view)
-    root = etree.Element(_q("resource"), nsmap={None: NAMESPACE, "xsi": XSI})
-    root.set(f"{{{XSI}}}schemaLocation", f"{NAMESPACE} {SCHEMA_LOCATION}")
-
+    out = [_OPEN]
     if "doi" in data:
-        _sub(root, "identifier", data["doi"], identifierType="DOI")
+        _element(out, "identifier", data["doi"], {"identifierType": "DOI"})
     else:
-        _sub(root, "identifier", data["url"], identifierType="URL")
-
-    creators = _sub(root, "creators")
+        _element(out, "identifier", data["url"], {"identifierType": "URL"})
+    out.append("<creators>")
     for creator in data["creators"]:
-        _agent(creators, "creator", creator)
-    _text_list(root, "titles", "title", data["titles"], "title")
+        _agent(out, "creator", creator)
+    out.append("</creators>")
+    _text_list(out, "titles", "title", data["titles"], "title")
     publisher = data["publisher"]
-    _sub(root, "publisher", publisher["name"], **{k: v for k, v in publisher.items() if k != "name"})
-    _sub(root, "publicationYear", f"{data['publicationYear']:04d}")
+    _element(out, "publisher", publisher["name"], _without(publisher, "name"))
+    _element(out, "publicationYear", f"{data['publicationYear']:04d}")
     types = data["types"]
-    _sub(root, "resourceType", types.get("resourceType", ""), resourceTypeGeneral=types["resourceTypeGeneral"])
-
-    _text_list(root, "subjects", "subject", data.get("subjects", []), "subject")
+    _element(out, "resourceType", types.get("resourceType", ""), {"resourceTypeGeneral": types["resourceTypeGeneral"]})
+    _text_list(out, "subjects", "subject", data.get("subjects", []), "subject")
     if data.get("contributors"):
-        contributors = _sub(root, "contributors")
+        out.append("<contributors>")
         for contributor in data["contributors"]:
-            _agent(contributors, "contributor", contributor)
-    _text_list(root, "dates", "date", data.get("dates", []), "date")
+            _agent(out, "contributor", contributor)
+        out.append("</contributors>")
+    _text_list(out, "dates", "date", data.get("dates", []), "date")
     if "language" in data:
-        _sub(root, "language", data["language"])
+        _element(out, "language", data["language"])
     alternates = [
         {"alternateIdentifier": a["identifier"], "alternateIdentifierType": a["identifierType"]}
         for a in data.get("identifiers", [])
     ]
-    _text_list(root, "alternateIdentifiers", "alternateIdentifier", alternates, "alternateIdentifier")
-    _text_list(root, "relatedIdentifiers", "relatedIdentifier", data.get("relatedIdentifiers", []), "relatedIdentifier")
+    _text_list(out, "alternateIdentifiers", "alternateIdentifier", alternates, "alternateIdentifier")
+    _text_list(out, "relatedIdentifiers", "relatedIdentifier", data.get("relatedIdentifiers", []), "relatedIdentifier")
     for wrapper, tag in (("sizes", "size"), ("formats", "format")):
         if data.get(wrapper):
-            parent = _sub(root, wrapper)
+            out.append(f"<{wrapper}>")
             for value in data[wrapper]:
-                _sub(parent, tag, value)
+                _element(out, tag, value)
+            out.append(f"</{wrapper}>")
     if "version" in data:
-        _sub(root, "version", data["version"])
-    _text_list(root, "rightsList", "rights", data.get("rightsList", []), "rights")
-    _text_list(root, "descriptions", "description", data.get("descriptions", []), "description")
-
+        _element(out, "version", data["version"])
+    _text_list(out, "rightsList", "rights", data.get("rightsList", []), "rights")
+    _text_list(out, "descriptions", "description", data.get("descriptions", []), "description")
     if data.get("geoLocations"):
-        parent = _sub(root, "geoLocations")
-        for geo in data["geoLocations"]:
-            element = _sub(parent, "geoLocation")
-            if "geoLocationPlace" in geo:
-                _sub(element, "geoLocationPlace", geo["geoLocationPlace"])
-            if "geoLocationPoint" in geo:
-                point = _sub(element, "geoLocationPoint")
-                _sub(point, "pointLongitude", _number(geo["geoLocationPoint"]["pointLongitude"]))
-                _sub(point, "pointLatitude", _number(geo["geoLocationPoint"]["pointLatitude"]))
-            if "geoLocationBox" in geo:
-                box = _sub(element, "geoLocationBox")
-                for side in ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude"):
-                    _sub(box, side, _number(geo["geoLocationBox"][side]))
-
+        _geo_locations(out, data["geoLocations"])
     if data.get("fundingReferences"):
-        parent = _sub(root, "fundingReferences")
-        for funding in data["fundingReferences"]:
-            element = _sub(parent, "fundingReference")
-            _sub(element, "funderName", funding["funderName"])
-            if "funderIdentifier" in funding:
-                _sub(
-                    element,
-                    "funderIdentifier",
-                    funding["funderIdentifier"],
-                    funderIdentifierType=funding["funderIdentifierType"],
-                    schemeUri=funding.get("schemeUri"),
-                )
-            if "awardNumber" in funding or "awardUri" in funding:
-                _sub(element, "awardNumber", funding.get("awardNumber", ""), awardUri=funding.get("awardUri"))
-            if "awardTitle" in funding:
-                _sub(element, "awardTitle", funding["awardTitle"])
-    return root
+        _funding_references(out, data["fundingReferences"])
+    out.append("</resource>")
+    # Characters XML cannot carry are dropped once for the whole text (our markup holds none).
+    return clean("".join(out))
+
+
+def to_element(view: RecordView) -> etree._Element:
+    """The version as a DataCite 4.7 ``<resource>`` element (for embedding, e.g. in OAI-PMH)."""
+    return etree.fromstring(to_text(view))
 
 
 def to_xml(view: RecordView) -> bytes:
@@ -355,7 +395,7 @@ def to_xml(view: RecordView) -> bytes:
 
 # -- reading DataCite XML (harvesting) ------------------------------------------------------------
 
-_XML_ATTRIBUTES = {v: k for k, v in _ATTRIBUTES.items()}
+_XML_ATTRIBUTES = {XML_LANG if v == "xml:lang" else v: k for k, v in _ATTRIBUTES.items()}
 
 
 def _local(element: etree._Element) -> str:

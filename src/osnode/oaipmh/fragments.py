@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from ..domain.licences import spdx_url
@@ -67,12 +66,6 @@ def header(identifier: str, datestamp: str, set_specs: Iterable[str], deleted: b
 # -- oai_dc from stored JSON (mirrors formats.dublincore.to_oai_dc) ------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _spdx_url(expression: str) -> str | None:
-    # Parsing a licence expression is slow and a node uses a handful of licences.
-    return spdx_url(expression)
-
-
 def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -95,7 +88,7 @@ def _rights(meta: dict[str, Any]) -> list[str]:
     for r in meta.get("rightsList") or ():
         url = r.get("rightsUri")
         if not url and r.get("rightsIdentifier") and r.get("rightsIdentifierScheme") == "SPDX":
-            url = _spdx_url(r["rightsIdentifier"])
+            url = spdx_url(r["rightsIdentifier"])
         if url:
             rights.append(url)
         if r.get("rights") or r.get("rightsIdentifier"):

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import orjson
 from lxml import etree
 
 from ..formats import datacite, dublincore
@@ -56,6 +58,11 @@ class OAIProtocolError(HarvestError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.code = code
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pages may be read in a worker process: the error must cross back whole.
+        return (type(self), (self.code, self.message))
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ class HarvestedRecord:
     deleted: bool
     metadata: dict[str, Any] | None = None
     """Metadata in the node's JSON shape (DataCite property names), unchecked; None for deleted records."""
+    landing: str | None = None
+    """The record's landing page at its origin, when the peer says it apart from the metadata."""
 
 
 @dataclass
@@ -220,14 +229,15 @@ def _has_entity(element: etree._Element) -> bool:
 
 def check_datestamp(value: str) -> bool:
     """A datestamp at either OAI-PMH granularity, and a real date."""
+    # fromisoformat, not strptime: strptime looks the locale up on every call (65 us, a million times).
     if _DAY.match(value):
-        fmt = "%Y-%m-%d"
+        value = value + "T00:00:00"
     elif _SECOND.match(value):
-        value, fmt = value.split(".")[0].rstrip("Z") + "Z", "%Y-%m-%dT%H:%M:%SZ"
+        value = value[:17] + ("59" if value[17:19] == "60" else value[17:19])  # a leap second is a real time
     else:
         return False
     try:
-        datetime.strptime(value, fmt)
+        datetime.fromisoformat(value)
     except ValueError:
         return False
     return True
@@ -339,6 +349,104 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.strip().isdigit() else None
 
 
+def read_list_records(raw: bytes) -> Page:
+    """A ListRecords response, read: a plain function of the bytes, so it can run in another process."""
+    return read_page(parse_document(raw))
+
+
+# -- an osnode peer's bulk dump -------------------------------------------------------------------
+#
+# An osnode peer also offers its records as one gzip JSON Lines download (/api/dump.jsonl.gz). A
+# first, full harvest of such a peer reads that instead of paging through OAI-PMH: the same
+# records, their OAI identifiers and datestamps, without building and parsing XML on either side.
+
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+def dump_url(base_url: str) -> str:
+    """Where an osnode peer's dump is, from its OAI-PMH base URL."""
+    return base_url.removesuffix("/").removesuffix("/oai") + "/api/dump.jsonl.gz"
+
+
+def _dump_record(line: dict[str, Any]) -> HarvestedRecord | Problem:
+    identifier = line.get("oai_identifier")
+    if not isinstance(identifier, str) or not identifier.strip():
+        return Problem(None, "a dump line without an oai_identifier was refused", refused=True)
+    stamp = line.get("datestamp")
+    if not isinstance(stamp, str) or not check_datestamp(stamp):
+        return Problem(identifier, f"bad datestamp '{str(stamp)[:40]}'; refused")
+    if line.get("deleted") is True:
+        return HarvestedRecord(identifier, stamp, True)
+    metadata = line.get("metadata")
+    if not isinstance(metadata, dict):
+        return Problem(identifier, "the record has no metadata")
+    links = line.get("links")
+    landing = links.get("html") if isinstance(links, dict) else None
+    return HarvestedRecord(identifier, stamp, False, metadata, landing if isinstance(landing, str) else None)
+
+
+def read_dump_lines(raw: bytes) -> Page:
+    """A batch of dump lines, read like a page: its records, its problems, and as its token where
+    the dump goes on after it (``updated,id`` of its last line)."""
+    records: dict[str, HarvestedRecord] = {}
+    problems: list[Problem] = []
+    token = None
+    for number, text in enumerate(raw.splitlines(), 1):
+        try:
+            line = orjson.loads(text)
+            if not isinstance(line, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            problems.append(Problem(None, f"dump line {number} is not a JSON object ({exc}); refused", refused=True))
+            continue
+        if isinstance(line.get("updated"), str) and isinstance(line.get("id"), str):
+            token = f"{line['updated']},{line['id']}"
+        found = _dump_record(line)
+        if isinstance(found, Problem):
+            problems.append(found)
+        else:
+            records[found.identifier] = found
+    return Page(list(records.values()), problems, token, None)
+
+
+class Dump:
+    """A peer's dump being downloaded: batches of whole lines, decompressed as they arrive."""
+
+    def __init__(self, response: httpx.Response, started: str | None) -> None:
+        self.response = response
+        self.started = started
+        """The peer's clock when the download began (its Date header), as an OAI ``from``."""
+
+    def batches(self, lines: int) -> Iterator[bytes]:
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        pending = b""
+        batch: list[bytes] = []
+        try:
+            for chunk in self.response.iter_raw():
+                pending += inflate.decompress(chunk)
+                *complete, pending = pending.split(b"\n")
+                if len(pending) > MAX_LINE_BYTES:
+                    raise HarvestError(f"a line of the dump is longer than {MAX_LINE_BYTES} bytes")
+                for line in complete:
+                    if line:
+                        batch.append(line)
+                    if len(batch) >= lines:
+                        yield b"\n".join(batch)
+                        batch = []
+            pending += inflate.flush()
+        except (httpx.HTTPError, zlib.error) as exc:
+            raise HarvestError(f"the dump download broke off: {type(exc).__name__}: {exc}") from None
+        if pending.strip():
+            batch.append(pending)
+        if not inflate.eof:
+            raise HarvestError("the dump ended before its gzip stream did")
+        if batch:
+            yield b"\n".join(batch)
+
+    def close(self) -> None:
+        self.response.close()
+
+
 # -- talking to a peer ----------------------------------------------------------------------------
 
 
@@ -443,15 +551,19 @@ class OAIClient:
                 return prefix
         raise HarvestError(f"{self.base_url} offers none of {', '.join(PREFERRED_FORMATS)}")
 
-    def list_records(
+    # Reading is a plain function of the bytes (not a method), so the harvest can run it elsewhere.
+    read_records = staticmethod(read_list_records)
+    read_dump = staticmethod(read_dump_lines)
+
+    def fetch_records(
         self,
         metadata_prefix: str | None = None,
         *,
         from_: str | None = None,
         set_spec: str | None = None,
         token: str | None = None,
-    ) -> Page:
-        """One ListRecords page: the first of a selective harvest, or the one ``token`` names."""
+    ) -> bytes:
+        """One ListRecords response, unread: the first of a selective harvest, or the one ``token`` names."""
         if token is not None:
             params = {"verb": "ListRecords", "resumptionToken": token}
         else:
@@ -460,4 +572,35 @@ class OAIClient:
                 params["from"] = from_
             if set_spec:
                 params["set"] = set_spec
-        return read_page(self._document(params))
+        return self.fetch(params)
+
+    def list_records(
+        self,
+        metadata_prefix: str | None = None,
+        *,
+        from_: str | None = None,
+        set_spec: str | None = None,
+        token: str | None = None,
+    ) -> Page:
+        """One ListRecords page, read."""
+        return read_list_records(self.fetch_records(metadata_prefix, from_=from_, set_spec=set_spec, token=token))
+
+    def open_dump(self, after: str | None = None) -> Dump | None:
+        """The peer's bulk dump from ``after`` (see ``read_dump_lines``), or None when the peer has
+        none (it is not an osnode, or an older one)."""
+        params = {"after": after} if after else {}
+        request = self.http.build_request("GET", dump_url(self.base_url), params=params)
+        try:
+            response = self.http.send(request, stream=True)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200 or response.headers.get("content-type", "") != "application/gzip":
+            response.close()
+            return None
+        started = None
+        try:
+            moment = parsedate_to_datetime(response.headers.get("date", ""))
+            started = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (TypeError, ValueError, IndexError):
+            pass
+        return Dump(response, started)

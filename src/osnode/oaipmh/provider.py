@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from lxml import etree
 
@@ -99,10 +99,6 @@ def _e(parent: etree._Element, name: str, text: str | None = None, **attributes:
     return element
 
 
-def datestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # -- metadata formats ----------------------------------------------------------------------------
 
 
@@ -111,21 +107,24 @@ class MetadataFormat:
     prefix: str
     schema: str
     namespace: str
-    render: Callable[[RecordView, Provider], etree._Element]
-    fast: Callable[[Provider, oai.Item], str] | None = None
-    """Writes the metadata of an item as XML text straight from storage (see ``fragments``)."""
+    write: Callable[[Provider, oai.Item], str]
+    """The metadata of an item, as XML text (pages are joined as text, see ``fragments``)."""
 
 
-def _oai_datacite(view: RecordView, provider: Provider) -> etree._Element:
+def _datacite(provider: Provider, item: oai.Item) -> str:
+    return datacite.to_text(provider.view(item))
+
+
+def _oai_datacite(provider: Provider, item: oai.Item) -> str:
     """DataCite's OAI wrapper (oai-1.1), which OpenAIRE's guidelines for data archives harvest."""
-    root = etree.Element(f"{{{OAI_DATACITE}}}oai_datacite", nsmap={None: OAI_DATACITE, "xsi": XSI})
-    root.set(f"{{{XSI}}}schemaLocation", f"{OAI_DATACITE} {OAI_DATACITE_SCHEMA}")
-    etree.SubElement(root, f"{{{OAI_DATACITE}}}schemaVersion").text = DATACITE_SCHEMA_VERSION
     # The node registers no DOIs with DataCite, so it has no DataCite client symbol; it names itself.
-    etree.SubElement(root, f"{{{OAI_DATACITE}}}datacentreSymbol").text = provider.repository_id
-    payload = etree.SubElement(root, f"{{{OAI_DATACITE}}}payload")
-    payload.append(datacite.to_element(view))
-    return root
+    return (
+        f'<oai_datacite xmlns="{OAI_DATACITE}" xmlns:xsi="{XSI}"'
+        f' xsi:schemaLocation="{OAI_DATACITE} {OAI_DATACITE_SCHEMA}">'
+        f"<schemaVersion>{DATACITE_SCHEMA_VERSION}</schemaVersion>"
+        f"<datacentreSymbol>{fragments.text(provider.repository_id)}</datacentreSymbol>"
+        f"<payload>{_datacite(provider, item)}</payload></oai_datacite>"
+    )
 
 
 def _dc_description(text: str) -> etree._Element:
@@ -143,13 +142,10 @@ FORMATS: dict[str, MetadataFormat] = {
             "oai_dc",
             "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
             dublincore.OAI_DC,
-            lambda view, _provider: dublincore.to_oai_dc(view),
             lambda provider, item: provider.oai_dc(item),
         ),
         MetadataFormat("oai_datacite", OAI_DATACITE_SCHEMA, OAI_DATACITE, _oai_datacite),
-        MetadataFormat(
-            "datacite", datacite.SCHEMA_LOCATION, datacite.NAMESPACE, lambda view, _provider: datacite.to_element(view)
-        ),
+        MetadataFormat("datacite", datacite.SCHEMA_LOCATION, datacite.NAMESPACE, _datacite),
     )
 }
 
@@ -317,8 +313,7 @@ class Provider:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.base_url = f"{node.settings.public_url}/oai"
-        host = urlsplit(node.settings.public_url).hostname or "localhost"
-        self.repository_id = host.lower()
+        self.repository_id = oai.repository_id(node)
         self.page_size = node.settings.oai_page_size
         self.today = node.today()
         # This node's origin set (an IPv6 host has colons, which a setSpec cannot hold).
@@ -327,7 +322,7 @@ class Provider:
     # -- identifiers and sets ------------------------------------------------------------------
 
     def identifier(self, record_id: str) -> str:
-        return f"oai:{self.repository_id}:{record_id}"
+        return oai.identifier(self.node, record_id)
 
     def record_id(self, identifier: str) -> str:
         prefix = f"oai:{self.repository_id}:"
@@ -376,7 +371,7 @@ class Provider:
         be read at all, e.g. a POST that is not a form)."""
         root = etree.Element(f"{{{OAI}}}OAI-PMH", nsmap={None: OAI, "xsi": XSI})
         root.set(f"{{{XSI}}}schemaLocation", f"{OAI} {OAI_SCHEMA}")
-        _e(root, "responseDate", datestamp(utcnow()))
+        _e(root, "responseDate", oai.datestamp(utcnow()))
         request = _e(root, "request", self.base_url)
         try:
             if refusal is not None or pairs is None:
@@ -410,7 +405,7 @@ class Provider:
         _e(identify, "protocolVersion", "2.0")
         _e(identify, "adminEmail", self.admin_email())
         earliest = oai.earliest_datestamp(self.node) or utcnow()
-        _e(identify, "earliestDatestamp", datestamp(earliest))
+        _e(identify, "earliestDatestamp", oai.datestamp(earliest))
         _e(identify, "deletedRecord", "persistent")
         _e(identify, "granularity", GRANULARITY)
         if _REPOSITORY_ID.fullmatch(self.repository_id):
@@ -521,18 +516,14 @@ class Provider:
 
     def _header(self, item: oai.Item) -> str:
         return fragments.header(
-            self.identifier(item.record_id), datestamp(item.datestamp), self.set_specs(item), item.deleted
+            self.identifier(item.record_id), oai.datestamp(item.datestamp), self.set_specs(item), item.deleted
         )
 
     def _record(self, item: oai.Item, metadata_format: MetadataFormat) -> str:
         header = self._header(item)
         if item.deleted:
             return f"<record>{header}</record>"
-        if metadata_format.fast is not None:
-            metadata = metadata_format.fast(self, item)
-        else:
-            metadata = etree.tostring(metadata_format.render(self.view(item), self), encoding="unicode")
-        return f"<record>{header}<metadata>{metadata}</metadata></record>"
+        return f"<record>{header}<metadata>{metadata_format.write(self, item)}</metadata></record>"
 
     def files_visible(self, item: oai.Item) -> bool:
         """Whether an anonymous reader may download the files today (else none are listed)."""

@@ -7,18 +7,24 @@ One line per record, in the order records last changed (oldest first):
   DataCite JSON metadata, access, files, links), plus ``"updated"``;
 - a record whose every version was withdrawn is ``{"id": ..., "deleted": true, "updated": ...}``.
 
+Every line also carries the record's ``oai_identifier`` and OAI ``datestamp``, so a harvester that
+reads the dump and later asks OAI-PMH for what changed sees the same records.
+
 ``since`` gives a delta: the records that changed at or after that moment, deletions included; a
-client keeps the largest ``updated`` it saw as its next ``since``. Like OAI-PMH, only this node's
+client keeps the largest ``updated`` it saw as its next ``since``. ``after`` resumes a download that
+was cut: ``updated,id`` of the last line received (the order is ``updated`` then ``id``, so nothing
+is skipped or repeated). Like OAI-PMH, only this node's
 own records are in it (no echo of harvested ones). Records are read in keyset-paginated batches
 and compressed as they go, so memory stays flat whatever the size of the node.
 """
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
+
+import orjson
 
 from ..domain.errors import FieldError, InvalidInput
 from . import oai
@@ -42,10 +48,27 @@ def parse_since(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def lines(node: Node, since: datetime | None = None, *, batch: int = BATCH) -> Iterator[bytes]:
+def parse_after(text: str | None) -> tuple[datetime, str] | None:
+    """``updated,id`` of a line of the dump: where to go on from."""
+    if text is None or not text.strip():
+        return None
+    moment, _, record_id = text.strip().partition(",")
+    try:
+        when = parse_since(moment) if moment else None
+    except InvalidInput:
+        when = None
+    if when is None or not record_id or len(record_id) > 100:
+        raise InvalidInput(
+            "after is the updated,id of the last line received", [FieldError("after", f"not that: {text[:100]!r}")]
+        )
+    return when, record_id
+
+
+def lines(
+    node: Node, since: datetime | None = None, *, after: tuple[datetime, str] | None = None, batch: int = BATCH
+) -> Iterator[bytes]:
     """One JSON line (bytes, newline included) per record, batch by batch."""
     window = oai.Window(start=since)
-    after: tuple[datetime, str] | None = None
     while True:
         items = oai.list_items(node, window, after=after, limit=batch, with_metadata=True)
         for item in items:
@@ -56,14 +79,18 @@ def lines(node: Node, since: datetime | None = None, *, batch: int = BATCH) -> I
 
 
 def _line(node: Node, item: oai.Item) -> bytes:
-    updated = item.datestamp.isoformat()
+    stamps = {
+        "updated": item.datestamp.isoformat(),
+        "datestamp": oai.datestamp(item.datestamp),
+        "oai_identifier": oai.identifier(node, item.record_id),
+    }
     if item.deleted or item.version is None:
-        body = {"id": item.record_id, "deleted": True, "updated": updated}
+        body = {"id": item.record_id, "deleted": True, **stamps}
     else:
-        body = version_json(node, item.version, item.version.id) | {"updated": updated}
+        body = version_json(node, item.version, item.version.id) | stamps
         body["id"] = item.record_id  # the record's (concept) id; the version's is in version_id
         body["version_id"] = item.version.id
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return orjson.dumps(body) + b"\n"
 
 
 def gzip_stream(chunks: Iterator[bytes], *, level: int = LEVEL, flush_bytes: int = 256 * 1024) -> Iterator[bytes]:
@@ -82,6 +109,8 @@ def gzip_stream(chunks: Iterator[bytes], *, level: int = LEVEL, flush_bytes: int
     yield compressor.compress(b"".join(pending)) + compressor.flush()
 
 
-def stream(node: Node, since: datetime | None = None, *, batch: int = BATCH) -> Iterator[bytes]:
+def stream(
+    node: Node, since: datetime | None = None, *, after: tuple[datetime, str] | None = None, batch: int = BATCH
+) -> Iterator[bytes]:
     """The dump as gzip bytes, produced as it is read."""
-    return gzip_stream(lines(node, since, batch=batch))
+    return gzip_stream(lines(node, since, after=after, batch=batch))

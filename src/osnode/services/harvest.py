@@ -19,23 +19,27 @@ from __future__ import annotations
 
 import copy
 import logging
+import multiprocessing
+import queue
 import re
 import secrets
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+import orjson
 from sqlalchemy import Connection, Row, and_, delete, func, select, update
 
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.metadata import Metadata, parse_metadata
-from ..domain.records import _ID_ALPHABET, AccessLevel, State
+from ..domain.records import ID_BITS, AccessLevel, State, id_of
 from ..storage import search
-from ..storage.catalog import records, users, versions
+from ..storage.catalog import EncodedJSON, records, users, versions
 from ..storage.peers import harvest_runs, peers, record_sources
 from .node import Node, failpoint, utcnow
 
@@ -64,18 +68,32 @@ class RecordRefused(Exception):
     """One harvested record that cannot be stored; reported, the harvest goes on."""
 
 
+class Dump(Protocol):
+    started: str | None
+
+    def batches(self, lines: int) -> Iterator[bytes]: ...
+    def close(self) -> None: ...
+
+
 class PeerClient(Protocol):
+    """A peer, as the harvest needs it. Responses are fetched as bytes and read by plain functions
+    (``read_records``, ``read_dump``), which the harvest may run in a worker process."""
+
+    read_records: Callable[[bytes], Page]
+    read_dump: Callable[[bytes], Page]
+
     def identify(self) -> Any: ...
     def metadata_formats(self) -> list[str]: ...
     def choose_format(self) -> str: ...
-    def list_records(
+    def fetch_records(
         self,
         metadata_prefix: str | None = None,
         *,
         from_: str | None = None,
         set_spec: str | None = None,
         token: str | None = None,
-    ) -> Page: ...
+    ) -> bytes: ...
+    def open_dump(self, after: str | None = None) -> Dump | None: ...
     def close(self) -> None: ...
 
 
@@ -403,6 +421,70 @@ def _landing_url(meta: Metadata) -> str | None:
     return f"https://doi.org/{meta.doi}" if meta.doi else None
 
 
+# -- checking a page (off the writer's path) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A harvested record's metadata as the node will store it, with what the writer needs of it."""
+
+    metadata: EncodedJSON
+    """Encoded where it was checked: a worker process hands back one string, not a tree of objects."""
+    dropped: list[str]
+    doi: str | None
+    url: str | None
+    document: search.Document
+
+
+@dataclass
+class CheckedPage:
+    page: Page
+    """The page, its records' metadata dropped (what the writer needs of it is in ``checked``)."""
+    checked: dict[str, Checked | str]
+    """Per identifier of a record that is not deleted: its checked metadata, or why it was refused."""
+    echoes: set[str]
+    """Identifiers of records whose metadata points at this node: its own, coming back."""
+
+
+def _points_at(metadata: dict[str, Any] | None, own_url: str) -> bool:
+    meta = metadata or {}
+    urls = [a.get("alternateIdentifier", "") for a in meta.get("alternateIdentifiers", []) if isinstance(a, dict)]
+    urls += [r.get("relatedIdentifier", "") for r in meta.get("relatedIdentifiers", []) if isinstance(r, dict)]
+    return any(isinstance(u, str) and u.startswith(own_url) for u in urls)
+
+
+def check_page(page: Page, publisher: str, own_url: str) -> CheckedPage:
+    """Validate every record of a page: the costliest part of storing a record that does not need
+    the catalog, so it runs ahead of the writer (in a worker process for long harvests)."""
+    checked: dict[str, Checked | str] = {}
+    echoes = set()
+    for record in page.records:
+        if _points_at(record.metadata, own_url):
+            echoes.add(record.identifier)
+        if record.deleted or record.identifier in checked:
+            continue
+        try:
+            meta, dropped = coerce_metadata(record.metadata or {}, publisher=publisher, datestamp=record.datestamp)
+        except RecordRefused as exc:
+            checked[record.identifier] = str(exc)
+            continue
+        url = record.landing or _landing_url(meta)
+        checked[record.identifier] = Checked(
+            EncodedJSON(orjson.dumps(meta.to_json()).decode()),
+            dropped,
+            _doi_column(meta),
+            url if url and len(url) <= MAX_URL else None,
+            search.document_of(meta),
+        )
+    for record in page.records:
+        record.metadata = None
+    return CheckedPage(page, checked, echoes)
+
+
+def read_and_check(read: Callable[[bytes], Page], raw: bytes, publisher: str, own_url: str) -> CheckedPage:
+    return check_page(read(raw), publisher, own_url)
+
+
 # -- one harvest --------------------------------------------------------------------------------
 
 
@@ -416,6 +498,7 @@ class _Context:
     own_prefixes: tuple[str, ...]
     own_url: str
     run: RunInfo
+    progress: Callable[[RunInfo], None] | None = None
 
 
 def _owner(tx: Connection) -> int:
@@ -426,14 +509,9 @@ def _owner(tx: Connection) -> int:
     return tx.execute(users.insert().values(name=OWNER, role="depositor", created=utcnow())).inserted_primary_key[0]
 
 
-def _is_own(ctx: _Context, record: HarvestedRecord) -> bool:
+def _is_own(ctx: _Context, page: _Page, record: HarvestedRecord) -> bool:
     """A record of this very node coming back through a peer (an echo)."""
-    if record.identifier.startswith(ctx.own_prefixes):
-        return True
-    meta = record.metadata or {}
-    urls = [a.get("alternateIdentifier", "") for a in meta.get("alternateIdentifiers", [])]
-    urls += [r.get("relatedIdentifier", "") for r in meta.get("relatedIdentifiers", [])]
-    return any(isinstance(u, str) and u.startswith(ctx.own_url) for u in urls)
+    return record.identifier.startswith(ctx.own_prefixes) or record.identifier in page.echoes
 
 
 def _live_sources(tx: Connection, record_id: str) -> int:
@@ -467,7 +545,7 @@ def _withdraw(tx: Connection, record_id: str, reason: str, now: datetime) -> boo
     return True
 
 
-def _store_metadata(tx: Connection, record_id: str, meta: Metadata, now: datetime) -> None:
+def _store_metadata(tx: Connection, record_id: str, metadata: dict[str, Any], now: datetime) -> None:
     """A harvested record mirrors its origin: new metadata replaces the old in place (the origin
     keeps the version history), and a record that reappears after a deletion is published again."""
     version = _current_version(tx, record_id)
@@ -476,7 +554,7 @@ def _store_metadata(tx: Connection, record_id: str, meta: Metadata, now: datetim
         update(versions)
         .where(versions.c.id == version.id)
         .values(
-            metadata=meta.to_json(),
+            metadata=metadata,
             state=State.PUBLISHED.value,
             withdrawn_at=None,
             withdrawal_reason=None,
@@ -498,13 +576,16 @@ class _Page:
     """Records other peers gave for the page's identifiers (identifier -> record id)."""
     by_doi: dict[str, str] = field(default_factory=dict)
     """Records with the page's DOIs (doi -> record id); updated as the page writes sources."""
-    checked: dict[str, tuple[Metadata, list[str]] | RecordRefused] = field(default_factory=dict)
-    """Each record's metadata as the node stores it, checked once (or why it was refused)."""
+    checked: dict[str, Checked | str] = field(default_factory=dict)
+    """Each record's metadata as the node stores it, checked ahead (or why it was refused)."""
+    echoes: set[str] = field(default_factory=set)
+    ids: Iterator[str] = field(default_factory=lambda: iter(()))
+    """Ids for the records and versions the page creates (``_id_block``)."""
     created: set[str] = field(default_factory=set)
     records: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
     sources_new: list[dict[str, Any]] = field(default_factory=list)
-    index: list[tuple[Any, Metadata]] = field(default_factory=list)
+    index: list[tuple[Any, search.Document]] = field(default_factory=list)
 
 
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
@@ -515,9 +596,10 @@ def _chunks(values: list[str]) -> list[list[str]]:
     return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
 
 
-def _prefetch(tx: Connection, ctx: _Context, batch: list[HarvestedRecord]) -> _Page:
-    """The catalog's rows for the page: sources by identifier, then, with the metadata of the
-    records that need storing checked, the records their DOIs already belong to."""
+def _prefetch(tx: Connection, ctx: _Context, checked: CheckedPage) -> _Page:
+    """The catalog's rows for the page: sources by identifier, then the records that the DOIs of
+    the records to store already belong to."""
+    batch = checked.page.records
     sources: dict[str, Row] = {}
     other_peers: dict[str, str] = {}
     for chunk in _chunks(sorted({r.identifier for r in batch})):
@@ -526,19 +608,14 @@ def _prefetch(tx: Connection, ctx: _Context, batch: list[HarvestedRecord]) -> _P
                 sources[row.oai_identifier] = row
             else:
                 other_peers.setdefault(row.oai_identifier, row.record_id)
-    page = _Page(sources, other_peers)
+    page = _Page(
+        sources, other_peers, checked=checked.checked, echoes=checked.echoes, ids=_id_block(tx, 2 * len(batch) or 1)
+    )
     dois = set()
     for record in batch:
-        if record.deleted or _unchanged(page, record) or record.identifier in page.checked:
-            continue
-        try:
-            meta, dropped = coerce_metadata(record.metadata or {}, publisher=ctx.publisher, datestamp=record.datestamp)
-        except RecordRefused as exc:
-            page.checked[record.identifier] = exc
-            continue
-        page.checked[record.identifier] = (meta, dropped)
-        if (doi := _doi_column(meta)) is not None:
-            dois.add(doi)
+        found = page.checked.get(record.identifier)
+        if isinstance(found, Checked) and found.doi is not None and not _unchanged(page, record):
+            dois.add(found.doi)
     for chunk in _chunks(sorted(dois)):
         query = select(record_sources.c.doi, record_sources.c.record_id).where(record_sources.c.doi.in_(chunk))
         for row in tx.execute(query).all():
@@ -556,16 +633,27 @@ def _doi_column(meta: Metadata) -> str | None:
     return meta.doi.lower() if meta.doi and len(meta.doi) <= MAX_DOI else None
 
 
-def _new_id() -> str:
-    """An id exactly like ``records.new_id()`` (ten Crockford base32 characters, 50 random bits),
-    from one draw of 50 bits rather than ten: a harvest makes two per record, a million times."""
-    bits = secrets.randbits(50)
-    chars = "".join(_ID_ALPHABET[(bits >> (5 * k)) & 31] for k in range(10))
-    return f"{chars[:5]}-{chars[5:]}"
+def _id_block(tx: Connection, count: int) -> Iterator[str]:
+    """``count`` consecutive ids for a page's new records and versions, from a random start.
+
+    Ids drawn one by one at random land all over the catalog's id indexes (six of them), so every
+    new record dirtied a page of each: a harvest of a million records wrote ~100 KB per record. A
+    block lands in a few pages. Its start is random like any id, and it is drawn again in the rare
+    case that an id in it is taken."""
+    for _ in range(20):
+        start = secrets.randbits(ID_BITS - 1)  # half the space: room for the block after its start
+        first, last = id_of(start), id_of(start + count - 1)
+        taken = [
+            tx.execute(select(table.c.id).where(table.c.id.between(first, last)).limit(1)).first()
+            for table in (records, versions)
+        ]
+        if not any(taken):
+            return (id_of(start + k) for k in range(count))
+    raise RuntimeError("no free block of record ids found")  # 20 misses in a 2**49 space: not chance
 
 
-def _create(ctx: _Context, page: _Page, meta: Metadata, now: datetime) -> str:
-    record_id, version_id = _new_id(), _new_id()
+def _create(ctx: _Context, page: _Page, checked: Checked, now: datetime) -> str:
+    record_id, version_id = next(page.ids), next(page.ids)
     page.records.append(
         {"id": record_id, "owner_id": ctx.owner_id, "created": now, "updated": now, "latest_published_id": version_id}
     )
@@ -574,7 +662,7 @@ def _create(ctx: _Context, page: _Page, meta: Metadata, now: datetime) -> str:
         "record_id": record_id,
         "number": 1,
         "state": State.PUBLISHED.value,
-        "metadata": meta.to_json(),
+        "metadata": checked.metadata,
         "access_level": AccessLevel.METADATA_ONLY.value,
         "owner_id": ctx.owner_id,
         "created": now,
@@ -583,7 +671,7 @@ def _create(ctx: _Context, page: _Page, meta: Metadata, now: datetime) -> str:
         "origin_node": ctx.origin,
     }
     page.versions.append(version)
-    page.index.append((SimpleNamespace(**version), meta))
+    page.index.append((SimpleNamespace(**version), checked.document))
     page.created.add(record_id)
     return record_id
 
@@ -625,7 +713,7 @@ def _apply(tx: Connection, ctx: _Context, page: _Page, record: HarvestedRecord, 
     """Store one harvested record; returns what happened (a count name) or raises RecordRefused.
     New records only join ``page`` (written by ``_flush``); changes to existing ones are made here:
     they are few, and sources of new records never point at existing records, so the order holds."""
-    if _is_own(ctx, record):
+    if _is_own(ctx, page, record):
         return "skipped"
     if len(record.identifier) > MAX_IDENTIFIER or len(record.datestamp) > MAX_DATESTAMP:
         raise RecordRefused(f"identifier or datestamp too long (at most {MAX_IDENTIFIER} and {MAX_DATESTAMP})")
@@ -635,22 +723,19 @@ def _apply(tx: Connection, ctx: _Context, page: _Page, record: HarvestedRecord, 
     if _unchanged(page, record):
         return "unchanged"
     checked = page.checked[record.identifier]
-    if isinstance(checked, RecordRefused):
-        raise checked
-    meta, dropped = checked
-    if dropped:
-        _note(ctx.run, record.identifier, "values dropped: " + "; ".join(dropped), error=False)
-    doi = _doi_column(meta)
-    url = _landing_url(meta)
-    url = url if url and len(url) <= MAX_URL else None
-    values = {"datestamp": record.datestamp, "deleted": False, "doi": doi, "url": url, "harvested": now}
+    if isinstance(checked, str):
+        raise RecordRefused(checked)
+    if checked.dropped:
+        _note(ctx.run, record.identifier, "values dropped: " + "; ".join(checked.dropped), error=False)
+    doi = checked.doi
+    values = {"datestamp": record.datestamp, "deleted": False, "doi": doi, "url": checked.url, "harvested": now}
     if source is not None:
         tx.execute(
             update(record_sources)
             .where(record_sources.c.peer_id == ctx.peer.id, record_sources.c.oai_identifier == record.identifier)
             .values(**values)
         )
-        _store_metadata(tx, source.record_id, meta, now)
+        _store_metadata(tx, source.record_id, checked.metadata, now)
         _remember_doi(page, doi, source.record_id)
         return "updated"
     existing = _same_work(ctx, page, record.identifier, doi)
@@ -669,9 +754,9 @@ def _apply(tx: Connection, ctx: _Context, page: _Page, record: HarvestedRecord, 
         _remember_doi(page, doi, existing)
         version = _current_version(tx, existing)
         if version is not None and version.state != State.PUBLISHED.value:
-            _store_metadata(tx, existing, meta, now)
+            _store_metadata(tx, existing, checked.metadata, now)
         return "updated"
-    record_id = _create(ctx, page, meta, now)
+    record_id = _create(ctx, page, checked, now)
     page.sources_new.append(
         {"peer_id": ctx.peer.id, "oai_identifier": record.identifier, "record_id": record_id, **values}
     )
@@ -714,14 +799,17 @@ def _save_run(tx: Connection, run: RunInfo) -> None:
     )
 
 
-def _store_page(ctx: _Context, page: Page, token_state: dict[str, Any]) -> None:
+def _store_page(ctx: _Context, checked: CheckedPage, token_state: dict[str, Any]) -> None:
     """One page in one transaction: its records, the run's counts and where to go on from."""
     run = ctx.run
+    page = checked.page
     for problem in page.problems:
         _note(run, problem.identifier, problem.message, error=problem.is_error)
-    with ctx.node.transaction() as tx:
+    # Not durable: a page lost to a power cut goes back with the token stored beside it, so the
+    # next harvest fetches it again; skipping the fsync of each commit makes long harvests faster.
+    with ctx.node.transaction(durable=False) as tx:
         now = utcnow()
-        batch = _prefetch(tx, ctx, page.records)
+        batch = _prefetch(tx, ctx, checked)
         for record in page.records:
             try:
                 outcome = _apply(tx, ctx, batch, record, now)
@@ -788,16 +876,24 @@ def _context(node: Node, peer: Row, run: RunInfo, publisher: str) -> _Context:
     )
 
 
-def harvest(node: Node, name: str, connect: Connect, *, progress: Callable[[RunInfo], None] | None = None) -> RunInfo:
+def harvest(
+    node: Node,
+    name: str,
+    connect: Connect,
+    *,
+    progress: Callable[[RunInfo], None] | None = None,
+    use_dump: bool = True,
+) -> RunInfo:
     """Harvest one peer: go on from an interrupted harvest's token, else ask for what changed since
-    the last successful one. Never raises for the peer's faults: the run records them."""
+    the last successful one (the first, full harvest of an osnode peer reads its bulk dump, unless
+    ``use_dump`` is false). Never raises for the peer's faults: the run records them."""
     with node.engine.connect() as conn:
         peer = _peer_row(conn, name)
     run = _start_run(node, peer)
     client: PeerClient | None = None
     try:
         client = connect(peer.base_url)
-        _harvest(node, peer, run, client, progress)
+        _harvest(node, peer, run, client, progress, use_dump)
     except PeerError as exc:
         run.status, run.message = "failed", str(exc)
     except Exception as exc:  # a fault of ours: the run says so, and the log has the traceback
@@ -813,51 +909,236 @@ def harvest(node: Node, name: str, connect: Connect, *, progress: Callable[[RunI
     return run
 
 
+# A harvest longer than this many records checks its pages in a worker process: the writer then
+# has a core of its own (starting the process costs about a second, which a short harvest would feel).
+WORKER_FROM = 5_000
+# A first harvest of an osnode peer's list at least this long reads its bulk dump instead.
+DUMP_FROM = 5_000
+# Records per batch read from a dump (the dump's pages).
+DUMP_BATCH = 1_000
+# Pages read and checked ahead of the writer.
+AHEAD = 2
+_DUMP_TOKEN = "dump:"
+
+
+class _Checker:
+    """Checks pages for the writer: in the reading thread, or in a worker process once a harvest
+    turns out to be long (``use_worker``)."""
+
+    def __init__(self, publisher: str, own_url: str) -> None:
+        self.publisher = publisher
+        self.own_url = own_url
+        self.pool: ProcessPoolExecutor | None = None
+
+    def use_worker(self) -> None:
+        if self.pool is None:
+            # spawn, not fork: the node's process has threads (the server's, the scheduler's).
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+    def check(self, read: Callable[[bytes], Page], raw: bytes) -> CheckedPage:
+        if self.pool is None:
+            return read_and_check(read, raw, self.publisher, self.own_url)
+        return self.pool.submit(read_and_check, read, raw, self.publisher, self.own_url).result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Ahead:
+    """The reading side of a harvest, on a thread: fetches and checks pages while the writer
+    stores the ones before (``produce`` yields pages; the writer takes them in order)."""
+
+    _END = object()
+
+    def __init__(self, produce: Iterator[CheckedPage]) -> None:
+        self._produce = produce
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="harvest-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for item in self._produce:
+                if not self._put(item):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the writer, which raises it
+            self._put(exc)
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[CheckedPage]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _oai_pages(client: PeerClient, checker: _Checker, first: CheckedPage) -> Iterator[CheckedPage]:
+    page = first
+    while page.page.token is not None:
+        page = checker.check(client.read_records, client.fetch_records(token=page.page.token))
+        yield page
+
+
+def _dump_pages(dump: Dump, client: PeerClient, checker: _Checker) -> Iterator[CheckedPage]:
+    for raw in dump.batches(DUMP_BATCH):
+        yield checker.check(client.read_dump, raw)
+
+
 def _harvest(
-    node: Node, peer: Row, run: RunInfo, client: PeerClient, progress: Callable[[RunInfo], None] | None
+    node: Node,
+    peer: Row,
+    run: RunInfo,
+    client: PeerClient,
+    progress: Callable[[RunInfo], None] | None,
+    use_dump: bool,
 ) -> None:
     identity = client.identify()
     publisher = getattr(identity, "repository_name", "") or peer.name
     granularity = getattr(identity, "granularity", "YYYY-MM-DDThh:mm:ssZ")
     ctx = _context(node, peer, run, publisher)
-    page: Page | None = None
+    ctx.progress = progress
+    checker = _Checker(publisher, ctx.own_url)
+    try:
+        if not _resume_dump(ctx, client, checker):
+            _harvest_oai(ctx, client, checker, granularity, use_dump)
+    finally:
+        checker.close()
+    run.status = "partial" if run.errors else "ok"
+
+
+def _store_all(ctx: _Context, pages: Iterator[CheckedPage], state: Callable[[CheckedPage], dict[str, Any]]) -> None:
+    """The writer: each page stored in its own transaction with where to go on from."""
+    for checked in pages:
+        ctx.run.complete_list_size = checked.page.complete_list_size or ctx.run.complete_list_size
+        _store_page(ctx, checked, state(checked))
+        failpoint("harvest.page")  # crash tests stop here, a page stored, to resume from its token
+        if ctx.progress is not None:
+            ctx.progress(ctx.run)
+
+
+def _harvest_oai(ctx: _Context, client: PeerClient, checker: _Checker, granularity: str, use_dump: bool) -> None:
+    peer, run = ctx.peer, ctx.run
+    first: CheckedPage | None = None
     if peer.resumption_token:
         prefix, hand_on = peer.pending_prefix or peer.metadata_prefix, peer.pending_from
         run.metadata_prefix, run.from_datestamp = prefix, hand_on
         try:
-            page = client.list_records(token=peer.resumption_token)
+            first = checker.check(client.read_records, client.fetch_records(token=peer.resumption_token))
         except PeerError as exc:
             if exc.code != "badResumptionToken":
                 raise
             # The peer forgot the token (many expire them): start this harvest over.
             _note(run, None, "the peer no longer knows the saved resumption token; harvest restarted", error=False)
             run.resumed = False
-    if page is None:
+    if first is None:
         prefix = peer.metadata_prefix or client.choose_format()
         run.metadata_prefix, run.from_datestamp = prefix, peer.next_from
-        page = client.list_records(prefix, from_=peer.next_from, set_spec=peer.set_spec)
-        hand_on = _hand_on(page, granularity, peer.next_from)
-    # The next page is fetched and parsed while this one is stored: the peer works on its answer
-    # while we write, instead of each side waiting for the other. What is stored, and the token
-    # saved with it, stay exactly as without the read-ahead, so an interruption resumes the same.
-    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oai-read-ahead")
+        raw = client.fetch_records(prefix, from_=peer.next_from, set_spec=peer.set_spec)
+        first = checker.check(client.read_records, raw)
+        hand_on = _hand_on(first.page, granularity, peer.next_from)
+        if use_dump and _wants_dump(peer, prefix, first.page):
+            run.complete_list_size = first.page.complete_list_size  # the dump holds the same list
+            if _harvest_dump(ctx, client, checker, prefix):
+                return
+    if first.page.token is not None and (first.page.complete_list_size or 0) >= WORKER_FROM:
+        checker.use_worker()
+
+    def state(checked: CheckedPage) -> dict[str, Any]:
+        # What is stored with a page, and the token saved with it, are exactly as without the
+        # reading ahead, so an interruption resumes the same.
+        if checked.page.token is None:
+            return {"resumption_token": None, "pending_from": None, "pending_prefix": None, "next_from": hand_on}
+        return {"resumption_token": checked.page.token, "pending_from": hand_on, "pending_prefix": prefix}
+
+    _store_all(ctx, iter([first]), state)
+    if first.page.token is None:
+        return
+    ahead = _Ahead(_oai_pages(client, checker, first))
     try:
-        while True:
-            run.complete_list_size = page.complete_list_size or run.complete_list_size
-            state = {"resumption_token": page.token, "pending_from": hand_on, "pending_prefix": prefix}
-            if page.token is None:
-                state = {"resumption_token": None, "pending_from": None, "pending_prefix": None, "next_from": hand_on}
-            following = ahead.submit(client.list_records, token=page.token) if page.token is not None else None
-            _store_page(ctx, page, state)
-            failpoint("harvest.page")  # crash tests stop here, a page stored, to resume from its token
-            if progress is not None:
-                progress(run)
-            if following is None:
-                break
-            page = following.result()
+        _store_all(ctx, iter(ahead), state)
     finally:
-        ahead.shutdown(wait=True, cancel_futures=True)
-    run.status = "partial" if run.errors else "ok"
+        ahead.close()
+
+
+def _wants_dump(peer: Row, prefix: str, first: Page) -> bool:
+    """Whether a harvest should read the peer's bulk dump instead: a first, full harvest (nothing
+    harvested before, no set) in a DataCite format, of a list long enough to matter."""
+    return (
+        peer.next_from is None
+        and peer.set_spec is None
+        and prefix != "oai_dc"
+        and first.token is not None
+        and (first.complete_list_size or 0) >= DUMP_FROM
+    )
+
+
+def _resume_dump(ctx: _Context, client: PeerClient, checker: _Checker) -> bool:
+    """Go on with a dump harvest that was cut; False when there is none to go on with."""
+    token = ctx.peer.resumption_token
+    if not token or not token.startswith(_DUMP_TOKEN):
+        return False
+    prefix = ctx.peer.pending_prefix or ctx.peer.metadata_prefix or "oai_datacite"
+    if _harvest_dump(ctx, client, checker, prefix, after=token.removeprefix(_DUMP_TOKEN) or None):
+        return True
+    _note(ctx.run, None, "the peer's dump is gone; harvest restarted over OAI-PMH", error=False)
+    ctx.run.resumed = False
+    with ctx.node.transaction() as tx:
+        tx.execute(update(peers).where(peers.c.id == ctx.peer.id).values(resumption_token=None))
+        ctx.peer = _peer_row(tx, ctx.peer.name)
+    return False
+
+
+def _harvest_dump(ctx: _Context, client: PeerClient, checker: _Checker, prefix: str, after: str | None = None) -> bool:
+    """Read the peer's bulk dump (from ``after``) instead of paging through OAI-PMH: the same
+    records with their OAI identifiers and datestamps, without XML on either side. False when the
+    peer has no dump."""
+    dump = client.open_dump(after)
+    if dump is None:
+        return False
+    run = ctx.run
+    hand_on = ctx.peer.pending_from if after else dump.started
+    run.metadata_prefix, run.from_datestamp = prefix, None
+    _note(run, None, "read from the peer's bulk dump (a first, full harvest)", error=False)
+    checker.use_worker()
+    cursor = [after or ""]
+
+    def state(checked: CheckedPage) -> dict[str, Any]:
+        # A batch whose lines were all unreadable leaves the cursor where it was.
+        cursor[0] = checked.page.token or cursor[0]
+        return {"resumption_token": _DUMP_TOKEN + cursor[0], "pending_from": hand_on, "pending_prefix": prefix}
+
+    ahead = _Ahead(_dump_pages(dump, client, checker))
+    try:
+        _store_all(ctx, iter(ahead), state)
+    finally:
+        dump.close()
+        ahead.close()
+    # The whole dump is stored: from now on, OAI-PMH asks for what changed since it began.
+    with ctx.node.transaction() as tx:
+        tx.execute(
+            update(peers)
+            .where(peers.c.id == ctx.peer.id)
+            .values(resumption_token=None, pending_from=None, pending_prefix=None, next_from=hand_on)
+        )
+    return True
 
 
 def due_peers(node: Node, now: datetime | None = None) -> list[str]:

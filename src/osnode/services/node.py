@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from ..config import Settings
 from ..storage import search
 from ..storage.blobs import BlobStore
-from ..storage.catalog import WRITE, make_engine, migrate
+from ..storage.catalog import RELAXED, WRITE, make_engine, migrate
 
 
 def utcnow() -> datetime:
@@ -44,9 +44,13 @@ class Node:
         self.engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One catalog transaction: everything in it lands, or nothing does."""
-        with self.engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
+    def transaction(self, *, durable: bool = True) -> Iterator[Connection]:
+        """One catalog transaction: everything in it lands, or nothing does. ``durable=False``: its
+        commit may be lost to a power cut (not to a crash), for writes that are redone when lost."""
+        options = {WRITE: True} if durable else {WRITE: True, RELAXED: True}
+        with self.engine.connect().execution_options(**options) as connection, connection.begin():
+            if not durable and connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             yield connection
 
     def record_url(self, record_or_version_id: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 
@@ -45,6 +46,21 @@ _ITEM_JOIN = records.join(versions, versions.c.id == func.coalesce(records.c.lat
 # string is read as "here" too, so that a loader that writes '' instead of NULL cannot leak records.
 OWN = or_(versions.c.origin_node.is_(None), versions.c.origin_node == "")
 KIND = versions.c.metadata[("resourceType", "resourceTypeGeneral")].as_string()
+
+
+def repository_id(node: Node) -> str:
+    """The repository identifier of the oai-identifier scheme: the node's host name."""
+    return (urlsplit(node.settings.public_url).hostname or "localhost").lower()
+
+
+def identifier(node: Node, record_id: str) -> str:
+    """A record's OAI identifier (the dump gives it too, so harvesters match both)."""
+    return f"oai:{repository_id(node)}:{record_id}"
+
+
+def datestamp(moment: datetime) -> str:
+    """An item's datestamp at the seconds granularity the node declares."""
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def as_utc(moment: datetime) -> datetime:

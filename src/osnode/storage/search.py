@@ -64,35 +64,67 @@ def _join(parts: Iterable[str | None]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _document(version: Any, meta: Metadata) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+@dataclass(frozen=True)
+class Document:
+    """What a record's search document takes from its metadata alone (the version adds its ids,
+    access, publication date and origin): computable anywhere, even in another process, before the
+    writer needs it."""
+
+    title: str
+    title_sort: str
+    creators: str
+    titles: str
+    subjects: str
+    descriptions: str
+    year: int | None
+    kind: str | None
+    facets: tuple[tuple[str, str], ...]
+
+
+def document_of(meta: Metadata) -> Document:
     title = meta.main_title()
-    year = meta.publicationYear or (version.published_at.year if version.published_at else None)
-    doc = {
-        "record_id": version.record_id,
-        "version_id": version.id,
-        "title": title,
-        "title_sort": " ".join(words(title))[:200],
-        "creators": _join(c.name for c in meta.creators),
-        "titles": _join(t.title for t in meta.titles),
-        "subjects": _join(s.subject for s in meta.subjects),
-        "descriptions": _join(d.description for d in meta.descriptions),
-        "year": year,
-        "kind": meta.kind,
-        "access": version.access_level,
-        "published_at": version.published_at,
-    }
     values: set[tuple[str, str]] = set()
     if meta.kind:
         values.add(("kind", meta.kind))
     for subject in meta.subjects:
         values.add(("subject", subject.subject[:_VALUE_MAX]))
-    if year:
-        values.add(("year", str(year)))
     for licence in meta.licences():
         values.add(("licence", licence[:_VALUE_MAX]))
-    values.add(("access", version.access_level))
     if meta.language:
         values.add(("language", meta.language))
+    return Document(
+        title=title,
+        title_sort=" ".join(words(title))[:200],
+        creators=_join(c.name for c in meta.creators),
+        titles=_join(t.title for t in meta.titles),
+        subjects=_join(s.subject for s in meta.subjects),
+        descriptions=_join(d.description for d in meta.descriptions),
+        year=meta.publicationYear,
+        kind=meta.kind,
+        facets=tuple(values),
+    )
+
+
+def _row(version: Any, document: Document) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    year = document.year or (version.published_at.year if version.published_at else None)
+    doc = {
+        "record_id": version.record_id,
+        "version_id": version.id,
+        "title": document.title,
+        "title_sort": document.title_sort,
+        "creators": document.creators,
+        "titles": document.titles,
+        "subjects": document.subjects,
+        "descriptions": document.descriptions,
+        "year": year,
+        "kind": document.kind,
+        "access": version.access_level,
+        "published_at": version.published_at,
+    }
+    values = set(document.facets)
+    if year:
+        values.add(("year", str(year)))
+    values.add(("access", version.access_level))
     values.add(("origin", (version.origin_node or LOCAL_ORIGIN)[:_VALUE_MAX]))
     return doc, sorted(values)
 
@@ -107,16 +139,16 @@ def index_record(conn: Connection, record_id: str) -> None:
         _insert(conn, [latest])
 
 
-def index_new(conn: Connection, items: list[tuple[Any, Metadata]]) -> None:
-    """Index many records that have no document yet, from versions and their already checked
-    metadata (``items``: a version row or any object with its columns, and its Metadata), in a
-    few statements: for bulk writers such as the harvester, which would otherwise pay a query and
-    a second validation per record."""
+def index_new(conn: Connection, items: list[tuple[Any, Document]]) -> None:
+    """Index many records that have no document yet, from versions and the documents of their
+    already checked metadata (``items``: a version row or any object with its columns, and
+    ``document_of`` its Metadata), in a few statements: for bulk writers such as the harvester,
+    which would otherwise pay a query and a second validation per record."""
     if not items:
         return
     docs, facet_sets = [], []
-    for version, meta in items:
-        doc, values = _document(version, meta)
+    for version, document in items:
+        doc, values = _row(version, document)
         # JSON keeps an escaped NUL, but PostgreSQL text columns refuse one: it is no word anyway.
         docs.append({k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in doc.items()})
         facet_sets.append(sorted({(f, v.replace("\x00", "")) for f, v in values}))
@@ -155,7 +187,7 @@ def _tsvector_params(doc: dict[str, Any], doc_id: int) -> dict[str, Any]:
 
 
 def _insert(conn: Connection, rows: list[Any]) -> None:
-    index_new(conn, [(row, Metadata.model_validate(row.metadata)) for row in rows])
+    index_new(conn, [(row, document_of(Metadata.model_validate(row.metadata))) for row in rows])
 
 
 def reindex_all(conn: Connection, batch: int = 500) -> int:

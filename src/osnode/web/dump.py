@@ -19,12 +19,14 @@ router = APIRouter(prefix="/api", tags=["dump"])
 )
 def get_dump(
     since: str | None = Query(None, description="ISO 8601 date or date-time (UTC when no zone is given)"),
+    after: str | None = Query(None, description="updated,id of the last line received: go on after it"),
     node: Node = NodeDep,
 ) -> StreamingResponse:
     moment = dump.parse_since(since)  # a bad value is a 422 before any byte is sent
+    cursor = dump.parse_after(after)
     name = "dump.jsonl.gz" if moment is None else f"dump-since-{moment:%Y%m%dT%H%M%SZ}.jsonl.gz"
     return StreamingResponse(
-        dump.stream(node, moment),
+        dump.stream(node, moment, after=cursor),
         media_type="application/gzip",
         headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-cache"},
     )
