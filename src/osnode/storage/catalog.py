@@ -117,6 +117,7 @@ files = Table(
     Column("created", DateTime(timezone=True), nullable=False),
 )
 Index("ix_files_sha256", files.c.sha256)
+Index("ix_files_created", files.c.created)
 
 node_settings = Table(
     "node_settings",
