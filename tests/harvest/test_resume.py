@@ -3,10 +3,17 @@ of the next in one transaction, so nothing is lost or applied twice. Scheduled h
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
+from osnode.domain.errors import Conflict
 from osnode.services import harvest
 from osnode.services.jobs import Job, Scheduler
 from osnode.services.node import Node, utcnow
@@ -130,3 +137,57 @@ def test_scheduled_harvests_run_when_due(node: Node, fake_peer: FakePeer) -> Non
     assert harvest.get_peer(node, "manual").last_run is None
     assert harvest.due_peers(node) == []  # not again within the hour
     assert harvest.due_peers(node, utcnow() + timedelta(hours=1, minutes=1)) == ["hourly"]
+
+
+def test_one_harvest_of_a_peer_at_a_time(node: Node, fake_peer: FakePeer) -> None:
+    """While a harvest holds a peer (the scheduler's, say), another (a command's) is refused with a
+    clear message and the scheduler leaves it be; the lease goes back at the end, and a lease left
+    by a process that died runs out."""
+    paged_peer(fake_peer, {"down": False})
+    inside, go_on = threading.Event(), threading.Event()
+    respond = fake_peer.respond
+    assert respond is not None
+
+    def slow(params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if params.get("resumptionToken") == "t2" and not go_on.is_set():
+            inside.set()
+            go_on.wait(30)
+        return respond(params)
+
+    fake_peer.respond = slow
+    harvest.add_peer(node, f"{fake_peer.url}/oai", name="p", every_hours=1)
+    first: list[harvest.RunInfo] = []
+    worker = threading.Thread(target=lambda: first.append(harvest.harvest(node, "p", fast_client)))
+    worker.start()
+    try:
+        assert inside.wait(30)
+        with pytest.raises(Conflict, match="being harvested already"):
+            harvest.harvest(node, "p", fast_client)
+        assert harvest.harvest_due(node, fast_client) == []  # due, but busy: skipped
+    finally:
+        go_on.set()
+        worker.join(30)
+    assert first[0].status == "ok" and first[0].added == 6
+    assert [r.status for r in harvest.peer_runs(node, "p")] == ["ok"]  # the refused ones left no run
+    with node.engine.connect() as conn:
+        assert conn.execute(select(peers.c.lease_owner, peers.c.lease_until)).one() == (None, None)
+
+    # A lease held by a live process elsewhere (another host sharing the catalog): refused until it
+    # runs out. One left by a process of this host that died: taken over at once.
+    soon = utcnow() + timedelta(minutes=5)
+    with node.transaction() as tx:
+        tx.execute(update(peers).values(lease_owner="elsewhere.example.org/123/ab", lease_until=soon))
+    with pytest.raises(Conflict):
+        harvest.harvest(node, "p", fast_client)
+    with node.transaction() as tx:
+        tx.execute(update(peers).values(lease_until=utcnow() - timedelta(seconds=1)))
+    assert harvest.harvest(node, "p", fast_client).status == "ok"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with node.transaction() as tx:
+        tx.execute(update(peers).values(lease_owner=f"{socket.gethostname()}/{dead.pid}/ab", lease_until=soon))
+    assert harvest.harvest(node, "p", fast_client).status == "ok"
+    with node.transaction() as tx:  # and one held by a live process of this host is respected
+        tx.execute(update(peers).values(lease_owner=f"{socket.gethostname()}/{os.getpid()}/ab", lease_until=soon))
+    with pytest.raises(Conflict):
+        harvest.harvest(node, "p", fast_client)

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..config import load_settings
+from ..domain.errors import Conflict
 from ..oaipmh.harvester import OAIClient
 from ..services import harvest as harvesting
 from ..services.jobs import JOBS, Job
@@ -147,7 +148,8 @@ def harvest_cmd(
             harvesting.get_peer(node, peer)  # an unknown name is an error before anything starts
         if not names:
             raise CliError("no peers yet: add one with 'osnode peers add URL'")
-        runs = []
+        runs: list[harvesting.RunInfo] = []
+        busy: list[str] = []
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -165,15 +167,20 @@ def harvest_cmd(
                     counts = f"+{run.added} ~{run.updated} -{run.deleted} !{run.errors}"
                     progress.update(task, completed=done, total=run.complete_list_size, counts=counts)
 
-                runs.append(harvesting.harvest(node, name, OAIClient, progress=show, use_dump=not no_dump))
+                try:
+                    runs.append(harvesting.harvest(node, name, OAIClient, progress=show, use_dump=not no_dump))
+                except Conflict as exc:  # another harvest of this peer is under way: say so, go on
+                    busy.append(str(exc))
     finally:
         node.close()
     if as_json:
-        out.print_json(json.dumps({"runs": [r.as_json() for r in runs]}))
+        out.print_json(json.dumps({"runs": [r.as_json() for r in runs], "busy": busy}))
     else:
         for run in runs:
             _print_report(run)
-    if any(r.status == "failed" for r in runs):
+    for message in busy:
+        err.print(f"error: {message}", markup=False)
+    if busy or any(r.status == "failed" for r in runs):
         raise typer.Exit(1)
 
 

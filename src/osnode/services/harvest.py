@@ -20,9 +20,11 @@ from __future__ import annotations
 import copy
 import logging
 import multiprocessing
+import os
 import queue
 import re
 import secrets
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -819,7 +821,7 @@ def _store_page(ctx: _Context, checked: CheckedPage, token_state: dict[str, Any]
             setattr(run, outcome, getattr(run, outcome) + 1)
         _flush(tx, batch)
         run.pages += 1
-        tx.execute(update(peers).where(peers.c.id == ctx.peer.id).values(**token_state))
+        tx.execute(update(peers).where(peers.c.id == ctx.peer.id).values(lease_until=now + LEASE, **token_state))
         _save_run(tx, run)
 
 
@@ -889,6 +891,7 @@ def harvest(
     ``use_dump`` is false). Never raises for the peer's faults: the run records them."""
     with node.engine.connect() as conn:
         peer = _peer_row(conn, name)
+    owner = _take_lease(node, peer)
     run = _start_run(node, peer)
     client: PeerClient | None = None
     try:
@@ -905,8 +908,62 @@ def harvest(
         run.finished = utcnow()
         with node.transaction() as tx:
             _save_run(tx, run)
-            tx.execute(update(peers).where(peers.c.id == peer.id).values(last_run_at=run.finished))
+            tx.execute(
+                update(peers)
+                .where(peers.c.id == peer.id)
+                .values(last_run_at=run.finished, **_released(tx, peer.id, owner))
+            )
     return run
+
+
+# How long a harvest holds its peer without storing a page; renewed with each page. A lease left by
+# a harvest that died on this host is taken over at once (its process is gone); one left by a process
+# on another host (a shared PostgreSQL catalog) runs out.
+LEASE = timedelta(minutes=15)
+
+
+def _lease_owner() -> str:
+    return f"{socket.gethostname()[:200]}/{os.getpid()}/{secrets.token_hex(8)}"
+
+
+def _dead_here(owner: str | None) -> bool:
+    """Whether a lease's owner was a process of this host that no longer runs."""
+    host, _, rest = (owner or "").partition("/")
+    pid = rest.partition("/")[0]
+    if host != socket.gethostname()[:200] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def _take_lease(node: Node, peer: Row) -> str:
+    """Claim the peer for this harvest, or raise Conflict when another harvest holds it."""
+    owner = _lease_owner()
+    now = utcnow()
+    with node.transaction() as tx:
+        query = select(peers.c.lease_owner, peers.c.lease_until).where(peers.c.id == peer.id).with_for_update()
+        held = tx.execute(query).one()
+        until = as_utc(held.lease_until)
+        if until is not None and until >= now and not _dead_here(held.lease_owner):
+            raise Conflict(
+                f"peer '{peer.name}' is being harvested already (by another process or the scheduler);"
+                f" try again later (its lease runs out at {until:%Y-%m-%d %H:%M} UTC at the latest)"
+            )
+        # The transaction holds the write lock (SQLite) or the row (PostgreSQL, FOR UPDATE): no
+        # other harvest can take the lease between the check and this update.
+        tx.execute(update(peers).where(peers.c.id == peer.id).values(lease_owner=owner, lease_until=now + LEASE))
+    return owner
+
+
+def _released(tx: Connection, peer_id: int, owner: str) -> dict[str, Any]:
+    """The columns that give the lease back, if this harvest still holds it."""
+    held = tx.execute(select(peers.c.lease_owner).where(peers.c.id == peer_id)).scalar() == owner
+    return {"lease_owner": None, "lease_until": None} if held else {}
 
 
 # A harvest longer than this many records checks its pages in a worker process: the writer then
@@ -1154,8 +1211,15 @@ def due_peers(node: Node, now: datetime | None = None) -> list[str]:
 
 
 def harvest_due(node: Node, connect: Connect) -> list[RunInfo]:
-    """The scheduled harvests: every peer whose interval has passed since its last run."""
-    return [harvest(node, name, connect) for name in due_peers(node)]
+    """The scheduled harvests: every peer whose interval has passed since its last run (a peer
+    being harvested by a command meanwhile is left to it)."""
+    runs = []
+    for name in due_peers(node):
+        try:
+            runs.append(harvest(node, name, connect))
+        except Conflict as exc:
+            log.info("%s", exc)
+    return runs
 
 
 def run_totals(node: Node) -> dict[str, int]:

@@ -5,7 +5,8 @@ harvested record came from.
 (``next_from``, the peer's own clock and granularity) and, while a harvest is under way or was
 interrupted, the resumption token of the next page with the ``from`` that harvest will hand on
 when it finishes (``pending_from``). Both are written in the same transaction as the page's records,
-so a crash never loses a page nor applies one twice.
+so a crash never loses a page nor applies one twice. A lease (``lease_owner``, ``lease_until``) keeps
+a second harvest of the same peer (the scheduler's and a command's) from starting meanwhile.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ peers = Table(
     # The format the interrupted harvest used: its token only makes sense with it.
     Column("pending_prefix", String(100), nullable=True),
     Column("last_run_at", DateTime(timezone=True), nullable=True),
+    # Who is harvesting the peer now (host/pid/random), until when (renewed with each page).
+    Column("lease_owner", String(300), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
 )
 
 harvest_runs = Table(
