@@ -3,12 +3,15 @@
     uv run python bench/harvest.py --records 20000
     uv run python bench/harvest.py --records 20000 --format oai_dc --page-size 500
     uv run python bench/harvest.py --records 1000000 --peer-data bench/out/oai-1000000-sqlite --max-seconds 300
+    uv run python bench/harvest.py --peer-data bench/out/oai-1000000-sqlite --no-dump   # OAI-PMH pages only
 
 Fills a peer node in bench/out/harvest-peer-N/ (kept for re-runs unless ``--fresh``) by inserting
 published records straight into the catalog (what publication writes, with DataCite metadata of a
 few shapes, checked by ``parse_metadata``), serves it with ``osnode serve`` and times a fresh second
-node harvesting all of it with ``services.harvest`` and the OAI-PMH client: the full harvest, then an
-incremental re-harvest with nothing new (skipped after a time-limited run). Reports
+node harvesting all of it with ``services.harvest`` and the OAI-PMH client: the full harvest (a list of
+5,000 records or more is read from the peer's bulk dump, unless ``--no-dump``; records are checked in a
+worker process either way), then an incremental re-harvest with nothing new over OAI-PMH (skipped after
+a time-limited run). The harvester's CPU includes its worker process. Reports
 records/s, time per page (first, middle, last ten), peak RSS of harvester and server, the run's counts
 and errors, and the load average (the machine is shared). ``--peer-data`` serves a node filled
 elsewhere (bench/oai.py fills a million records) instead of filling one here. Results go to bench/out/harvest-N.json.
