@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from osnode.domain.errors import Conflict
+from osnode.oaipmh.harvester import OAIClient
 from osnode.services import harvest
 from osnode.services.jobs import Job, Scheduler
 from osnode.services.node import Node, utcnow
@@ -191,3 +192,35 @@ def test_one_harvest_of_a_peer_at_a_time(node: Node, fake_peer: FakePeer) -> Non
         tx.execute(update(peers).values(lease_owner=f"{socket.gethostname()}/{os.getpid()}/ab", lease_until=soon))
     with pytest.raises(Conflict):
         harvest.harvest(node, "p", fast_client)
+
+
+def test_the_next_page_is_asked_for_with_a_guessed_token_and_a_wrong_guess_costs_nothing(
+    node: Node, fake_peer: FakePeer
+) -> None:
+    """While a page is read, the next is fetched with the token guessed from its last bytes; when
+    the guess is wrong (here a comment that looks like a token ends page 2), the real token wins."""
+    paged_peer(fake_peer, {"down": False})
+    respond = fake_peer.respond
+    assert respond is not None
+
+    def misleading(params: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        status, headers, body = respond(params)
+        if params.get("resumptionToken") == "t2":
+            body = body.replace(b"</OAI-PMH>", b"<!-- <resumptionToken>bogus</resumptionToken> --></OAI-PMH>")
+        if params.get("resumptionToken") == "bogus":
+            return 200, XML, list_records_xml([], token=None).replace(b"<resumptionToken/>", b"")
+        return status, headers, body
+
+    fake_peer.respond = misleading
+    harvest.add_peer(node, f"{fake_peer.url}/oai", name="p")
+    run = harvest.harvest(node, "p", fast_client)
+    assert (run.status, run.added, run.pages) == ("ok", 6, 3), run.error_list
+    tokens = [r.get("resumptionToken") for r in fake_peer.requests if r.get("verb") == "ListRecords"]
+    assert "bogus" in tokens and tokens.count("t2") == 1 and tokens.count("t3") == 1
+
+
+def test_peek_token_reads_the_last_token_of_a_page() -> None:
+    assert OAIClient.peek_token(list_records_xml([], token="abc")) == "abc"
+    assert OAIClient.peek_token(list_records_xml([], token="a&amp;b")) == "a&b"  # unescaped as XML
+    assert OAIClient.peek_token(list_records_xml([], token=None)) is None
+    assert OAIClient.peek_token(b"<OAI-PMH><ListRecords/></OAI-PMH>") is None

@@ -13,6 +13,7 @@ is reported and refused.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 import zlib
@@ -354,6 +355,20 @@ def read_list_records(raw: bytes) -> Page:
     return read_page(parse_document(raw))
 
 
+_TOKEN_TAIL = re.compile(rb"<(?:\w+:)?resumptionToken\b[^>]*>([^<]*)</(?:\w+:)?resumptionToken>")
+
+
+def peek_token(raw: bytes) -> str | None:
+    """The resumption token of a ListRecords response, found without parsing it (it ends the
+    document): a guess that lets the next page be fetched while this one is read. The token the
+    parse finds decides; a wrong guess only costs a request."""
+    found = _TOKEN_TAIL.findall(raw[-8192:])
+    if not found:
+        return None
+    token = html.unescape(found[-1].decode("utf-8", "replace")).strip()
+    return token or None
+
+
 # -- an osnode peer's bulk dump -------------------------------------------------------------------
 #
 # An osnode peer also offers its records as one gzip JSON Lines download (/api/dump.jsonl.gz). A
@@ -554,6 +569,7 @@ class OAIClient:
     # Reading is a plain function of the bytes (not a method), so the harvest can run it elsewhere.
     read_records = staticmethod(read_list_records)
     read_dump = staticmethod(read_dump_lines)
+    peek_token = staticmethod(peek_token)
 
     def fetch_records(
         self,

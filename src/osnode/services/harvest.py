@@ -27,7 +27,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -83,6 +83,7 @@ class PeerClient(Protocol):
 
     read_records: Callable[[bytes], Page]
     read_dump: Callable[[bytes], Page]
+    peek_token: Callable[[bytes], str | None]
 
     def identify(self) -> Any: ...
     def metadata_formats(self) -> list[str]: ...
@@ -1048,10 +1049,25 @@ class _Ahead:
 
 
 def _oai_pages(client: PeerClient, checker: _Checker, first: CheckedPage) -> Iterator[CheckedPage]:
-    page = first
-    while page.page.token is not None:
-        page = checker.check(client.read_records, client.fetch_records(token=page.page.token))
-        yield page
+    """The pages after the first. Each next page is asked for while this one is read and checked,
+    with the token ``peek_token`` guesses from its last bytes; the token the reading finds decides
+    (a wrong guess is dropped and the page asked for again)."""
+    fetcher = ThreadPoolExecutor(1, thread_name_prefix="harvest-fetch")
+    try:
+        token = first.page.token
+        raw = client.fetch_records(token=token) if token is not None else b""
+        while token is not None:
+            guess = client.peek_token(raw)
+            ahead = fetcher.submit(client.fetch_records, token=guess) if guess else None
+            page = checker.check(client.read_records, raw)
+            token = page.page.token
+            yield page
+            if token is None:
+                break
+            # The guessed page if the guess was right, else the one the token names.
+            raw = ahead.result() if ahead is not None and guess == token else client.fetch_records(token=token)
+    finally:
+        fetcher.shutdown(wait=False, cancel_futures=True)
 
 
 def _dump_pages(dump: Dump, client: PeerClient, checker: _Checker) -> Iterator[CheckedPage]:
