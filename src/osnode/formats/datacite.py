@@ -29,7 +29,7 @@ from ..domain.metadata import Creator
 from . import RecordView
 from .kinds import kind_of
 from .links import funder_url, rights_url
-from .xmltext import XML_LANG, XSI, clean
+from .xmltext import XML_LANG, XSI, clean, escape_attribute, escape_text
 
 NAMESPACE = "http://datacite.org/schema/kernel-4"
 SCHEMA_LOCATION = "https://schema.datacite.org/meta/kernel-4.7/metadata.xsd"
@@ -225,23 +225,7 @@ _ATTRIBUTES = {
     "rightsUri": "rightsURI",
     "awardUri": "awardURI",
 }
-_ATTRIBUTE_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
-)
 _OPEN = f'<resource xmlns="{NAMESPACE}" xmlns:xsi="{XSI}" xsi:schemaLocation="{NAMESPACE} {SCHEMA_LOCATION}">'
-
-
-def _escape(value: str) -> str:
-    # Most values hold none of these: substring tests cost less than a translate().
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    return value
 
 
 def _element(out: list[str], name: str, text: Any = None, attributes: dict[str, Any] | None = None) -> None:
@@ -249,14 +233,12 @@ def _element(out: list[str], name: str, text: Any = None, attributes: dict[str, 
     attrs = ""
     if attributes:
         attrs = "".join(
-            f' {_ATTRIBUTES.get(k, k)}="{str(v).translate(_ATTRIBUTE_ESCAPES)}"'
-            for k, v in attributes.items()
-            if v is not None
+            f' {_ATTRIBUTES.get(k, k)}="{escape_attribute(str(v))}"' for k, v in attributes.items() if v is not None
         )
     if text is None:
         out.append(f"<{name}{attrs}/>")
     else:
-        out.append(f"<{name}{attrs}>{_escape(str(text))}</{name}>")
+        out.append(f"<{name}{attrs}>{escape_text(str(text))}</{name}>")
 
 
 def _number(value: float) -> str:

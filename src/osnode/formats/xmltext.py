@@ -15,3 +15,28 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def clean(text: str) -> str:
     return _NOT_XML.sub("", text)
+
+
+_ATTRIBUTE_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
+)
+
+
+def escape_text(value: str) -> str:
+    """Element content written as text, markup escaped (``clean`` drops what XML cannot carry; the
+    text writers call it once for a whole record, which is cheaper than once per value)."""
+    # Most values hold none of these: four substring tests cost less than one translate().
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
+
+
+def escape_attribute(value: str) -> str:
+    """An attribute value written as text (double-quoted); whitespace kept as character references."""
+    return value.translate(_ATTRIBUTE_ESCAPES)

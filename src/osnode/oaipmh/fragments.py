@@ -25,42 +25,18 @@ from ..domain.licences import spdx_url
 from ..formats.dublincore import DC, OAI_DC, SCHEMA_LOCATION
 from ..formats.kinds import kind_of
 from ..formats.links import identifier_url
-from ..formats.xmltext import XSI, clean
+from ..formats.xmltext import XSI, clean, escape_attribute, escape_text
 
-_ATTRIBUTE_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
-)
 OAI_DC_OPEN = (
     f'<oai_dc:dc xmlns:oai_dc="{OAI_DC}" xmlns:dc="{DC}" xmlns:xsi="{XSI}" xsi:schemaLocation="{SCHEMA_LOCATION}">'
 )
 OAI_DC_CLOSE = "</oai_dc:dc>"
 
 
-def text(value: str) -> str:
-    """Element content, markup escaped. Characters XML cannot carry are dropped by ``clean`` once
-    for a whole page (our own markup holds none), which is cheaper than once per value."""
-    # Most values hold none of these: four substring tests cost less than one translate().
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    return value
-
-
-def attribute(value: str) -> str:
-    return value.translate(_ATTRIBUTE_ESCAPES)
-
-
 def header(identifier: str, datestamp: str, set_specs: Iterable[str], deleted: bool) -> str:
-    specs = "".join(f"<setSpec>{text(spec)}</setSpec>" for spec in set_specs)
+    specs = "".join(f"<setSpec>{escape_text(spec)}</setSpec>" for spec in set_specs)
     status = ' status="deleted"' if deleted else ""
-    return (
-        f"<header{status}><identifier>{text(identifier)}</identifier><datestamp>{datestamp}</datestamp>{specs}</header>"
-    )
+    return f"<header{status}><identifier>{escape_text(identifier)}</identifier><datestamp>{datestamp}</datestamp>{specs}</header>"
 
 
 # -- oai_dc from stored JSON (mirrors formats.dublincore.to_oai_dc) ------------------------------
@@ -112,8 +88,8 @@ def oai_dc(
     def add(name: str, value: Any, lang: Any = None) -> None:
         if value is None or not value.strip():
             return
-        lang_attribute = f' xml:lang="{attribute(lang)}"' if lang else ""
-        out.append(f"<dc:{name}{lang_attribute}>{text(value)}</dc:{name}>")
+        lang_attribute = f' xml:lang="{escape_attribute(lang)}"' if lang else ""
+        out.append(f"<dc:{name}{lang_attribute}>{escape_text(value)}</dc:{name}>")
 
     get = meta.get
     for title in get("titles") or ():

@@ -45,7 +45,7 @@ from lxml import etree
 from ..domain.access import Viewer, files_refusal
 from ..domain.vocabularies import RESOURCE_TYPES
 from ..formats import FileView, RecordView, datacite, dublincore
-from ..formats.xmltext import XSI, clean
+from ..formats.xmltext import XSI, clean, escape_text
 from ..services import oai
 from ..services.node import Node, utcnow
 from . import fragments, trusted
@@ -122,7 +122,7 @@ def _oai_datacite(provider: Provider, item: oai.Item) -> str:
         f'<oai_datacite xmlns="{OAI_DATACITE}" xmlns:xsi="{XSI}"'
         f' xsi:schemaLocation="{OAI_DATACITE} {OAI_DATACITE_SCHEMA}">'
         f"<schemaVersion>{DATACITE_SCHEMA_VERSION}</schemaVersion>"
-        f"<datacentreSymbol>{fragments.text(provider.repository_id)}</datacentreSymbol>"
+        f"<datacentreSymbol>{escape_text(provider.repository_id)}</datacentreSymbol>"
         f"<payload>{_datacite(provider, item)}</payload></oai_datacite>"
     )
 
