@@ -36,7 +36,8 @@ OAI_DC_CLOSE = "</oai_dc:dc>"
 def header(identifier: str, datestamp: str, set_specs: Iterable[str], deleted: bool) -> str:
     specs = "".join(f"<setSpec>{escape_text(spec)}</setSpec>" for spec in set_specs)
     status = ' status="deleted"' if deleted else ""
-    return f"<header{status}><identifier>{escape_text(identifier)}</identifier><datestamp>{datestamp}</datestamp>{specs}</header>"
+    identifier = escape_text(identifier)
+    return f"<header{status}><identifier>{identifier}</identifier><datestamp>{datestamp}</datestamp>{specs}</header>"
 
 
 # -- oai_dc from stored JSON (mirrors formats.dublincore.to_oai_dc) ------------------------------
