@@ -12,10 +12,13 @@ import sys
 import unicodedata
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from osnode.domain import identifiers as ids
+from osnode.domain.errors import InvalidInput
+from osnode.domain.metadata import parse_metadata
 
 DIGITS = "0123456789"
 CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -600,3 +603,63 @@ def test_normalize_identifier_rejects_empty(kind: str, empty: str) -> None:
 
 def test_unchecked_types_are_stripped_only() -> None:
     assert ids.normalize_identifier("LSID", "  urn:lsid:ubio.org:namebank:11815 ") == "urn:lsid:ubio.org:namebank:11815"
+
+
+_ANY_URI = etree.XMLSchema(
+    etree.fromstring(
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="u" type="xs:anyURI"/></xs:schema>'
+    )
+)
+
+
+def _xsd_any_uri(value: str) -> bool:
+    element = etree.Element("u")
+    element.text = value
+    return _ANY_URI.validate(etree.ElementTree(element))
+
+
+@settings(max_examples=2000)
+@given(
+    st.sampled_from(["", "https://", "//", "urn:", "https://[::1]"]),
+    st.text(alphabet="ab0:/?#[]%@.-+ 4fZ|{}é=;!$'(),~_&", max_size=20),
+)
+def test_a_uri_the_domain_takes_is_an_xsd_any_uri(start: str, rest: str) -> None:
+    """What the domain accepts as a URI, XML Schema's anyURI accepts too (checked by libxml2, as
+    the DataCite XSD's schemeURI, valueURI and classificationCode are), so the XML validates."""
+    value = start + rest
+    if ids.is_uri_reference(value):
+        assert _xsd_any_uri(value), value
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("https://example.org/terms", True),
+        ("000", True),  # a Dewey class as classificationCode: a relative reference
+        ("urn:nbn:de:101", True),
+        ("https://[::1]/x", True),
+        ("https://example.org/caf\u00e9", True),
+        (":", False),
+        ("0:", False),
+        ("https://example.org/[", False),
+        ("https://example.org/a]b", False),
+        ("https://example.org/%zz", False),
+    ],
+)
+def test_uri_references(value: str, ok: bool) -> None:
+    assert ids.is_uri_reference(value) is ok
+    assert _xsd_any_uri(value) is ok  # the same verdict as the XSD's
+
+
+def test_scheme_and_value_uris_are_checked() -> None:
+    base = {"titles": [{"title": "t"}]}
+    with pytest.raises(InvalidInput):
+        parse_metadata(base | {"subjects": [{"subject": "s", "classificationCode": ":"}]})
+    with pytest.raises(InvalidInput):
+        parse_metadata(base | {"subjects": [{"subject": "s", "valueUri": "https://example.org/["}]})
+    with pytest.raises(InvalidInput):
+        parse_metadata(base | {"fundingReferences": [{"funderName": "F", "awardUri": "https://example.org/%zz"}]})
+    meta = parse_metadata(
+        base | {"subjects": [{"subject": "s", "classificationCode": "551.5", "valueUri": "https://x.org/1"}]}
+    )
+    assert meta.subjects[0].classificationCode == "551.5"

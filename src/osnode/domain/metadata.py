@@ -75,6 +75,11 @@ class NameIdentifier(_Part):
     nameIdentifierScheme: ShortText
     schemeUri: str | None = None
 
+    @field_validator("schemeUri")
+    @classmethod
+    def _uri(cls, v: str | None) -> str | None:
+        return identifiers.validate_uri(v) if v else None
+
 
 class Creator(_Part):
     name: ShortText | None = None
@@ -143,6 +148,11 @@ class Subject(_Part):
     lang: str | None = None
 
     _lang = field_validator("lang")(_language)
+
+    @field_validator("schemeUri", "valueUri", "classificationCode")
+    @classmethod
+    def _uri(cls, v: str | None) -> str | None:
+        return identifiers.validate_uri(v) if v else None
 
 
 # Plain ISO 8601 dates and date-times: nearly every date in practice. The edtf parser (a pyparsing grammar)
