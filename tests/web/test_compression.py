@@ -145,6 +145,11 @@ def test_file_downloads_are_never_compressed(
         ("identity", False),
         ("", False),
         ("gzip;q=nonsense", False),
+        ("gzip;level=1", True),
+        ("*;q=0, gzip", True),
+        ("gzip;q=0, *", False),
+        ("br, *;q=0.1", True),
+        ("br, *;q=0", False),
     ],
 )
 def test_accept_encoding_parsing(header: str, expected: bool) -> None:

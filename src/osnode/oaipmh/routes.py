@@ -8,13 +8,13 @@ alone by the middleware).
 
 from __future__ import annotations
 
-import re
 import zlib
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from ..web.compression import accepts_gzip
 from .provider import Provider
 
 router = APIRouter(tags=["oai-pmh"])
@@ -24,18 +24,6 @@ MAX_FORM_BYTES = 64 * 1024
 MAX_FIELDS = 20
 GZIP_LEVEL = 1
 GZIP_MINIMUM = 1024
-_GZIP = re.compile(r"(?:^|,)\s*(?:x-)?gzip\s*(?:;\s*q\s*=\s*([0-9.]+))?\s*(?:,|$)", re.IGNORECASE)
-
-
-def accepts_gzip(header: str) -> bool:
-    """Whether Accept-Encoding allows gzip (``q=0`` refuses it)."""
-    match = _GZIP.search(header)
-    if match is None:
-        return False
-    try:
-        return match.group(1) is None or float(match.group(1)) > 0
-    except ValueError:
-        return False
 
 
 def gzip(data: bytes) -> bytes:

@@ -34,17 +34,28 @@ FILE_PATH = re.compile(r"/(files|blobs)(/|$)")
 
 
 def accepts_gzip(header: str) -> bool:
-    """Whether an Accept-Encoding header allows gzip (RFC 9110 12.5.3: q=0 refuses it)."""
+    """Whether an Accept-Encoding header allows gzip (RFC 9110 12.5.3).
+
+    ``q=0`` refuses a coding; a named ``gzip`` (or ``x-gzip``) decides over ``*``, which stands
+    for any coding not named; other parameters (``gzip;level=1``) are ignored."""
+    named: float | None = None
+    wildcard: float | None = None
     for item in header.split(","):
         coding, _, params = item.strip().partition(";")
-        if coding.strip().lower() not in ("gzip", "x-gzip", "*"):
+        coding = coding.strip().lower()
+        if coding not in ("gzip", "x-gzip", "*"):
             continue
-        quality = re.search(r"q\s*=\s*([^\s;,]*)", params)
+        quality = re.search(r"(?:^|;)\s*q\s*=\s*([^\s;,]*)", params)
         try:
-            return quality is None or float(quality.group(1)) > 0
+            weight = 1.0 if quality is None else float(quality.group(1))
         except ValueError:
-            return False
-    return False
+            weight = 0.0
+        if coding == "*":
+            wildcard = weight if wildcard is None else max(wildcard, weight)
+        else:
+            named = weight if named is None else max(named, weight)
+    chosen = named if named is not None else wildcard
+    return chosen is not None and chosen > 0
 
 
 def compressible(headers: Headers, status: int) -> bool:
