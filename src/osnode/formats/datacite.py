@@ -29,7 +29,7 @@ from ..domain.metadata import Creator
 from . import RecordView
 from .kinds import kind_of
 from .links import funder_url, rights_url
-from .xmltext import XML_LANG, XSI, clean, escape_attribute, escape_text
+from .xmltext import XML_LANG, XSI, clean, escape_attribute, escape_text, safe_parser
 
 NAMESPACE = "http://datacite.org/schema/kernel-4"
 SCHEMA_LOCATION = "https://schema.datacite.org/meta/kernel-4.7/metadata.xsd"
@@ -538,7 +538,7 @@ def from_xml(resource: etree._Element | bytes) -> dict[str, Any]:
     becomes an alternateIdentifier, so the record keeps pointing at where it came from. Values
     DataCite marks as unavailable (``(:unav)``) are left out."""
     if isinstance(resource, bytes):
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        parser = safe_parser()
         resource = etree.fromstring(resource, parser)
     meta: dict[str, Any] = {}
     identifier = _child(resource, "identifier")

@@ -17,7 +17,7 @@ from ..domain.vocabularies import RESOURCE_TYPES
 from . import RecordView, unique
 from .kinds import kind_of
 from .links import identifier_url, rights_url
-from .xmltext import XML_LANG, XSI, clean
+from .xmltext import XML_LANG, XSI, clean, safe_parser
 
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC = "http://purl.org/dc/elements/1.1/"
@@ -161,7 +161,7 @@ def from_oai_dc(root: etree._Element | bytes) -> dict[str, Any]:
     a DOI among the identifiers becomes ``doi``, other URLs alternate identifiers; the first year in
     a date is the publication year; dc:type is read as a DataCite or DCMI type."""
     if isinstance(root, bytes):
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        parser = safe_parser()
         root = etree.fromstring(root, parser)
     meta: dict[str, Any] = {}
     meta["titles"] = [{"title": t} | ({"lang": lang} if lang else {}) for t, lang in _dc_values(root, "title")]

@@ -28,6 +28,7 @@ import orjson
 from lxml import etree
 
 from ..formats import datacite, dublincore
+from ..formats.xmltext import safe_parser
 from ..services.harvest import PeerError
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
@@ -120,15 +121,7 @@ class RetryPolicy:
 
 
 def _parser(recover: bool = False) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_blank_text=True,
-        recover=recover,
-    )
+    return safe_parser(remove_blank_text=True, recover=recover)
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> float | None:

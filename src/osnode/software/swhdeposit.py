@@ -11,6 +11,8 @@ from typing import Any
 
 from lxml import etree
 
+from ..formats.xmltext import safe_parser
+
 ATOM = "http://www.w3.org/2005/Atom"
 CODEMETA = "https://doi.org/10.5063/SCHEMA/CODEMETA-2.0"
 SWHDEPOSIT = "https://www.softwareheritage.org/schema/2018/deposit"
@@ -74,7 +76,7 @@ def _element(ns: str, tag: str, text: str) -> etree._Element:
 
 def parse_entry(data: bytes) -> tuple[dict[str, Any], str | None]:
     """(codemeta-like metadata in DataCite names, origin url) from an Atom deposit entry; no entities, no network."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    parser = safe_parser()
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
