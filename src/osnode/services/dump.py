@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 
 from ..domain.errors import FieldError, InvalidInput
+from ..domain.moments import as_utc
 from . import oai
 from .node import Node
 from .records import version_json
@@ -45,7 +46,7 @@ def parse_since(text: str | None) -> datetime | None:
         raise InvalidInput(
             "since must be an ISO 8601 date or date-time", [FieldError("since", f"not a date: {text[:100]!r}")]
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return as_utc(moment)
 
 
 def parse_after(text: str | None) -> tuple[datetime, str] | None:

@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
@@ -39,6 +39,7 @@ from sqlalchemy import Connection, Row, and_, delete, func, select, update
 
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.metadata import Metadata, parse_metadata
+from ..domain.moments import as_utc
 from ..domain.records import ID_BITS, AccessLevel, State, id_of
 from ..storage import search
 from ..storage.catalog import EncodedJSON, records, users, versions
@@ -169,12 +170,6 @@ class Source:
 
         query = urlencode({"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": self.oai_identifier})
         return f"{self.base_url}?{query}"
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 # -- peers --------------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ rather than skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 
+from ..domain.moments import as_utc
 from ..domain.records import State, Version
 from ..storage.catalog import files, records, versions
 from ..storage.communities import ACCEPTED, communities, record_communities
@@ -61,11 +62,6 @@ def identifier(node: Node, record_id: str) -> str:
 def datestamp(moment: datetime) -> str:
     """An item's datestamp at the seconds granularity the node declares."""
     return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every moment in the catalog is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 ANY_COMMUNITY = "*"

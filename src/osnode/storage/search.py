@@ -22,12 +22,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, text
 
 from ..domain.metadata import Metadata
+from ..domain.moments import as_utc
 from .catalog import node_settings, records, search_docs, search_facets, versions
 
 FACETS = ("kind", "subject", "year", "licence", "access", "language", "origin")
@@ -366,9 +367,7 @@ def _aware(moment: datetime | str | None) -> datetime | None:
     # A raw query on SQLite hands back the stored text, naive UTC.
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
+    return as_utc(moment)
 
 
 def _snippets(conn: Connection, query: Query, hits: list[Hit], rows: dict[str, Any], params: dict[str, Any]) -> None:
