@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ..oaipmh import routes as oaipmh_routes
 from ..services.node import Node
-from . import admin_harvest, api, pages, problems, search, transfer_routes
+from . import admin_harvest, api, oai, pages, problems, search, transfer_routes
 from . import software as software_routes
 from .communities import router as communities_router
 from .compression import TextCompression
@@ -28,7 +27,7 @@ def create_app(node: Node) -> FastAPI:
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.include_router(oaipmh_routes.router)
+    app.include_router(oai.router)
     app.include_router(search.router)
     app.include_router(transfer_routes.router)  # tus uploads, blobs for peers, /admin/fixity
     app.include_router(communities_router)

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..web.compression import accepts_gzip
-from .provider import Provider
+from ..oaipmh.provider import Provider
+from .compression import accepts_gzip
 
 router = APIRouter(tags=["oai-pmh"])
 
