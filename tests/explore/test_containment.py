@@ -232,15 +232,17 @@ def _xlsx_with(extra: dict[str, bytes], replace: dict[str, bytes] | None = None)
 
 def xlsx_external_link(s: Secrets) -> bytes:
     link = (
-        '<?xml version="1.0" encoding="UTF-8"?><externalLink xmlns="http://schemas.openxmlformats.org/'
-        f'spreadsheetml/2006/main"><externalBook r:id="rId1"/></externalLink>'
-    ).encode()
+        b'<?xml version="1.0" encoding="UTF-8"?><externalLink xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><externalBook r:id="rId1"/></externalLink>'
+    )
     rels = (
         '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
         '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
         f'relationships/externalLinkPath" Target="file://{s.csv}" TargetMode="External"/></Relationships>'
     ).encode()
-    return _xlsx_with({"xl/externalLinks/externalLink1.xml": link, "xl/externalLinks/_rels/externalLink1.xml.rels": rels})
+    return _xlsx_with(
+        {"xl/externalLinks/externalLink1.xml": link, "xl/externalLinks/_rels/externalLink1.xml.rels": rels}
+    )
 
 
 def xlsx_entity(s: Secrets) -> bytes:
@@ -285,7 +287,7 @@ def test_crafted_table_reveals_nothing(
 
 SQL_ESCAPES = [
     "SELECT * FROM read_csv('{csv}')",
-    'SELECT * FROM "READ_CSV"(\'{csv}\')',
+    "SELECT * FROM \"READ_CSV\"('{csv}')",
     "SELECT * FROM Read_Parquet('{parquet}')",
     "SELECT * FROM main.read_csv_auto('{csv}')",
     "SELECT * FROM '{csv}'",
@@ -296,7 +298,7 @@ SQL_ESCAPES = [
     "SELECT * FROM rain AS r, read_blob('{csv}') AS b",
     "WITH t AS (SELECT * FROM read_csv('{csv}')) SELECT * FROM t",
     "SELECT current_setting('home_directory') AS h",
-    'SELECT "CURRENT_SETTING"(\'temp_directory\') AS h',
+    "SELECT \"CURRENT_SETTING\"('temp_directory') AS h",
     "SELECT main.Current_Setting('allowed_paths') AS h",
     "SELECT getvariable('x') AS h",
     "SELECT sql FROM duckdb_views()",
@@ -332,9 +334,7 @@ def test_sql_cannot_reach_other_files_settings_or_paths(
     assert not (node.blobs.root / "x.csv").exists() and not (node.blobs.root / "x.db").exists()
 
 
-def test_allowed_sql_still_works_with_quotes_case_and_ctes(
-    node: Node, client: TestClient, depositor: Account
-) -> None:
+def test_allowed_sql_still_works_with_quotes_case_and_ctes(node: Node, client: TestClient, depositor: Account) -> None:
     vid = publish(node, depositor, {"rain.csv": table_bytes("csv")})
     sql = 'WITH "Wet" AS (SELECT City, "RAIN_MM" FROM "Rain" WHERE rain_mm > 12) SELECT upper(city) FROM wet ORDER BY 1'
     response = client.get(f"/api/records/{vid}/query", params={"sql": sql})
@@ -344,6 +344,9 @@ def test_allowed_sql_still_works_with_quotes_case_and_ctes(
 
 def test_query_errors_show_no_server_path(node: Node, client: TestClient, depositor: Account) -> None:
     vid = publish(node, depositor, {"rain.csv": table_bytes("csv")})
-    response = client.get(f"/api/records/{vid}/query", params={"sql": "SELECT no_such_column FROM rain"})
-    _refused(node, response)
-    assert "no_such_column" in response.json()["detail"]
+    for fmt in ("json", "csv", "parquet"):
+        response = client.post(
+            f"/api/records/{vid}/query", json={"sql": "SELECT no_such_column FROM rain", "format": fmt}
+        )
+        _refused(node, response)
+        assert "no_such_column" in response.json()["detail"]

@@ -53,8 +53,8 @@ def test_view_names() -> None:
         ("SELECT * FROM read_csv('/etc/passwd')", "not allowed"),
         ("SELECT * FROM read_csv_auto('SECRET')", "not allowed"),
         ("SELECT * FROM glob('/etc/*')", "not allowed"),
-        ("SELECT * FROM 'SECRET'", "failed"),
-        ("SELECT * FROM '/etc/passwd'", "failed"),
+        ("SELECT * FROM 'SECRET'", "not one of this record's tables"),
+        ("SELECT * FROM '/etc/passwd'", "not one of this record's tables"),
         ("SELECT * FROM read_parquet('https://example.org/x.parquet')", "not allowed"),
         ("ATTACH '/tmp/other.duckdb' AS other", "only SELECT"),
         ("INSTALL httpfs", "only SELECT"),
@@ -67,7 +67,7 @@ def test_view_names() -> None:
         ("SELEC nonsense", "not valid SQL"),
         ("", "empty"),
         ("SELECT * FROM query('SELECT 1')", "not allowed"),
-        ("SELECT * FROM no_such_table", "failed"),
+        ("SELECT * FROM no_such_table", "not one of this record's tables"),
     ],
 )
 def test_refused(sources: dict[str, tables.TableSource], tmp_path: Path, sql: str, expected: str) -> None:

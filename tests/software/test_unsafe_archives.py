@@ -150,7 +150,9 @@ def zip_symlink_chain_out(tmp: Path) -> Path:
 
 def symlink_loop(tmp: Path) -> Path:
     links = [("pkg/a", "b"), ("pkg/b", "a/x")]
-    return _tar(tmp / "a.tar.gz", [(_info("pkg/f.txt"), b"f")] + [(_info(n, tarfile.SYMTYPE, t), None) for n, t in links])
+    return _tar(
+        tmp / "a.tar.gz", [(_info("pkg/f.txt"), b"f")] + [(_info(n, tarfile.SYMTYPE, t), None) for n, t in links]
+    )
 
 
 CASES: dict[str, tuple[Callable[[Path], Path], str]] = {

@@ -31,6 +31,8 @@ MAX_SQL_CHARS = 20_000
 _DENIED_FUNCTIONS = frozenset({"current_setting", "getvariable", "getenv", "current_query", "pg_get_viewdef"})
 # Parse-tree node types a query may hold besides plain references to the record's views.
 _TABLE_REFS_REFUSED = {"TABLE_FUNCTION": "table functions", "SHOW_REF": "SHOW and DESCRIBE"}
+# Table functions that compute rows from their arguments alone, reading nothing.
+SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 
 
 def _macros_reading_catalog() -> frozenset[str]:
@@ -100,7 +102,8 @@ def check_statement(sql: str, views: set[str]) -> None:
     The decision is taken on DuckDB's own parse tree (``json_serialize_sql``), where quoting, case and
     qualification are already resolved: ``"READ_CSV"(...)``, ``main.Current_Setting(...)`` and ``FROM '/x.csv'``
     all arrive as the plain names they stand for. Only references to the views (or the query's own CTEs) are
-    allowed as tables; table functions, SHOW/DESCRIBE and the functions in ``DENIED_FUNCTIONS`` are refused.
+    allowed as tables; table functions (but ``SAFE_TABLE_FUNCTIONS``), SHOW/DESCRIBE and the functions in
+    ``DENIED_FUNCTIONS`` are refused.
     """
     if len(sql) > MAX_SQL_CHARS:
         raise InvalidInput(f"the query is longer than {MAX_SQL_CHARS} characters")
@@ -146,7 +149,8 @@ def _walk(node: Any, allowed: set[str]) -> None:
     if not isinstance(node, dict):
         return
     kind = node.get("type")
-    if kind in _TABLE_REFS_REFUSED:
+    called = str((node.get("function") or {}).get("function_name", "")).lower() if kind == "TABLE_FUNCTION" else ""
+    if kind in _TABLE_REFS_REFUSED and called not in SAFE_TABLE_FUNCTIONS:
         raise InvalidInput(
             f"{_TABLE_REFS_REFUSED[kind]} are not allowed here: query the record's tables through their views"
         )
