@@ -82,7 +82,7 @@ def test_duckdb_itself_refuses_files_when_the_statement_check_is_bypassed(
     sources: dict[str, tables.TableSource], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Second fence: with the statement check switched off, DuckDB's own settings still hold.
-    monkeypatch.setattr(query, "check_statement", lambda con, sql: None)
+    monkeypatch.setattr(query, "check_statement", lambda sql, views: None)
     secret = tmp_path / "secret.csv"
     for sql in (
         f"SELECT * FROM read_csv('{secret}')",
