@@ -129,7 +129,36 @@ def over_total(tmp: Path) -> Path:
     return _tar(tmp / "a.tar.gz", [(_info("pkg/a.bin"), bytes(range(256)) * 8), (_info("pkg/b.bin"), b"x" * 2000)])
 
 
+def symlink_chain_out(tmp: Path) -> Path:
+    """Each link looks inside on its own; followed one after the other they reach the file system's root."""
+    links = [("pkg/d/c", ".."), ("pkg/d/e", "c/.."), ("pkg/d/f", "e/.."), ("pkg/d/g", "f/.."), ("pkg/d/h", "g/etc")]
+    members = [(_info("pkg/d/a.txt"), b"a")] + [(_info(n, tarfile.SYMTYPE, t), None) for n, t in links]
+    return _tar(tmp / "a.tar.gz", members)
+
+
+def zip_symlink_chain_out(tmp: Path) -> Path:
+    path = tmp / "a.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("pkg/a.txt", b"a")
+        for name, target in (("pkg/up", "."), ("pkg/x/dummy", "d"), ("pkg/x/l", "../up/.."), ("pkg/x/m", "l/..")):
+            info = zipfile.ZipInfo(name)
+            if name != "pkg/x/dummy":
+                info.external_attr = (0o120777) << 16
+            archive.writestr(info, target)
+    return path
+
+
+def symlink_loop(tmp: Path) -> Path:
+    links = [("pkg/a", "b"), ("pkg/b", "a/x")]
+    return _tar(
+        tmp / "a.tar.gz", [(_info("pkg/f.txt"), b"f")] + [(_info(n, tarfile.SYMTYPE, t), None) for n, t in links]
+    )
+
+
 CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "symlink chain out of the tree": (symlink_chain_out, "points out of the tree"),
+    "zip symlink chain out of the tree": (zip_symlink_chain_out, "points out of the tree"),
+    "symlink loop": (symlink_loop, "too many links"),
     "path traversal": (traversal, "climbs out"),
     "absolute path": (absolute, "absolute path"),
     "symlink out of the tree": (symlink_out, "points out of the tree"),

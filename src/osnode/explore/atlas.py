@@ -19,6 +19,7 @@ import h5py
 import numpy as np
 
 from ..domain.errors import InvalidInput
+from .guard import check_hdf5_handle
 
 CHUNK_ROWS = 1_000_000
 MAX_CATEGORIES = 1000
@@ -55,6 +56,8 @@ class Atlas:
                 "this file is not a readable HDF5 (.h5ad) file; it may be corrupt or truncated"
             ) from None
         try:
+            # Before any name is read: a link or mapping out of the file would be followed by h5py.
+            check_hdf5_handle(self.file)
             self._check()
         except InvalidInput:
             self.file.close()

@@ -3,14 +3,17 @@
 Each query gets a fresh in-memory DuckDB whose only views are the record's tables (named after the files).
 Before the reader's SQL runs, the connection is locked down: no file access except the record's own blobs
 (``enable_external_access=false`` with ``allowed_paths``), no extension install or autoload, and the whole
-configuration locked so the SQL cannot undo any of it. A statement check adds a second fence: exactly one
-SELECT, and no table functions that read files. A watchdog thread interrupts a query that runs past its time
+configuration locked so the SQL cannot undo any of it. A statement check, taken on DuckDB's own parse tree
+(so quoting, case and schema names cannot disguise a name), adds a second fence: exactly one SELECT whose only
+tables are the record's views, no table functions, and no function that reads settings, variables or the
+catalog. Error messages never carry a server path. A watchdog thread interrupts a query that runs past its time
 limit; DuckDB releases the GIL while it works, so the rest of the node keeps answering meanwhile.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
 import time
@@ -20,15 +23,33 @@ from typing import Any
 import duckdb
 
 from ..domain.errors import InvalidInput
+from .guard import duckdb_lockdown, scrub_paths
 from .tables import TableSource, clean_error, jsonable, quote_ident
 
 MAX_SQL_CHARS = 20_000
-# Table functions that reach files, the network or other statements: the views are the only way in.
-_FORBIDDEN_CALLS = re.compile(
-    r"\b(read_\w+|glob|query|query_table|sniff_csv|parquet_\w+|iceberg_\w+|delta_scan|sqlite_\w+|postgres_\w+|"
-    r"mysql_\w+|httpfs\w*|from_json\w*|getenv|load_\w+|install_\w+)\s*\(",
-    re.IGNORECASE,
-)
+# Scalar functions that read the node's settings, variables or the query text (which names the blob paths).
+_DENIED_FUNCTIONS = frozenset({"current_setting", "getvariable", "getenv", "current_query", "pg_get_viewdef"})
+# Parse-tree node types a query may hold besides plain references to the record's views.
+_TABLE_REFS_REFUSED = {"TABLE_FUNCTION": "table functions", "SHOW_REF": "SHOW and DESCRIBE"}
+# Table functions that compute rows from their arguments alone, reading nothing.
+SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+
+
+def _macros_reading_catalog() -> frozenset[str]:
+    """Built-in macros whose body runs a query (over DuckDB's catalog, e.g. view definitions holding paths):
+    the parse tree shows only the macro's name, so these are refused by name."""
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'macro' "
+            "AND regexp_matches(lower(macro_definition), '\\bselect\\b|current_query|current_setting|duckdb_')"
+        ).fetchall()
+    finally:
+        con.close()
+    return frozenset(name for (name,) in rows)
+
+
+DENIED_FUNCTIONS = _DENIED_FUNCTIONS | _macros_reading_catalog()
 
 
 @dataclass(frozen=True)
@@ -75,24 +96,75 @@ def view_names(keys: list[str]) -> dict[str, str]:
     return names
 
 
-def check_statement(con: Any, sql: str) -> None:
-    """One read-only SELECT, nothing else; refused before anything runs."""
+def check_statement(sql: str, views: set[str]) -> None:
+    """One read-only SELECT over the record's views, nothing else; refused before anything runs.
+
+    The decision is taken on DuckDB's own parse tree (``json_serialize_sql``), where quoting, case and
+    qualification are already resolved: ``"READ_CSV"(...)``, ``main.Current_Setting(...)`` and ``FROM '/x.csv'``
+    all arrive as the plain names they stand for. Only references to the views (or the query's own CTEs) are
+    allowed as tables; table functions (but ``SAFE_TABLE_FUNCTIONS``), SHOW/DESCRIBE and the functions in
+    ``DENIED_FUNCTIONS`` are refused.
+    """
     if len(sql) > MAX_SQL_CHARS:
         raise InvalidInput(f"the query is longer than {MAX_SQL_CHARS} characters")
     if not sql.strip():
         raise InvalidInput("the query is empty")
+    con = duckdb.connect(":memory:")
     try:
         statements = con.extract_statements(sql)
+        if len(statements) != 1:
+            raise InvalidInput("send exactly one SQL statement")
+        if statements[0].type != duckdb.StatementType.SELECT:
+            kind = str(statements[0].type).rsplit(".", 1)[-1]
+            raise InvalidInput(f"only SELECT queries are allowed here, not {kind}")
+        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     except duckdb.Error as exc:
         raise InvalidInput(f"the query is not valid SQL: {clean_error(exc)}") from None
-    if len(statements) != 1:
-        raise InvalidInput("send exactly one SQL statement")
-    if statements[0].type != duckdb.StatementType.SELECT:
-        kind = str(statements[0].type).rsplit(".", 1)[-1]
-        raise InvalidInput(f"only SELECT queries are allowed here, not {kind}")
-    found = _FORBIDDEN_CALLS.search(sql)
-    if found:
-        raise InvalidInput(f"'{found.group(1)}' is not allowed: query the record's tables through their views instead")
+    finally:
+        con.close()
+    if tree.get("error") or len(tree.get("statements", ())) != 1:
+        raise InvalidInput("only plain SELECT queries over the record's tables are allowed here")
+    allowed = {v.lower() for v in views} | _cte_names(tree)
+    _walk(tree["statements"][0], allowed)
+
+
+def _cte_names(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for entry in (node.get("cte_map") or {}).get("map", []):
+            found.add(str(entry.get("key", "")).lower())
+        for value in node.values():
+            found |= _cte_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _cte_names(value)
+    return found
+
+
+def _walk(node: Any, allowed: set[str]) -> None:
+    if isinstance(node, list):
+        for value in node:
+            _walk(value, allowed)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    called = str((node.get("function") or {}).get("function_name", "")).lower() if kind == "TABLE_FUNCTION" else ""
+    if kind in _TABLE_REFS_REFUSED and called not in SAFE_TABLE_FUNCTIONS:
+        raise InvalidInput(
+            f"{_TABLE_REFS_REFUSED[kind]} are not allowed here: query the record's tables through their views"
+        )
+    if kind == "BASE_TABLE":
+        table = str(node.get("table_name", ""))
+        if node.get("schema_name") or node.get("catalog_name") or table.lower() not in allowed:
+            shown = ".".join(str(p) for p in (node.get("qualified_name") or {}).get("path", [table]))
+            raise InvalidInput(
+                f"'{scrub_paths(shown)}' is not one of this record's tables ({', '.join(sorted(allowed)) or 'none'})"
+            )
+    if "function_name" in node and str(node["function_name"]).lower() in DENIED_FUNCTIONS:
+        raise InvalidInput(f"the function '{node['function_name']}' is not allowed here")
+    for value in node.values():
+        _walk(value, allowed)
 
 
 def _connect(sources: dict[str, TableSource], limits: Limits) -> Any:
@@ -108,11 +180,7 @@ def _connect(sources: dict[str, TableSource], limits: Limits) -> Any:
     con.execute("SET enable_progress_bar = false")
     for name, source in sources.items():
         con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {source.scan()}")
-    paths = ", ".join("'" + str(s.path).replace("'", "''") + "'" for s in sources.values())
-    con.execute(f"SET allowed_paths = [{paths}]")
-    con.execute("SET allowed_directories = []")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    duckdb_lockdown(con, [s.path for s in sources.values()])
     return con
 
 
@@ -121,15 +189,17 @@ def run_query(
 ) -> QueryResult:
     """Run one SELECT over the views; at most ``limits.rows`` rows come back (``truncated`` says if more)."""
     names = {str(s.path): name for name, s in sources.items()}
+    check_statement(sql, set(sources))
     try:
         con = _connect(sources, limits)
     except duckdb.Error as exc:
-        raise InvalidInput(f"the record's tables cannot be opened for querying: {clean_error(exc)}") from None
+        raise InvalidInput(
+            f"the record's tables cannot be opened for querying: {clean_error(exc, names=names)}"
+        ) from None
     started = time.monotonic()
     timer = threading.Timer(limits.seconds, con.interrupt)
     timer.daemon = True
     try:
-        check_statement(con, sql)
         timer.start()
         relation = con.sql(sql).limit(limits.rows + 1)
         columns, types = list(relation.columns), [str(t) for t in relation.types]
@@ -146,9 +216,7 @@ def run_query(
     except duckdb.OutOfMemoryException:
         raise InvalidInput(f"the query needs more than {limits.memory} of memory and was stopped") from None
     except duckdb.Error as exc:
-        message = clean_error(exc)
-        for path, name in names.items():
-            message = message.replace(path, name)
+        message = clean_error(exc, names=names)
         raise InvalidInput(f"the query failed: {message}") from None
     finally:
         timer.cancel()

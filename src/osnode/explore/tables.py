@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 
 from ..domain.errors import InvalidInput
+from .guard import check_file, duckdb_lockdown, scrub_paths
 
 # File name endings -> the format a file is read as. The key's ending decides: blobs have no names.
 EXTENSIONS = {
@@ -88,11 +89,14 @@ class TableSource:
         return f"read_parquet({path})"  # parquet, and Excel once converted to Parquet
 
 
-def clean_error(exc: BaseException, path: Path | None = None, name: str = "the file") -> str:
+def clean_error(
+    exc: BaseException, path: Path | None = None, name: str = "the file", names: dict[str, str] | None = None
+) -> str:
     """DuckDB's message without the node's internal paths, cut to what a reader can act on."""
     text = str(exc)
-    if path is not None:
-        text = text.replace(str(path), name)
+    for known, shown in {**(names or {}), **({str(path): name} if path is not None else {})}.items():
+        text = text.replace(known, shown)
+    text = scrub_paths(text)  # any other path (the data folder, the server's home folder) is never shown
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("LINE ")][:3]
     short = " ".join(lines)
     return short if len(short) <= 400 else short[:400] + "..."
@@ -149,6 +153,7 @@ def excel_to_parquet(path: Path, out: Path) -> Path:
 
 def source_for(path: Path, fmt: str, work_dir: Path, sha256: str, encoding: str | None = None) -> TableSource:
     """A readable source for a stored file; Excel goes through a cached Parquet copy in ``work_dir``."""
+    check_file(path, fmt)
     if fmt == "xlsx":
         return TableSource("parquet", excel_to_parquet(path, work_dir / f"{sha256}.xlsx.parquet"))
     if fmt in TEXT_FORMATS:
@@ -259,6 +264,7 @@ def profile_table(source: TableSource, work_dir: Path, name: str = "the file") -
     if source.path.stat().st_size == 0:
         raise InvalidInput(f"{name} is empty: there is no table to read")
     with profiling_connection(work_dir / "duckdb-tmp") as con:
+        duckdb_lockdown(con, [source.path], (work_dir / "duckdb-tmp",))
         try:
             con.execute(f"CREATE TEMP TABLE t AS SELECT * FROM {source.scan()}")
         except duckdb.Error as exc:
@@ -322,6 +328,7 @@ def validate_table(path: Path, fmt: str, encoding: str | None = None) -> dict[st
     import frictionless
     from frictionless import Resource, system
 
+    check_file(path, fmt)
     if fmt == "parquet":
         return {"valid": True, "sampled": False, "errors": [], "note": "Parquet files carry their own schema"}
     with tempfile.TemporaryDirectory(prefix="osnode-validate-") as tmp:

@@ -170,6 +170,37 @@ def _check_set(path: Path, members: list[Member], limits: Limits) -> None:
             if kinds.get(parent, "dir") != "dir":
                 raise UnsafeArchive(f"'{name}' lies under '{parent}', which is not a directory")
             parent = posixpath.dirname(parent)
+    links = {m.name: m.link for m in members if m.kind == "link"}
+    for name, target in links.items():
+        _resolve_inside(name, posixpath.dirname(name), target, links, 0)
+
+
+MAX_LINK_DEPTH = 40
+
+
+def _resolve_inside(member: str, start: str, target: str, links: dict[str, str], depth: int) -> str:
+    """Where a symlink lands once the links on its way are followed too, as the file system would; a link is
+    refused when any step leaves the tree (``a -> d/c/..`` with ``d/c -> ..`` looks inside but is not)."""
+    if depth > MAX_LINK_DEPTH:
+        raise UnsafeArchive(f"the symlink '{member}' goes through too many links (a loop?)")
+    parts = [p for p in start.split("/") if p]
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise UnsafeArchive(f"the symlink '{member}' points out of the tree ({target})")
+            parts.pop()
+            continue
+        parts.append(part)
+        here = "/".join(parts)
+        if here in links:
+            parts = [
+                p
+                for p in _resolve_inside(member, posixpath.dirname(here), links[here], links, depth + 1).split("/")
+                if p
+            ]
+    return "/".join(parts)
 
 
 class Unpacked:
