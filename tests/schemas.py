@@ -120,7 +120,7 @@ def fill_cache(cache: Path, base_url: str | None) -> None:
     """Download every pinned file that the cache lacks or holds with the wrong bytes; refuse any mismatch."""
     with httpx.Client(timeout=TIMEOUT, follow_redirects=True, headers={"User-Agent": "osnode-tests"}) as client:
         for relative, pin in PINS.items():
-            target = cache / relative
+            target = (cache / relative).resolve()  # "../vocabularies/duo.csv" sits beside the cache
             if target.is_file() and sha256(target.read_bytes()) == pin:
                 continue
             data = fetch(client, relative, source_url(relative, base_url))
