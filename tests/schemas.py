@@ -16,7 +16,6 @@ check, so that the schemas are parsed with no network access.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import tempfile
@@ -160,10 +159,20 @@ def write_atomically(target: Path, data: bytes) -> None:
     os.replace(handle.name, target)
 
 
-@functools.cache
+_found: Path | SchemaUnavailable | None = None
+
+
 def root() -> Path:
     """The schemas folder for this test session (found, or fetched and verified, once)."""
-    return locate(Sources.from_environment())
+    global _found
+    if _found is None:
+        try:
+            _found = locate(Sources.from_environment())
+        except SchemaUnavailable as exc:
+            _found = exc  # every test that needs a schema fails with this, without asking the network again
+    if isinstance(_found, SchemaUnavailable):
+        raise SchemaUnavailable(str(_found))
+    return _found
 
 
 def path(relative: str) -> Path:
