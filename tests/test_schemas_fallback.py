@@ -200,3 +200,15 @@ def test_every_pinned_file_has_an_official_https_url() -> None:
     assert schemas.source_url(DATACITE, mirror + "/") == f"{mirror}/{DATACITE}"
     with pytest.raises(SchemaUnavailable, match="no official URL known for other/thing.xsd"):
         schemas.official_url("other/thing.xsd")
+
+
+def test_a_session_remembers_a_failure_instead_of_asking_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schemas, "_found", None)  # a new session; restored afterwards
+    monkeypatch.setenv("OSNODE_SCHEMAS", str(tmp_path / "missing"))
+    with pytest.raises(SchemaUnavailable, match="is not a folder"):
+        schemas.root()
+
+    # Each later test fails with the same line at once (no new download attempt per test).
+    monkeypatch.setenv("OSNODE_SCHEMAS", str(schemas.Sources.from_environment().shared))
+    with pytest.raises(SchemaUnavailable, match="missing is not a folder"):
+        schemas.path(DATACITE)
