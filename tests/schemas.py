@@ -44,8 +44,11 @@ ORIGINS: dict[str, str] = {
     "../vocabularies/duo.csv": "https://raw.githubusercontent.com/EBISPOT/DUO/master/duo.csv",
 }
 
-# The official copies import their neighbours from other hosts; the tests read them offline.
+# Rewrites of the official copies before the check. Two import their neighbours from other hosts, and the tests
+# read them offline; DUO's list is published with CRLF line ends (a public index of EBISPOT/DUO holds it 26 bytes
+# longer than the shared copy, one per line), which are not content.
 LOCALISE: dict[str, tuple[bytes, bytes]] = {
+    "../vocabularies/duo.csv": (b"\r\n", b"\n"),
     "oai-pmh/oai_dc.xsd": (
         b'schemaLocation="http://dublincore.org/schemas/xmls/simpledc20021212.xsd"',
         b'schemaLocation="simpledc20021212.xsd"',

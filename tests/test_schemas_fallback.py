@@ -123,8 +123,8 @@ def test_a_corrupted_cache_file_is_replaced_by_a_verified_download(tmp_path: Pat
     assert digest(cached) == PINS["oai-pmh/OAI-PMH.xsd"]
 
 
-def test_the_official_copies_importing_from_other_hosts_are_read_offline(tmp_path: Path, mirror: Mirror) -> None:
-    # What www.openarchives.org and dublincore.org publish: imports of the neighbours by absolute URL.
+def test_the_official_copies_are_rewritten_to_what_the_tests_read_then_checked(tmp_path: Path, mirror: Mirror) -> None:
+    # What www.openarchives.org, dublincore.org and EBISPOT publish: imports by absolute URL, CRLF line ends.
     for relative, (official, local) in LOCALISE.items():
         served = mirror.file(relative)
         data = served.read_bytes()
