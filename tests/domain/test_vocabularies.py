@@ -1,12 +1,11 @@
 """The controlled lists in ``osnode.domain.vocabularies`` are exactly DataCite 4.7's, read from the official XSDs.
 
-The schemas live outside the repository (``../shared/schemas`` next to the checkout, or ``$OSNODE_SCHEMAS``);
-they are read at test time and never copied in.
+The schemas live outside the repository: ``tests/schemas.py`` finds them (``$OSNODE_SCHEMAS``, ``../shared/schemas``)
+or fetches the official copies once and checks their pinned SHA-256; they are never copied in.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,9 @@ from lxml import etree
 from osnode.domain import vocabularies
 from osnode.domain.errors import InvalidInput
 from osnode.domain.metadata import parse_metadata
+from tests import schemas
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS = Path(os.environ.get("OSNODE_SCHEMAS") or REPO_ROOT.parent / "shared" / "schemas")
-INCLUDE = SCHEMAS / "datacite" / "kernel-4.7" / "include"
+INCLUDE = "datacite/kernel-4.7/include"
 XS = {"xs": "http://www.w3.org/2001/XMLSchema"}
 
 # vocabulary constant -> (XSD file, simpleType name)
@@ -45,9 +43,7 @@ def _parse(path: Path) -> Any:
 
 
 def enumeration(filename: str, type_name: str) -> tuple[str, ...]:
-    path = INCLUDE / filename
-    if not path.is_file():
-        pytest.fail(f"DataCite 4.7 schema missing: {path} (set OSNODE_SCHEMAS to the folder holding datacite/)")
+    path = schemas.path(f"{INCLUDE}/{filename}")
     values = _parse(path).xpath(
         "//xs:simpleType[@name=$name]/xs:restriction/xs:enumeration/@value", namespaces=XS, name=type_name
     )
@@ -56,7 +52,7 @@ def enumeration(filename: str, type_name: str) -> tuple[str, ...]:
 
 
 def test_schemas_are_there() -> None:
-    assert (SCHEMAS / "datacite" / "kernel-4.7" / "metadata.xsd").is_file(), f"no DataCite 4.7 kernel under {SCHEMAS}"
+    assert schemas.path("datacite/kernel-4.7/metadata.xsd").is_file()
 
 
 @pytest.mark.parametrize("constant", sorted(SOURCES))
@@ -76,7 +72,9 @@ def test_vocabulary_is_an_immutable_tuple(constant: str) -> None:
 
 def test_every_enumeration_in_the_kernel_is_accounted_for() -> None:
     found = set()
-    for path in sorted(INCLUDE.glob("*.xsd")):
+    included = sorted(name for name in schemas.PINS if name.startswith(f"{INCLUDE}/") and name.endswith(".xsd"))
+    assert included, "no DataCite 4.7 include files pinned"
+    for path in map(schemas.path, included):
         tree = _parse(path)
         for simple in tree.xpath("//xs:simpleType[xs:restriction/xs:enumeration]", namespaces=XS):
             found.add(simple.get("name"))

@@ -1,15 +1,13 @@
 """Views for the serializer tests, and the official schemas they are checked against.
 
-The schemas are read from the shared folder (``../shared/schemas`` beside the repository, or
-``$OSNODE_SCHEMAS``), never copied into the repository, and parsed with no network access and no
+The schemas come from ``tests/schemas.py`` (a local folder, or the official copies fetched once and checked
+against pinned SHA-256 digests), never copied into the repository, and are parsed with no network access and no
 entity expansion.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,21 +15,10 @@ from lxml import etree
 
 from osnode.domain.metadata import Metadata, parse_metadata
 from osnode.formats import FileView, RecordView
+from tests.schemas import load_schema, safe_parser
 
-REPO = Path(__file__).resolve().parents[2]
-SCHEMAS = Path(os.environ.get("OSNODE_SCHEMAS") or REPO.parent / "shared" / "schemas")
 BASE = "https://node.example.org"
 PUBLISHED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
-
-
-def safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(no_network=True, resolve_entities=False)
-
-
-def load_schema(relative: str) -> etree.XMLSchema:
-    path = SCHEMAS / relative
-    assert path.is_file(), f"official schema missing: {path} (set OSNODE_SCHEMAS to the schemas folder)"
-    return etree.XMLSchema(etree.parse(str(path), safe_parser()))
 
 
 def parse_xml(data: bytes) -> etree._Element:

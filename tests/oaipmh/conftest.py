@@ -1,5 +1,5 @@
 """OAI-PMH test helpers: a node with small pages, records made through the services, and strict
-validation of every response against the official schemas in ``../shared/schemas``.
+validation of every response against the official schemas (found or fetched by ``tests/schemas.py``).
 
 What the shared schemas can and cannot check, strictly (``processContents="strict"``):
 - OAI-PMH.xsd + oai_dc.xsd + DataCite kernel-4.7 validate every response whose metadata is
@@ -32,8 +32,9 @@ from osnode.services import deposit
 from osnode.services.node import Node
 from osnode.storage.catalog import records, versions
 from osnode.web.app import create_app
+from tests import schemas
 from tests.conftest import minimal_metadata
-from tests.formats.conftest import SCHEMAS, safe_parser
+from tests.schemas import safe_parser
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -54,14 +55,15 @@ _COMBINED = f"""<schema xmlns="http://www.w3.org/2001/XMLSchema">
 
 @pytest.fixture(scope="session")
 def oai_schema() -> etree.XMLSchema:
-    assert (SCHEMAS / "oai-pmh" / "OAI-PMH.xsd").is_file(), f"official schemas missing under {SCHEMAS}"
-    document = etree.fromstring(_COMBINED.encode(), safe_parser(), base_url=str(SCHEMAS) + "/")
+    for imported in ("oai-pmh/OAI-PMH.xsd", "oai-pmh/oai_dc.xsd", "datacite/kernel-4.7/metadata.xsd"):
+        schemas.path(imported)  # a clear error naming the file, before lxml's vaguer one
+    document = etree.fromstring(_COMBINED.encode(), safe_parser(), base_url=str(schemas.root()) + "/")
     return etree.XMLSchema(etree.ElementTree(document))
 
 
 @pytest.fixture(scope="session")
 def datacite_schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / "datacite/kernel-4.7/metadata.xsd"), safe_parser()))
+    return schemas.load_schema("datacite/kernel-4.7/metadata.xsd")
 
 
 # -- the node ------------------------------------------------------------------------------------

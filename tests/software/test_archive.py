@@ -15,7 +15,8 @@ from osnode.services.node import Node
 from osnode.software.disk import scan_tree
 from osnode.storage.software import swh_contents, swh_objects, swh_snapshot_branches
 from tests.conftest import Account
-from tests.formats.conftest import load_schema, parse_xml
+from tests.formats.conftest import parse_xml
+from tests.schemas import load_schema
 
 from .conftest import git
 

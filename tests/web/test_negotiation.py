@@ -11,7 +11,8 @@ from signposting import find_signposting_http_link
 
 from osnode.web.negotiation import choose, parse_accept
 from tests.conftest import Account, minimal_metadata
-from tests.formats.conftest import load_schema, parse_xml
+from tests.formats.conftest import parse_xml
+from tests.schemas import load_schema
 from tests.web.conftest import assert_problem, published_record
 
 
