@@ -16,7 +16,7 @@ ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "storage": {"domain"},
     "formats": {"domain"},
-    "explore": {"domain"},
+    "explore": {"domain", "software"},  # xlsx packages are checked with the archives' one member rule
     "software": {"domain", "formats"},  # a Software Heritage deposit entry is written with the formats' XML helpers
     "services": {"domain", "config", "storage", "formats", "software", "explore"},
     "oaipmh": {"domain", "formats", "services"},
