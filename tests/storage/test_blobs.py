@@ -235,3 +235,16 @@ def test_missing_blob(store: BlobStore) -> None:
     assert not store.exists(missing)
     with pytest.raises(FileNotFoundError):
         store.hash_of(missing)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../../etc/passwd", "0" * 64 + "\n", "/" + "0" * 63, "A" * 64, "0" * 63, "0" * 62 + "/.", "0" * 65],
+)
+def test_only_a_sha256_becomes_a_path_in_the_store(tmp_path: Path, name: str) -> None:
+    store = BlobStore(tmp_path / "blobs")
+    with pytest.raises(InvalidInput):
+        store.path(name)
+    with pytest.raises(InvalidInput):
+        store.exists(name)
+    assert store.path("0" * 64).is_relative_to(tmp_path / "blobs")

@@ -35,12 +35,13 @@ from ..domain.access import ANONYMOUS
 from ..domain.errors import InvalidInput, NodeError, NotFound
 from ..domain.records import AccessLevel, State
 from ..storage import search
+from ..storage.blobs import SHA256
 from ..storage.catalog import blobs, files, versions
 from ..storage.peers import peers, record_sources
 from ..storage.replicas import replicas, replication_policies, replication_state
 from .harvest import Connect, PeerError, origin_of
 from .node import Node, utcnow
-from .transfer import SHA256, TransferFailed, fetch_blob, readable_blob
+from .transfer import TransferFailed, fetch_blob, readable_blob
 
 log = logging.getLogger("osnode.replication")
 
@@ -224,7 +225,7 @@ def _remote_file(item: Any) -> RemoteFile:
         raise InvalidInput("the origin's file entry is not an object")
     checksum = str(item.get("checksum") or "")
     sha256 = checksum.removeprefix("sha256:")
-    if not checksum.startswith("sha256:") or not SHA256.match(sha256):
+    if not checksum.startswith("sha256:") or not SHA256.fullmatch(sha256):
         raise InvalidInput(f"the origin's file has no SHA-256 checksum ('{checksum[:80]}')")
     key = str(item.get("key") or "")
     try:

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import time
 from pathlib import Path
 
@@ -21,13 +20,12 @@ from sqlalchemy import select
 
 from ..domain.access import Viewer, files_refusal
 from ..domain.errors import Forbidden, InvalidInput, NodeError, NotFound
-from ..storage.blobs import CHUNK, StoredBlob, fsync_dir
+from ..storage.blobs import CHUNK, SHA256, StoredBlob, fsync_dir
 from ..storage.catalog import files
 from .node import Node
 from .records import load_version
 
 log = logging.getLogger("osnode.transfer")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class TransferFailed(NodeError):
@@ -38,7 +36,7 @@ class TransferFailed(NodeError):
 
 
 def check_sha256(sha256: str) -> str:
-    if not SHA256.match(sha256):
+    if not SHA256.fullmatch(sha256):
         raise InvalidInput(f"'{sha256[:80]}' is not a SHA-256 in lowercase hex (64 digits)")
     return sha256
 

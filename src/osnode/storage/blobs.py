@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import BinaryIO
 from ..domain.errors import InvalidInput, TooLarge
 
 CHUNK = 1024 * 1024
+# A blob's name: exactly 64 lowercase hex digits (fullmatch: "$" would let a trailing newline through).
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,9 @@ class BlobStore:
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
+        # The one door to a blob's file: nothing but a SHA-256 may become a path under the store.
+        if not SHA256.fullmatch(sha256):
+            raise InvalidInput(f"'{sha256[:80]}' is not a SHA-256 in lowercase hex (64 digits)")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def exists(self, sha256: str) -> bool:
