@@ -1,10 +1,12 @@
 """A harvest that would never end is stopped: a peer (a real local HTTP server) that repeats its
 resumptionToken, sends pages that bring nothing new, or pages on forever with new tokens makes the
 run stop under its limits, recorded as failed with the reason - never left "running" - and a set
-listing for replication is bounded the same way."""
+listing for replication is bounded the same way. One answer trickled byte by byte is bounded too."""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from itertools import count
@@ -14,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from osnode.config import ConfigError, load_settings
+from osnode.oaipmh.harvester import HarvestError, OAIClient, RetryPolicy
 from osnode.services import harvest, replication
 from osnode.services.node import Node
 from osnode.storage.peers import harvest_runs
@@ -156,3 +159,43 @@ def test_a_replication_set_listing_that_loops_is_stopped(bounded: Node, fake_pee
 def test_limits_must_be_positive_whole_numbers(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError, match="harvest_idle_pages"):
         load_settings(tmp_path, harvest_idle_pages=value)
+
+
+@pytest.fixture
+def trickling_peer() -> Iterator[str]:
+    """A real HTTP server that sends its answer's headers, then one byte every 0.1 s, for ever."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000000\r\n\r\n<")
+                while not stop.is_set():
+                    try:
+                        conn.sendall(b" ")
+                    except OSError:
+                        break
+                    time.sleep(0.1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/oai"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_a_peer_that_trickles_its_answer_is_given_up_on(trickling_peer: str) -> None:
+    # Each byte arrives well within the read timeout; only the bound on a whole answer stops it.
+    client = OAIClient(trickling_peer, retry=RetryPolicy(attempts=3, backoff=0.05), timeout=5, max_seconds=1)
+    started = time.monotonic()
+    with client, pytest.raises(HarvestError, match="more than 1 s to send one answer"):
+        client.identify()
+    assert time.monotonic() - started < 10
