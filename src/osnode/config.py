@@ -29,6 +29,13 @@ class Settings:
     admin_email: str = ""
     # Base URLs of nodes that hold copies of our blobs, asked to repair a damaged one (fixity).
     repair_peers: tuple[str, ...] = ()
+    # Bounds of one harvest run (services/harvest_limits.py): requests to the peer, seconds, and
+    # pages in a row that bring no record not seen before. A run stopped by a bound is recorded as
+    # failed; the next one goes on from the last page stored. 100,000 pages of 100 records is a
+    # list of ten million, beyond the largest repositories.
+    harvest_max_requests: int = 100_000
+    harvest_max_seconds: int = 12 * 3600
+    harvest_idle_pages: int = 50
 
     @property
     def catalog_url(self) -> str:
@@ -43,6 +50,9 @@ class Settings:
         return self.data_dir / "blobs"
 
 
+_POSITIVE = ("harvest_max_requests", "harvest_max_seconds", "harvest_idle_pages")
+
+
 def _coerce(name: str, raw: object) -> object:
     if name == "data_dir":
         return Path(str(raw))
@@ -54,6 +64,10 @@ def _coerce(name: str, raw: object) -> object:
     if name == "oai_page_size":
         if not str(raw).isdigit() or not 1 <= int(str(raw)) <= 10_000:
             raise ConfigError(f"oai_page_size must be a whole number from 1 to 10000, not {raw!r}")
+        return int(str(raw))
+    if name in _POSITIVE:
+        if not str(raw).strip().isdigit() or int(str(raw)) < 1:
+            raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
         return int(str(raw))
     if name == "repair_peers":
         # A TOML list, or a comma-separated string from the environment.

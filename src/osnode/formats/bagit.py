@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import bagit
@@ -18,8 +19,15 @@ def make(folder: Path, info: dict[str, str]) -> None:
     bagit.make_bag(str(folder), bag_info=info, checksums=ALGORITHMS)
 
 
-def validate(folder: Path) -> dict[str, str]:
-    """Check every payload file against every manifest; returns the bag-info, raises ``BagError``."""
+@dataclass(frozen=True)
+class Validated:
+    info: dict[str, str]
+    sha256: dict[str, str]
+    """The SHA-256 the manifest gives each payload file (``data/...``), checked against its bytes."""
+
+
+def validate(folder: Path) -> Validated:
+    """Check every payload file against every manifest; raises ``BagError``."""
     try:
         bag = bagit.Bag(str(folder))
         bag.validate()
@@ -28,4 +36,5 @@ def validate(folder: Path) -> dict[str, str]:
         raise BagError(f"{folder} is not a valid bag: {exc.message}{': ' + details if details else ''}") from None
     except bagit.BagError as exc:
         raise BagError(f"{folder} is not a valid bag: {exc}") from None
-    return dict(bag.info)
+    digests = {path: hashes["sha256"] for path, hashes in bag.entries.items() if "sha256" in hashes}
+    return Validated(dict(bag.info), digests)

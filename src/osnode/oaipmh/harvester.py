@@ -37,6 +37,9 @@ OAI_DATACITE = "http://schema.datacite.org/oai/oai-1.1/"
 PREFERRED_FORMATS = ("oai_datacite", "datacite", "oai_dc")
 # The largest response read: pages of thousands of rich records stay far below it.
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+# The longest one response (or one batch of a dump) may take to arrive. The read timeout alone lets
+# a peer that trickles a byte every few seconds hold a page open for ever.
+MAX_RESPONSE_SECONDS = 600.0
 USER_AGENT = "osnode-harvester/1 (+https://github.com/open-science-node)"
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -420,8 +423,11 @@ def read_dump_lines(raw: bytes) -> Page:
 class Dump:
     """A peer's dump being downloaded: batches of whole lines, decompressed as they arrive."""
 
-    def __init__(self, response: httpx.Response, started: str | None) -> None:
+    def __init__(
+        self, response: httpx.Response, started: str | None, max_seconds: float = MAX_RESPONSE_SECONDS
+    ) -> None:
         self.response = response
+        self.max_seconds = max_seconds
         self.started = started
         """The peer's clock when the download began (its Date header), as an OAI ``from``."""
 
@@ -429,8 +435,11 @@ class Dump:
         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         pending = b""
         batch: list[bytes] = []
+        deadline = time.monotonic() + self.max_seconds
         try:
             for chunk in self.response.iter_raw():
+                if time.monotonic() > deadline:
+                    raise HarvestError(f"the dump arrives too slowly: a batch took more than {self.max_seconds:.0f} s")
                 pending += inflate.decompress(chunk)
                 *complete, pending = pending.split(b"\n")
                 if len(pending) > MAX_LINE_BYTES:
@@ -441,6 +450,7 @@ class Dump:
                     if len(batch) >= lines:
                         yield b"\n".join(batch)
                         batch = []
+                        deadline = time.monotonic() + self.max_seconds
             pending += inflate.flush()
         except (httpx.HTTPError, zlib.error) as exc:
             raise HarvestError(f"the dump download broke off: {type(exc).__name__}: {exc}") from None
@@ -469,10 +479,12 @@ class OAIClient:
         http: httpx.Client | None = None,
         timeout: float = 60,
         max_bytes: int = MAX_RESPONSE_BYTES,
+        max_seconds: float = MAX_RESPONSE_SECONDS,
     ) -> None:
         self.base_url = base_url
         self.retry = retry or RetryPolicy()
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
         self._own_http = http is None
         self.http = http or httpx.Client(timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT})
 
@@ -513,12 +525,16 @@ class OAIClient:
         raise HarvestError(f"{self.base_url} failed {self.retry.attempts} times; last: {last}")
 
     def _get(self, params: dict[str, str]) -> tuple[int, httpx.Headers, bytes]:
-        """One GET, its body read up to ``max_bytes``: a peer cannot exhaust the harvester's memory."""
+        """One GET, its body read up to ``max_bytes`` and for up to ``max_seconds``: a peer cannot
+        exhaust the harvester's memory, nor hold it with an answer that never finishes."""
+        deadline = time.monotonic() + self.max_seconds
         with self.http.stream("GET", self.base_url, params=params) as response:
             if response.status_code != 200:
                 return response.status_code, response.headers, b""
             chunks, size = [], 0
             for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise HarvestError(f"{self.base_url} took more than {self.max_seconds:.0f} s to send one answer")
                 size += len(chunk)
                 if size > self.max_bytes:
                     raise HarvestError(f"{self.base_url} sent a response larger than {self.max_bytes} bytes")
@@ -612,4 +628,4 @@ class OAIClient:
             started = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         except (TypeError, ValueError, IndexError):
             pass
-        return Dump(response, started)
+        return Dump(response, started, self.max_seconds)

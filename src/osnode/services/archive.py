@@ -66,7 +66,7 @@ from ..storage.software import (
     swh_snapshot_branches,
     swh_visits,
 )
-from . import deposit, records
+from . import deposit, package_paths, records
 from .node import Node, utcnow
 
 TARBALL_MTIME = 1_700_000_000  # a fixed time for every member of a downloaded tarball (reproducible)
@@ -783,10 +783,16 @@ def import_deposit(
     metadata_path, archive_file = folder / swhdeposit.METADATA_FILE, folder / swhdeposit.ARCHIVE_FILE
     if not metadata_path.is_file() or not archive_file.is_file():
         raise InvalidInput(f"{folder} is not a deposit package: it needs {swhdeposit.METADATA_FILE} and an archive")
+    # Every file read is one of the package's own, not a link to a file of this machine.
+    metadata_path = package_paths.inside(folder, swhdeposit.METADATA_FILE)
+    archive_file = package_paths.inside(folder, swhdeposit.ARCHIVE_FILE)
     manifest = _read_manifest(folder)
-    for name, expected in (manifest.get("files") or {}).items():
-        path = folder / Path(name).name
-        if not path.is_file() or node_sha256(path) != expected.get("sha256"):
+    files = manifest.get("files") or {}
+    if not isinstance(files, dict):
+        raise InvalidInput(f"{swhdeposit.MANIFEST_FILE} must map file names to checksums")
+    for name, expected in files.items():
+        path = package_paths.inside(folder, name)
+        if not isinstance(expected, dict) or node_sha256(path) != expected.get("sha256"):
             raise InvalidInput(f"{name} in the package does not match its manifest checksum (damaged in transit?)")
     try:
         meta, origin = swhdeposit.parse_entry(metadata_path.read_bytes())
@@ -812,9 +818,9 @@ def node_sha256(path: Path) -> str:
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / swhdeposit.MANIFEST_FILE
-    if not path.is_file():
+    if not (folder / swhdeposit.MANIFEST_FILE).is_file():
         return {}
+    path = package_paths.inside(folder, swhdeposit.MANIFEST_FILE)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError):

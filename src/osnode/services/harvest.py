@@ -44,7 +44,9 @@ from ..domain.records import ID_BITS, AccessLevel, State, id_of
 from ..storage import search
 from ..storage.catalog import EncodedJSON, records, users, versions
 from ..storage.peers import harvest_runs, peers, record_sources
+from .harvest_limits import Guard, Limits
 from .node import Node, failpoint, utcnow
+from .peer_errors import PeerError
 
 if TYPE_CHECKING:
     from ..oaipmh.harvester import HarvestedRecord, Page
@@ -58,13 +60,6 @@ MAX_ERRORS_KEPT = 1000
 MAX_IDENTIFIER, MAX_DATESTAMP, MAX_DOI, MAX_URL, MAX_BASE_URL, MAX_SET = 1000, 30, 500, 2000, 1000, 500
 UNAVAILABLE = "(:unav)"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
-
-
-class PeerError(Exception):
-    """A peer that cannot be harvested now (unreachable, refusing, not OAI-PMH). The OAI-PMH
-    client's errors derive from it; ``code`` is the OAI-PMH error code when the peer sent one."""
-
-    code: str | None = None
 
 
 class RecordRefused(Exception):
@@ -496,6 +491,8 @@ class _Context:
     own_prefixes: tuple[str, ...]
     own_url: str
     run: RunInfo
+    guard: Guard
+    """The run's bounds: every request to the peer and every page read go through it."""
     progress: Callable[[RunInfo], None] | None = None
 
 
@@ -871,6 +868,7 @@ def _context(node: Node, peer: Row, run: RunInfo, publisher: str) -> _Context:
         own_prefixes=(f"oai:{host}:",) if (urlsplit(peer.base_url).hostname or "").lower() != host else (),
         own_url=node.settings.public_url + "/records/",
         run=run,
+        guard=Guard(Limits.of(node.settings)),
     )
 
 
@@ -1043,31 +1041,42 @@ class _Ahead:
         self._thread.join()
 
 
-def _oai_pages(client: PeerClient, checker: _Checker, first: CheckedPage) -> Iterator[CheckedPage]:
+def _fetch_page(client: PeerClient, guard: Guard, token: str) -> bytes:
+    guard.request()
+    return client.fetch_records(token=token)
+
+
+def _oai_pages(client: PeerClient, checker: _Checker, first: CheckedPage, guard: Guard) -> Iterator[CheckedPage]:
     """The pages after the first. Each next page is asked for while this one is read and checked,
     with the token ``peek_token`` guesses from its last bytes; the token the reading finds decides
-    (a wrong guess is dropped and the page asked for again)."""
+    (a wrong guess is dropped and the page asked for again). The run's guard stops a list that
+    loops, stalls or never ends."""
     fetcher = ThreadPoolExecutor(1, thread_name_prefix="harvest-fetch")
     try:
         token = first.page.token
-        raw = client.fetch_records(token=token) if token is not None else b""
+        raw = _fetch_page(client, guard, token) if token is not None else b""
         while token is not None:
             guess = client.peek_token(raw)
-            ahead = fetcher.submit(client.fetch_records, token=guess) if guess else None
+            # A guess the run has followed already is a loop: the parse will say so, without a request.
+            ahead = fetcher.submit(_fetch_page, client, guard, guess) if guess and not guard.seen_token(guess) else None
             page = checker.check(client.read_records, raw)
+            guard.page(page.page)
             token = page.page.token
             yield page
+            guard.token(token)
             if token is None:
                 break
             # The guessed page if the guess was right, else the one the token names.
-            raw = ahead.result() if ahead is not None and guess == token else client.fetch_records(token=token)
+            raw = ahead.result() if ahead is not None and guess == token else _fetch_page(client, guard, token)
     finally:
         fetcher.shutdown(wait=False, cancel_futures=True)
 
 
-def _dump_pages(dump: Dump, client: PeerClient, checker: _Checker) -> Iterator[CheckedPage]:
+def _dump_pages(dump: Dump, client: PeerClient, checker: _Checker, guard: Guard) -> Iterator[CheckedPage]:
     for raw in dump.batches(DUMP_BATCH):
-        yield checker.check(client.read_dump, raw)
+        checked = checker.check(client.read_dump, raw)
+        guard.page(checked.page)  # a dump that repeats itself or never ends is stopped too
+        yield checked
 
 
 def _harvest(
@@ -1108,8 +1117,9 @@ def _harvest_oai(ctx: _Context, client: PeerClient, checker: _Checker, granulari
     if peer.resumption_token:
         prefix, hand_on = peer.pending_prefix or peer.metadata_prefix, peer.pending_from
         run.metadata_prefix, run.from_datestamp = prefix, hand_on
+        ctx.guard.token(peer.resumption_token)
         try:
-            first = checker.check(client.read_records, client.fetch_records(token=peer.resumption_token))
+            first = checker.check(client.read_records, _fetch_page(client, ctx.guard, peer.resumption_token))
         except PeerError as exc:
             if exc.code != "badResumptionToken":
                 raise
@@ -1119,6 +1129,7 @@ def _harvest_oai(ctx: _Context, client: PeerClient, checker: _Checker, granulari
     if first is None:
         prefix = peer.metadata_prefix or client.choose_format()
         run.metadata_prefix, run.from_datestamp = prefix, peer.next_from
+        ctx.guard.request()
         raw = client.fetch_records(prefix, from_=peer.next_from, set_spec=peer.set_spec)
         first = checker.check(client.read_records, raw)
         hand_on = _hand_on(first.page, granularity, peer.next_from)
@@ -1126,6 +1137,7 @@ def _harvest_oai(ctx: _Context, client: PeerClient, checker: _Checker, granulari
             run.complete_list_size = first.page.complete_list_size  # the dump holds the same list
             if _harvest_dump(ctx, client, checker, prefix):
                 return
+    ctx.guard.page(first.page)
     if first.page.token is not None and (first.page.complete_list_size or 0) >= WORKER_FROM:
         checker.use_worker()
 
@@ -1137,9 +1149,10 @@ def _harvest_oai(ctx: _Context, client: PeerClient, checker: _Checker, granulari
         return {"resumption_token": checked.page.token, "pending_from": hand_on, "pending_prefix": prefix}
 
     _store_all(ctx, iter([first]), state)
+    ctx.guard.token(first.page.token)
     if first.page.token is None:
         return
-    ahead = _Ahead(_oai_pages(client, checker, first))
+    ahead = _Ahead(_oai_pages(client, checker, first, ctx.guard))
     try:
         _store_all(ctx, iter(ahead), state)
     finally:
@@ -1178,6 +1191,7 @@ def _harvest_dump(ctx: _Context, client: PeerClient, checker: _Checker, prefix: 
     """Read the peer's bulk dump (from ``after``) instead of paging through OAI-PMH: the same
     records with their OAI identifiers and datestamps, without XML on either side. False when the
     peer has no dump."""
+    ctx.guard.request()
     dump = client.open_dump(after)
     if dump is None:
         return False
@@ -1193,7 +1207,7 @@ def _harvest_dump(ctx: _Context, client: PeerClient, checker: _Checker, prefix: 
         cursor[0] = checked.page.token or cursor[0]
         return {"resumption_token": _DUMP_TOKEN + cursor[0], "pending_from": hand_on, "pending_prefix": prefix}
 
-    ahead = _Ahead(_dump_pages(dump, client, checker))
+    ahead = _Ahead(_dump_pages(dump, client, checker, ctx.guard))
     try:
         _store_all(ctx, iter(ahead), state)
     finally:

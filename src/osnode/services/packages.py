@@ -5,17 +5,19 @@ Layout of the payload: ``data/<record id>/<version id>/`` holds ``ro-crate-metad
 ``datacite.json``, ``osnode.json`` (what the importing node needs to rebuild the version with its
 provenance: ids, number, dates, access, origin node) and ``files/<key>``.
 
-Import validates the whole bag first (a changed, missing or extra file refuses it, nothing
-imported), then stores each version's blobs (skipping those already held; each verified by the
-blob store as it lands) and only then writes the version in one transaction. A version whose id
-is already here is skipped, so a re-run after an interruption, or of the same bag, adds only what
-is missing; an interruption leaves at worst whole, unreferenced blobs.
+Import validates the whole bag first (a changed, missing or extra file, a symbolic link, a file
+key that is not a plain file name or a path leading out of the bag refuses it, nothing imported),
+then stores each record's blobs (skipping those already held; each verified by the blob store as it
+lands) and only then writes that record's new versions in one transaction. A version whose id is
+already here is skipped, so a re-run after an interruption, or of the same bag, adds only what is
+missing; an interruption leaves at worst whole, unreferenced blobs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,17 +25,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from ..domain.access import ANONYMOUS
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.records import State
+from ..domain.records import State, validate_file_key
 from ..formats import bagit as bag_format
 from ..formats import datacite, rocrate
 from ..storage import search
 from ..storage.blobs import StoredBlob
 from ..storage.catalog import files, records, versions
-from . import access, exports
+from . import access, exports, package_paths
 from .deposit import _latest_published, _register_blob
 from .node import Node, failpoint, utcnow
 from .records import load_version
@@ -150,41 +152,116 @@ def import_bag(node: Node, folder: Path, progress: Callable[[int], None] | None 
     """Load a bag made by ``export`` (see the module's docstring for the guarantees)."""
     if not folder.is_dir():
         raise InvalidInput(f"{folder} is not a folder")
+    # Before any library reads the payload: a link in the bag would have bagit hash (and report
+    # the hash of) a file outside it.
+    package_paths.no_links(folder)
     try:
-        bag_format.validate(folder)
+        bag = bag_format.validate(folder)
     except bag_format.BagError as exc:
         raise InvalidInput(f"refused, nothing imported: {exc}") from None
     owner = first_admin(node)
     if owner is None:
         raise InvalidInput("this node has no administrator yet: run 'osnode init' first")
+    # Every description is checked before anything is written: one bad file key anywhere refuses
+    # the whole bag, and nothing of it lands.
+    by_record: dict[str, list[_Incoming]] = {}
+    for incoming in _read_descriptions(folder, bag.sha256):
+        by_record.setdefault(incoming.item["record_id"], []).append(incoming)
     summary = Summary()
-    for manifest in sorted((folder / "data").glob("*/*/osnode.json")):
-        item = json.loads(manifest.read_text(encoding="utf-8"))
-        if item.get("format") != FORMAT:
-            raise InvalidInput(f"{manifest} is not an {FORMAT} description")
+    for items in by_record.values():
+        wanted = [i.item["version_id"] for i in items]
         with node.engine.connect() as conn:
-            known = conn.execute(select(versions.c.id).where(versions.c.id == item["version_id"])).first()
-        if known:
-            summary.skipped_versions += 1
+            known = set(conn.execute(select(versions.c.id).where(versions.c.id.in_(wanted))).scalars())
+        new = [i for i in items if i.item["version_id"] not in known]
+        summary.skipped_versions += len(items) - len(new)
+        if not new:
             continue
-        _store_blobs(node, manifest.parent, item, summary, progress)
-        _insert_version(node, item, owner.id)
-        summary.versions += 1
-        summary.ids.append(item["version_id"])
+        for incoming in new:
+            _store_blobs(node, incoming, summary, progress)
+        # All of a record's new versions in one transaction: all of them, or none.
+        now = utcnow()
+        with node.transaction() as tx:
+            for incoming in sorted(new, key=lambda i: i.item["number"]):
+                _insert_version(tx, incoming.item, owner.id, now)
+        summary.versions += len(new)
+        summary.ids.extend(i.item["version_id"] for i in new)
         failpoint("import.between_versions")
     return summary
 
 
-def _store_blobs(
-    node: Node, folder: Path, item: dict[str, Any], summary: Summary, progress: Callable[[int], None] | None
-) -> None:
-    for f in item["files"]:
+@dataclass
+class _Incoming:
+    """One version's description in a bag, checked, with where each of its files is in the bag."""
+
+    item: dict[str, Any]
+    paths: dict[str, Path]
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _refused(where: str, why: str) -> InvalidInput:
+    return InvalidInput(f"refused, nothing imported: {where}: {why}")
+
+
+def _read_descriptions(folder: Path, digests: dict[str, str]) -> list[_Incoming]:
+    """Every ``osnode.json`` of the bag, checked: its ids are its folder's, its file keys are file
+    names, and each file is a regular file inside the bag whose SHA-256 in the bag's (validated)
+    manifest is the one the description gives; nothing is hashed or read outside the bag."""
+    found = []
+    for manifest in sorted((folder / "data").glob("*/*/osnode.json")):
+        where = manifest.relative_to(folder).as_posix()
+        package_paths.inside(folder, where)
+        try:
+            item = json.loads(manifest.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise _refused(where, "not valid JSON") from None
+        if not isinstance(item, dict) or item.get("format") != FORMAT:
+            raise _refused(where, f"not an {FORMAT} description")
+        version_folder = manifest.parent
+        if item.get("record_id") != version_folder.parent.name or item.get("version_id") != version_folder.name:
+            raise _refused(where, "its record_id and version_id are not those of its folder")
+        if not isinstance(item.get("number"), int) or not isinstance(item.get("files"), list):
+            raise _refused(where, "it needs a version number and a list of files")
+        if not isinstance(item.get("metadata"), dict) or not isinstance(item.get("origin_node"), str):
+            raise _refused(where, "it needs metadata and an origin_node")
+        try:
+            _when(item.get("created")), _when(item.get("published_at"))
+        except (TypeError, ValueError):
+            raise _refused(where, "created and published_at must be ISO 8601 date-times") from None
+        paths: dict[str, Path] = {}
+        for entry in item["files"]:
+            key = entry.get("key") if isinstance(entry, dict) else None
+            if not isinstance(key, str):
+                raise _refused(where, "a file without a key")
+            try:
+                validate_file_key(key)
+            except ValueError as exc:
+                raise _refused(where, str(exc)) from None
+            if key in paths:
+                raise _refused(where, f"the file '{key}' is listed twice")
+            path = package_paths.inside(folder, f"{version_folder.relative_to(folder).as_posix()}/files/{key}")
+            sha256, size = entry.get("sha256"), entry.get("size")
+            if not isinstance(sha256, str) or not _SHA256.match(sha256) or not isinstance(size, int):
+                raise _refused(where, f"the file '{key}' needs a sha256 (64 hex digits) and a size")
+            if not isinstance(entry.get("mimetype"), str):
+                raise _refused(where, f"the file '{key}' needs a mimetype")
+            # The bag's validated manifest vouches for the bytes: comparing with it needs no hashing.
+            if digests.get(path.relative_to(folder).as_posix()) != sha256 or path.stat().st_size != size:
+                raise _refused(where, f"the file '{key}' does not match the SHA-256 and size its description gives")
+            paths[key] = path
+        found.append(_Incoming(item, paths))
+    return found
+
+
+def _store_blobs(node: Node, incoming: _Incoming, summary: Summary, progress: Callable[[int], None] | None) -> None:
+    for f in incoming.item["files"]:
         if node.blobs.exists(f["sha256"]):
             summary.skipped_blobs += 1
         else:
-            stored = node.blobs.put_file(folder / "files" / f["key"])
-            if stored.sha256 != f["sha256"]:  # the bag validated, so this is a damaged osnode.json
-                raise InvalidInput(f"{folder.name}/{f['key']} hashes to {stored.sha256}, not {f['sha256']}")
+            stored = node.blobs.put_file(incoming.paths[f["key"]])
+            if stored.sha256 != f["sha256"]:  # changed since the bag was validated
+                raise InvalidInput(f"refused: the file '{f['key']}' changed while it was imported")
             summary.bytes += stored.size
         summary.files += 1
         if progress:
@@ -195,46 +272,44 @@ def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _insert_version(node: Node, item: dict[str, Any], owner_id: int) -> None:
-    now = utcnow()
+def _insert_version(tx: Connection, item: dict[str, Any], owner_id: int, now: datetime) -> None:
     access = item.get("access") or {}
     embargo = access.get("embargo_until")
-    with node.transaction() as tx:
-        record_id = item["record_id"]
-        if tx.execute(select(records.c.id).where(records.c.id == record_id)).first() is None:
-            tx.execute(records.insert().values(id=record_id, owner_id=owner_id, created=now, updated=now))
+    record_id = item["record_id"]
+    if tx.execute(select(records.c.id).where(records.c.id == record_id)).first() is None:
+        tx.execute(records.insert().values(id=record_id, owner_id=owner_id, created=now, updated=now))
+    tx.execute(
+        versions.insert().values(
+            id=item["version_id"],
+            record_id=record_id,
+            number=item["number"],
+            state=State.PUBLISHED.value,
+            metadata=item["metadata"],
+            access_level=access.get("level", "open"),
+            embargo_until=date.fromisoformat(embargo) if embargo else None,
+            owner_id=owner_id,
+            created=_when(item.get("created")) or now,
+            updated=now,
+            published_at=_when(item.get("published_at")) or now,
+            origin_node=item["origin_node"],
+        )
+    )
+    for f in item["files"]:
+        _register_blob(tx, StoredBlob(f["sha256"], f["size"]), now)
         tx.execute(
-            versions.insert().values(
-                id=item["version_id"],
-                record_id=record_id,
-                number=item["number"],
-                state=State.PUBLISHED.value,
-                metadata=item["metadata"],
-                access_level=access.get("level", "open"),
-                embargo_until=date.fromisoformat(embargo) if embargo else None,
-                owner_id=owner_id,
-                created=_when(item.get("created")) or now,
-                updated=now,
-                published_at=_when(item.get("published_at")) or now,
-                origin_node=item["origin_node"],
+            files.insert().values(
+                version_id=item["version_id"],
+                key=f["key"],
+                sha256=f["sha256"],
+                size=f["size"],
+                mimetype=f["mimetype"],
+                created=now,
             )
         )
-        for f in item["files"]:
-            _register_blob(tx, StoredBlob(f["sha256"], f["size"]), now)
-            tx.execute(
-                files.insert().values(
-                    version_id=item["version_id"],
-                    key=f["key"],
-                    sha256=f["sha256"],
-                    size=f["size"],
-                    mimetype=f["mimetype"],
-                    created=now,
-                )
-            )
-        failpoint("import.mid_version")
-        tx.execute(
-            update(records)
-            .where(records.c.id == record_id)
-            .values(latest_published_id=_latest_published(tx, record_id), updated=now)
-        )
-        search.index_record(tx, record_id)
+    failpoint("import.mid_version")
+    tx.execute(
+        update(records)
+        .where(records.c.id == record_id)
+        .values(latest_published_id=_latest_published(tx, record_id), updated=now)
+    )
+    search.index_record(tx, record_id)

@@ -40,6 +40,7 @@ from ..storage.catalog import blobs, files, versions
 from ..storage.peers import peers, record_sources
 from ..storage.replicas import replicas, replication_policies, replication_state
 from .harvest import Connect, PeerError, origin_of
+from .harvest_limits import Guard, Limits
 from .node import Node, utcnow
 from .transfer import TransferFailed, fetch_blob, readable_blob
 
@@ -439,19 +440,25 @@ def _mirror(
     search.index_record(tx, record_id)
 
 
-def _set_members(connect: Connect | None, base_url: str, sets: tuple[str, ...]) -> set[str]:
-    """The OAI identifiers in the chosen sets, asked of the peer's OAI-PMH endpoint."""
+def _set_members(connect: Connect | None, base_url: str, sets: tuple[str, ...], limits: Limits) -> set[str]:
+    """The OAI identifiers in the chosen sets, asked of the peer's OAI-PMH endpoint (within the
+    bounds of a harvest run: a set listing that loops or never ends is stopped)."""
     if connect is None:
         raise InvalidInput("replicating chosen sets needs an OAI-PMH client")
     members: set[str] = set()
+    guard = Guard(limits)
     client = connect(base_url)
     try:
         for set_spec in sets:
+            guard.request()
             page = client.list_records("oai_dc", set_spec=set_spec)
             while True:
+                guard.page(page)
                 members.update(r.identifier for r in page.records if not r.deleted)
+                guard.token(page.token)
                 if page.token is None:
                     break
+                guard.request()
                 page = client.list_records(token=page.token)
     finally:
         client.close()
@@ -488,7 +495,11 @@ def replicate(
         return report
     site = origin_of(peer.base_url)
     try:
-        members = _set_members(connect, peer.base_url, policy.sets) if policy.policy == "sets" else None
+        members = (
+            _set_members(connect, peer.base_url, policy.sets, Limits.of(node.settings))
+            if policy.policy == "sets"
+            else None
+        )
     except PeerError as exc:
         report.message = f"could not list the chosen sets: {exc}"
         return report
