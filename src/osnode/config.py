@@ -29,6 +29,16 @@ class Settings:
     admin_email: str = ""
     # Base URLs of nodes that hold copies of our blobs, asked to repair a damaged one (fixity).
     repair_peers: tuple[str, ...] = ()
+    # Exploring files (profiles, previews, atlas plots) runs in a child process per job, never in the web
+    # server's own: these bound each job and how many run at once (see docs/security.md).
+    explore_workers: int = 2  # jobs at once; more get 503 + Retry-After
+    explore_seconds: int = 120  # wall-clock time of one job
+    explore_cpu_seconds: int = 60  # CPU time of one job (RLIMIT_CPU)
+    explore_memory_mb: int = 3072  # address space of one job (RLIMIT_AS), imported libraries included
+    explore_max_cells: int = 1_000_000  # cells of an Excel sheet
+    explore_max_rows: int = 20_000_000  # rows of a CSV, TSV, JSON Lines or Parquet table
+    explore_max_unpacked_mb: int = 256  # decompressed bytes of an Excel workbook (a zip archive)
+    explore_max_atlas_cells: int = 5_000_000  # cells (obs rows) of an .h5ad atlas
 
     @property
     def catalog_url(self) -> str:
@@ -43,7 +53,24 @@ class Settings:
         return self.data_dir / "blobs"
 
 
+# Whole-number settings with their smallest allowed value.
+_COUNTS = {
+    "explore_workers": 1,
+    "explore_seconds": 1,
+    "explore_cpu_seconds": 1,
+    "explore_memory_mb": 64,
+    "explore_max_cells": 1,
+    "explore_max_rows": 1,
+    "explore_max_unpacked_mb": 1,
+    "explore_max_atlas_cells": 1,
+}
+
+
 def _coerce(name: str, raw: object) -> object:
+    if name in _COUNTS:
+        if not str(raw).isdigit() or int(str(raw)) < _COUNTS[name]:
+            raise ConfigError(f"{name} must be a whole number of at least {_COUNTS[name]}, not {raw!r}")
+        return int(str(raw))
     if name == "data_dir":
         return Path(str(raw))
     if name == "max_upload_bytes":
