@@ -326,7 +326,7 @@ def _jsonl_resource(path: Path, encoding: str | None) -> Any:
 
 def validate_table(path: Path, fmt: str, encoding: str | None = None) -> dict[str, Any]:
     """A Frictionless validation report (wrong types, missing cells, duplicate labels...) of a bounded sample."""
-    import frictionless
+    import frictionless.formats  # the submodule is not imported by frictionless itself
     from frictionless import Resource, system
 
     if fmt == "parquet":

@@ -19,6 +19,7 @@ import resource
 import signal
 import threading
 from collections.abc import Callable
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -31,8 +32,15 @@ log = logging.getLogger("osnode.explore")
 T = TypeVar("T")
 
 RETRY_AFTER_SECONDS = 5
-# The libraries every job needs, imported once in the fork server instead of in each job.
-_PRELOAD = ["osnode.services.explore"]
+# The libraries jobs need, imported once in the fork server instead of in each job (a second or more each).
+_PRELOAD = [
+    "osnode.services.explore",
+    "pandas",
+    "openpyxl",
+    "pyarrow.parquet",
+    "frictionless.formats",
+    "osnode.services.explore_warmup",
+]
 
 
 class Saturated(NodeError):
@@ -59,6 +67,12 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_PRELOAD)
 _slots: dict[int, threading.BoundedSemaphore] = {}
 _slots_guard = threading.Lock()
+
+
+def start() -> None:
+    """Start the fork server now (it imports the libraries jobs need) rather than on the first job."""
+    forkserver.ensure_running()
+    _run(Limits(60, 60, 2**34, 1, 1, 1, 1), sum, ((),), "a first job")  # returns once the imports are done
 
 
 def _slot(node: Node) -> threading.BoundedSemaphore:
