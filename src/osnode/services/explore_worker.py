@@ -65,7 +65,7 @@ class OverLimit(InvalidInput):
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(_PRELOAD)
-_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots: dict[tuple[int, int], threading.BoundedSemaphore] = {}
 _slots_guard = threading.Lock()
 
 
@@ -76,9 +76,11 @@ def start() -> None:
 
 
 def _slot(node: Node) -> threading.BoundedSemaphore:
-    # One pool of slots per opened node (tests open several nodes in one process, each with its settings).
+    # One pool of slots per opened node (tests open several nodes in one process, each with its settings);
+    # the size is part of the key because a closed node's id can be reused by the next one.
+    workers = node.settings.explore_workers
     with _slots_guard:
-        return _slots.setdefault(id(node), threading.BoundedSemaphore(node.settings.explore_workers))
+        return _slots.setdefault((id(node), workers), threading.BoundedSemaphore(workers))
 
 
 def _child(conn: Connection, limits: Limits, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
