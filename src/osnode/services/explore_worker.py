@@ -72,7 +72,19 @@ _slots_guard = threading.Lock()
 def start() -> None:
     """Start the fork server now (it imports the libraries jobs need) rather than on the first job."""
     forkserver.ensure_running()
-    _run(Limits(60, 60, 2**34, 1, 1, 1, 1), sum, ((),), "a first job")  # returns once the imports are done
+    first = Limits(
+        seconds=300,
+        cpu_seconds=300,
+        memory_bytes=2**40,
+        max_cells=1,
+        max_rows=1,
+        max_unpacked_bytes=1,
+        max_atlas_cells=1,
+    )
+    try:
+        _run(first, sum, ((),), "a first job")  # returns once the fork server has imported everything
+    except NodeError as exc:  # jobs will fail with the same reason; the rest of the node still serves
+        log.error("the explore fork server did not start: %s", exc.detail)
 
 
 def _slot(node: Node) -> threading.BoundedSemaphore:
@@ -83,10 +95,18 @@ def _slot(node: Node) -> threading.BoundedSemaphore:
         return _slots.setdefault((id(node), workers), threading.BoundedSemaphore(workers))
 
 
+def _lower(kind: int, soft: int, hard: int) -> None:
+    """Set a limit, never above the one the server already runs under (raising it is not allowed)."""
+    _, ceiling = resource.getrlimit(kind)
+    if ceiling != resource.RLIM_INFINITY:
+        soft, hard = min(soft, ceiling), min(hard, ceiling)
+    resource.setrlimit(kind, (soft, hard))
+
+
 def _child(conn: Connection, limits: Limits, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    _lower(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)
     # The soft limit sends SIGXCPU (which kills); the hard one, a second later, SIGKILL if it was caught.
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
+    _lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)
     try:
         result: tuple[str, Any] = ("ok", fn(*args))
     except NodeError as exc:
