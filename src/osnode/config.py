@@ -36,6 +36,16 @@ class Settings:
     harvest_max_requests: int = 100_000
     harvest_max_seconds: int = 12 * 3600
     harvest_idle_pages: int = 50
+    # Exploring files (profiles, previews, atlas plots) runs in a child process per job, never in the web
+    # server's own: these bound each job and how many run at once (see docs/security.md).
+    explore_workers: int = 2  # jobs at once; more get 503 + Retry-After
+    explore_seconds: int = 120  # wall-clock time of one job
+    explore_cpu_seconds: int = 60  # CPU time of one job (RLIMIT_CPU)
+    explore_memory_mb: int = 3072  # address space of one job (RLIMIT_AS), imported libraries included
+    explore_max_cells: int = 1_000_000  # cells of an Excel sheet
+    explore_max_rows: int = 20_000_000  # rows of a CSV, TSV, JSON Lines or Parquet table
+    explore_max_unpacked_mb: int = 256  # decompressed bytes of an Excel workbook (a zip archive)
+    explore_max_atlas_cells: int = 5_000_000  # cells (obs rows) of an .h5ad atlas
 
     @property
     def catalog_url(self) -> str:
@@ -50,10 +60,27 @@ class Settings:
         return self.data_dir / "blobs"
 
 
-_POSITIVE = ("harvest_max_requests", "harvest_max_seconds", "harvest_idle_pages")
+# Whole-number settings with their smallest allowed value.
+_COUNTS = {
+    "explore_workers": 1,
+    "explore_seconds": 1,
+    "explore_cpu_seconds": 1,
+    "explore_memory_mb": 64,
+    "explore_max_cells": 1,
+    "explore_max_rows": 1,
+    "explore_max_unpacked_mb": 1,
+    "explore_max_atlas_cells": 1,
+    "harvest_max_requests": 1,
+    "harvest_max_seconds": 1,
+    "harvest_idle_pages": 1,
+}
 
 
 def _coerce(name: str, raw: object) -> object:
+    if name in _COUNTS:
+        if not str(raw).strip().isdigit() or int(str(raw)) < _COUNTS[name]:
+            raise ConfigError(f"{name} must be a whole number of at least {_COUNTS[name]}, not {raw!r}")
+        return int(str(raw).strip())
     if name == "data_dir":
         return Path(str(raw))
     if name == "max_upload_bytes":
@@ -64,10 +91,6 @@ def _coerce(name: str, raw: object) -> object:
     if name == "oai_page_size":
         if not str(raw).isdigit() or not 1 <= int(str(raw)) <= 10_000:
             raise ConfigError(f"oai_page_size must be a whole number from 1 to 10000, not {raw!r}")
-        return int(str(raw))
-    if name in _POSITIVE:
-        if not str(raw).strip().isdigit() or int(str(raw)) < 1:
-            raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}")
         return int(str(raw))
     if name == "repair_peers":
         # A TOML list, or a comma-separated string from the environment.

@@ -166,6 +166,7 @@ def serve(
     """Serve the node's API and pages."""
     import uvicorn
 
+    from ..services import explore_worker
     from ..services.jobs import Scheduler
     from ..web.app import create_app
 
@@ -175,6 +176,7 @@ def serve(
         settings = replace(settings, base_url=f"http://{host}:{port}")
     node = Node.open(settings)
     out.print(f"serving {node.settings.node_name} at http://{host}:{port}/ (data: {node.settings.data_dir})")
+    explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
     scheduler = Scheduler(node)
     scheduler.start()
     try:

@@ -25,6 +25,7 @@ import duckdb
 
 from ..domain.errors import InvalidInput
 from .guard import check_file, duckdb_lockdown, scrub_paths
+from .limits import too_many_rows
 
 # File name endings -> the format a file is read as. The key's ending decides: blobs have no names.
 EXTENSIONS = {
@@ -259,24 +260,30 @@ def _top_values(con: Any, stats: list[dict[str, Any]], rows: int) -> None:
         entry["top"].sort(key=lambda item: -item["count"])
 
 
-def profile_table(source: TableSource, work_dir: Path, name: str = "the file") -> dict[str, Any]:
-    """Columns, row count, per-column statistics and first rows, in one load of the file."""
+def profile_table(
+    source: TableSource, work_dir: Path, name: str = "the file", max_rows: int | None = None
+) -> dict[str, Any]:
+    """Columns, row count, per-column statistics and first rows, in one load of the file; a table of more
+    than ``max_rows`` rows is refused after reading one row past the bound (``explore.limits``)."""
     if source.path.stat().st_size == 0:
         raise InvalidInput(f"{name} is empty: there is no table to read")
     with profiling_connection(work_dir / "duckdb-tmp") as con:
         duckdb_lockdown(con, [source.path], (work_dir / "duckdb-tmp",))
         try:
-            con.execute(f"CREATE TEMP TABLE t AS SELECT * FROM {source.scan()}")
+            bound = f" LIMIT {max_rows + 1}" if max_rows is not None else ""
+            con.execute(f"CREATE TEMP TABLE t AS SELECT * FROM {source.scan()}{bound}")
         except duckdb.Error as exc:
             if source.encoding == "utf-8" and "unicode" in str(exc).lower():
                 # A file that is UTF-8 at its start only: read it as Latin-1, which accepts every byte.
-                return profile_table(TableSource(source.fmt, source.path, "latin-1"), work_dir, name)
+                return profile_table(TableSource(source.fmt, source.path, "latin-1"), work_dir, name, max_rows)
             reason = clean_error(exc, source.path, name)
             raise InvalidInput(f"{name} cannot be read as {source.fmt.upper()}: {reason}") from None
         columns = [(row[0], row[1]) for row in con.execute("DESCRIBE t").fetchall()]
         if not columns:
             raise InvalidInput(f"{name} holds no columns")
         rows = con.execute("SELECT count(*) FROM t").fetchone()[0]  # kept by DuckDB: no scan
+        if max_rows is not None and rows > max_rows:
+            raise too_many_rows(name, max_rows)
         stats = _column_stats(con, columns, rows)
         first = con.execute(f"SELECT * FROM t LIMIT {FIRST_ROWS}").fetchall()
     return {
@@ -325,7 +332,7 @@ def _jsonl_resource(path: Path, encoding: str | None) -> Any:
 
 def validate_table(path: Path, fmt: str, encoding: str | None = None) -> dict[str, Any]:
     """A Frictionless validation report (wrong types, missing cells, duplicate labels...) of a bounded sample."""
-    import frictionless
+    import frictionless.formats  # the submodule is not imported by frictionless itself
     from frictionless import Resource, system
 
     check_file(path, fmt)

@@ -8,6 +8,10 @@ published" is the background job below: every few seconds ``osnode serve`` profi
 published versions, outside the publish transaction, so publishing stays as fast as before. A view that
 arrives first computes the profile itself (and caches it); a per-blob lock keeps two requests from doing the
 same work twice in one process.
+
+Every read of a user file's contents — profiles, atlas summaries, plots, expression, subsets — runs in a child
+process bounded in time and memory (``explore_worker``), after cheap checks of what it would produce
+(``explore.limits``). A refusal is cached like any profile error, so a costly file costs once.
 """
 
 from __future__ import annotations
@@ -17,8 +21,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +32,12 @@ from ..domain.access import Viewer
 from ..domain.errors import Forbidden, InvalidInput, NodeError
 from ..domain.records import FileEntry, State, Version
 from ..explore import atlas as atlases
+from ..explore import limits as bounds
 from ..explore import query as queries
 from ..explore import render, subset, tables
 from ..storage import profiles
 from ..storage.catalog import files, versions
-from . import access
+from . import access, explore_worker
 from .jobs import JOBS, Job
 from .node import Node, utcnow
 
@@ -89,26 +93,37 @@ def target(node: Node, any_id: str, key: str, viewer: Viewer, kinds: tuple[str, 
 # -- profiles -------------------------------------------------------------------------------------
 
 
-def _compute(node: Node, sha256: str, fmt: str, path: Path, key: str) -> dict[str, Any]:
+def _compute(work: Path, sha256: str, fmt: str, path: Path, key: str, limits: bounds.Limits) -> dict[str, Any]:
+    """The profile of one file; runs in an explore worker (``explore_worker.run``), never in the web server."""
+    name = f"'{key}'"
     if fmt == "h5ad":
         with atlases.open_atlas(path) as atlas:
+            bounds.check_atlas_cells(atlas.n_obs, limits, name)
             summary = atlas.summary()
             # The default plot's pixel positions, kept so that the first reader's plot is fast too.
             for embedding in summary["embeddings"][:1]:
-                name, bounds = embedding["name"], embedding["bounds"]
-                render.pixel_offsets(atlas, name, bounds, 512, offsets_cache(node, sha256, name, 512))
+                basis, box = embedding["name"], embedding["bounds"]
+                render.pixel_offsets(atlas, basis, box, 512, _offsets_path(work, sha256, basis, 512))
             return summary
-    source = tables.source_for(path, fmt, work_dir(node), sha256)
-    profile = tables.profile_table(source, work_dir(node), key)
+    if fmt == "xlsx":
+        bounds.check_workbook(path, limits, name)
+    elif fmt == "parquet":
+        bounds.check_parquet(path, limits, name)
+    source = tables.source_for(path, fmt, work, sha256)
+    profile = tables.profile_table(source, work, key, limits.max_rows)
     profile["format"] = fmt
     profile["validation"] = tables.validate_table(path, fmt, profile.get("encoding"))
     return profile
 
 
+def _offsets_path(work: Path, sha256: str, basis: str, size: int) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", basis)[:60]
+    return work / f"{sha256}-{safe}-{size}.px.npy"
+
+
 def offsets_cache(node: Node, sha256: str, basis: str, size: int) -> Path:
     """Where the pixel positions of one embedding at one plot size are kept (see ``render.pixel_offsets``)."""
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", basis)[:60]
-    return work_dir(node) / f"{sha256}-{safe}-{size}.px.npy"
+    return _offsets_path(work_dir(node), sha256, basis, size)
 
 
 def cached_profile(node: Node, sha256: str, fmt: str) -> dict[str, Any] | None:
@@ -132,12 +147,13 @@ def ensure_profile(node: Node, sha256: str, fmt: str, path: Path, key: str) -> d
 def _compute_and_store(node: Node, sha256: str, fmt: str, path: Path, key: str) -> dict[str, Any]:
     data: dict[str, Any] | None = None
     error: str | None = None
+    limits = bounds.Limits.from_settings(node.settings)
     try:
-        data = _compute(node, sha256, fmt, path, key)
+        data = explore_worker.run(node, _compute, work_dir(node), sha256, fmt, path, key, limits, name=f"'{key}'")
+    except (explore_worker.Saturated, explore_worker.Unavailable):
+        raise  # not the file's fault: nothing is cached, the next view tries again
     except NodeError as exc:
         error = exc.detail.replace(str(path), key)
-    except MemoryError:
-        error = f"'{key}' is too large to profile on this node"
     with node.transaction() as tx:
         profiles.put_profile(tx, sha256, fmt, utcnow(), data, error)
     return {"status": "error" if error else "ok", "data": data, "error": error}
@@ -174,6 +190,13 @@ def query_sources(node: Node, version: Version) -> dict[str, tables.TableSource]
     for entry, fmt in entries:
         path = node.blobs.path(entry.sha256)
         row = cached_profile(node, entry.sha256, fmt)
+        if row is None and fmt == "xlsx":
+            # Converting a workbook is costly: only a bounded profile job does it, never this process.
+            try:
+                ensure_profile(node, entry.sha256, fmt, path, entry.key)
+            except InvalidInput:
+                continue
+            row = cached_profile(node, entry.sha256, fmt)
         if row is not None and row["status"] != "ok":
             continue  # a file that is not a readable table has no view
         encoding = row["data"].get("encoding") if row else None
@@ -222,19 +245,36 @@ def run_query(node: Node, any_id: str, sql: str, viewer: Viewer, export: bool = 
 
 
 def atlas_summary(node: Node, any_id: str, key: str, viewer: Viewer) -> dict[str, Any]:
-    t = target(node, any_id, key, viewer, ("h5ad",))
-    return ensure_profile(node, t.entry.sha256, "h5ad", t.path, key) | {"file": key}
+    return _atlas(node, any_id, key, viewer)[1] | {"file": key}
 
 
-@contextmanager
-def open_atlas(
-    node: Node, any_id: str, key: str, viewer: Viewer
-) -> Iterator[tuple[atlases.Atlas, dict[str, Any], str]]:
-    """The open atlas, its cached summary and its SHA-256, for a viewer who may download it."""
+def _atlas(node: Node, any_id: str, key: str, viewer: Viewer) -> tuple[Target, dict[str, Any]]:
+    """The atlas file a viewer may download and its cached summary (which refuses an atlas past the bounds)."""
     t = target(node, any_id, key, viewer, ("h5ad",))
-    summary = ensure_profile(node, t.entry.sha256, "h5ad", t.path, key)
-    with atlases.open_atlas(t.path) as atlas:
-        yield atlas, summary, t.entry.sha256
+    return t, ensure_profile(node, t.entry.sha256, "h5ad", t.path, key)
+
+
+# The jobs below run in an explore worker: module-level functions of paths and plain values.
+
+
+def _plot_job(path: Path, basis: str, box: list[float], options: dict[str, Any], size: int, cache: Path) -> render.Plot:
+    with atlases.open_atlas(path) as atlas:
+        return render.render_embedding(atlas, basis, box, **options, size=size, cache=cache)
+
+
+def _search_genes_job(path: Path, q: str) -> list[str]:
+    with atlases.open_atlas(path) as atlas:
+        return atlas.search_genes(q)
+
+
+def _expression_job(path: Path, field: str, genes: list[str]) -> dict[str, Any]:
+    with atlases.open_atlas(path) as atlas:
+        return atlases.expression_by_category(atlas, field, genes)
+
+
+def _subset_job(path: Path, field: str, values: list[str], out: Path) -> None:
+    with atlases.open_atlas(path) as atlas:
+        subset.write_subset(atlas, atlases.category_mask(atlas, field, values), out, MAX_SUBSET_CELLS)
 
 
 def plot(
@@ -249,53 +289,49 @@ def plot(
     filter_values: list[str] | None = None,
     size: int = 512,
 ) -> render.Plot:
-    with open_atlas(node, any_id, key, viewer) as (atlas, summary, sha256):
-        bases = {e["name"]: e["bounds"] for e in summary["embeddings"]}
-        if not bases:
-            raise InvalidInput(f"'{key}' has no embedding (UMAP, t-SNE, PCA) to plot")
-        chosen = basis or next(iter(bases))
-        if chosen not in bases:
-            raise InvalidInput(f"'{key}' has no embedding '{chosen}'; it has {', '.join(bases)}")
-        return render.render_embedding(
-            atlas,
-            chosen,
-            bases[chosen],
-            colour_by or None,
-            gene or None,
-            filter_field or None,
-            filter_values,
-            size,
-            cache=offsets_cache(node, sha256, chosen, size),
-        )
+    t, summary = _atlas(node, any_id, key, viewer)
+    bases = {e["name"]: e["bounds"] for e in summary["embeddings"]}
+    if not bases:
+        raise InvalidInput(f"'{key}' has no embedding (UMAP, t-SNE, PCA) to plot")
+    chosen = basis or next(iter(bases))
+    if chosen not in bases:
+        raise InvalidInput(f"'{key}' has no embedding '{chosen}'; it has {', '.join(bases)}")
+    options = {
+        "colour_by": colour_by or None,
+        "gene": gene or None,
+        "filter_field": filter_field or None,
+        "filter_values": filter_values,
+    }
+    cache = offsets_cache(node, t.entry.sha256, chosen, size)
+    return explore_worker.run(node, _plot_job, t.path, chosen, bases[chosen], options, size, cache, name=f"'{key}'")
 
 
 def search_genes(node: Node, any_id: str, key: str, viewer: Viewer, q: str) -> list[str]:
-    with open_atlas(node, any_id, key, viewer) as (atlas, _, _):
-        return atlas.search_genes(q)
+    t, _ = _atlas(node, any_id, key, viewer)
+    return explore_worker.run(node, _search_genes_job, t.path, q, name=f"'{key}'")
 
 
 def expression(node: Node, any_id: str, key: str, viewer: Viewer, field: str, genes: list[str]) -> dict[str, Any]:
     if not genes:
         raise InvalidInput("name at least one gene")
-    with open_atlas(node, any_id, key, viewer) as (atlas, _, _):
-        return atlases.expression_by_category(atlas, field, genes)
+    t, _ = _atlas(node, any_id, key, viewer)
+    return explore_worker.run(node, _expression_job, t.path, field, genes, name=f"'{key}'")
 
 
 def subset_file(node: Node, any_id: str, key: str, viewer: Viewer, field: str, values: list[str]) -> Path:
     """A new .h5ad of the chosen categories' cells, in a temporary file the caller deletes."""
     if not values:
         raise InvalidInput("choose at least one category")
-    with open_atlas(node, any_id, key, viewer) as (atlas, _, _):
-        mask = atlases.category_mask(atlas, field, values)
-        fd, name = tempfile.mkstemp(dir=work_dir(node), suffix=".h5ad")
-        os.close(fd)
-        out = Path(name)
-        try:
-            subset.write_subset(atlas, mask, out, MAX_SUBSET_CELLS)
-        except BaseException:
-            out.unlink(missing_ok=True)
-            raise
-        return out
+    t, _ = _atlas(node, any_id, key, viewer)
+    fd, name = tempfile.mkstemp(dir=work_dir(node), suffix=".h5ad")
+    os.close(fd)
+    out = Path(name)
+    try:
+        explore_worker.run(node, _subset_job, t.path, field, values, out, name=f"'{key}'")
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    return out
 
 
 # -- the background job ---------------------------------------------------------------------------

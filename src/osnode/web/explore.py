@@ -154,7 +154,11 @@ def atlas_subset(
 
 def _error_page(request: Request, node: Node, exc: NodeError, back: str | None = None) -> Response:
     context = {"node": node, "message": exc.detail, "title": exc.title, "back": back}
-    return templates.TemplateResponse(request, "explore/error.html", context, status_code=exc.status)
+    response = templates.TemplateResponse(request, "explore/error.html", context, status_code=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _plot_query(params: dict[str, Any], size: int | None = None) -> str:

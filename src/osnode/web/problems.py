@@ -45,7 +45,11 @@ def install(app: FastAPI) -> None:
             extra["errors"] = [e.as_dict() for e in exc.errors]
         if isinstance(exc, Gone):
             extra["tombstone"] = exc.tombstone
-        return problem(exc.status, exc.detail, request.url.path, **extra)
+        response = problem(exc.status, exc.detail, request.url.path, **extra)
+        retry_after = getattr(exc, "retry_after", None)  # a busy service says when to come back (RFC 9110)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
