@@ -25,7 +25,7 @@ from tests.conftest import Account
 from tests.explore.conftest import publish, table_bytes, write_current
 
 from osnode.config import ConfigError, load_settings
-from osnode.explore.limits import CHUNK, Limits, check_workbook
+from osnode.explore.limits import CHUNK, check_workbook
 from osnode.services import explore_worker
 from osnode.services.node import Node
 from osnode.storage.profiles import data_profiles
@@ -109,7 +109,7 @@ def test_cells_are_counted_exactly_across_chunks(tmp_path: Path) -> None:
     path.write_bytes(workbook(30_000, 10))  # about 6 MB of sheet XML: cells are cut between 1 MB chunks
     with zipfile.ZipFile(path) as archive:
         assert archive.getinfo("xl/worksheets/sheet1.xml").file_size > 5 * CHUNK
-    assert check_workbook(path, Limits.from_settings(load_settings(tmp_path)), "w") == 300_000
+    assert check_workbook(path, explore_worker.limits_of(load_settings(tmp_path)), "w") == 300_000
 
 
 @pytest.mark.parametrize("limits", [{"explore_max_unpacked_mb": 1}])

@@ -15,7 +15,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Settings
 from ..domain.errors import InvalidInput
 
 CHUNK = 1024 * 1024
@@ -35,18 +34,6 @@ class Limits:
     max_rows: int
     max_unpacked_bytes: int
     max_atlas_cells: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        return cls(
-            seconds=settings.explore_seconds,
-            cpu_seconds=settings.explore_cpu_seconds,
-            memory_bytes=settings.explore_memory_mb * 1024 * 1024,
-            max_cells=settings.explore_max_cells,
-            max_rows=settings.explore_max_rows,
-            max_unpacked_bytes=settings.explore_max_unpacked_mb * 1024 * 1024,
-            max_atlas_cells=settings.explore_max_atlas_cells,
-        )
 
 
 def _count(number: int) -> str:

@@ -147,7 +147,7 @@ def ensure_profile(node: Node, sha256: str, fmt: str, path: Path, key: str) -> d
 def _compute_and_store(node: Node, sha256: str, fmt: str, path: Path, key: str) -> dict[str, Any]:
     data: dict[str, Any] | None = None
     error: str | None = None
-    limits = bounds.Limits.from_settings(node.settings)
+    limits = explore_worker.limits_of(node.settings)
     try:
         data = explore_worker.run(node, _compute, work_dir(node), sha256, fmt, path, key, limits, name=f"'{key}'")
     except (explore_worker.Saturated, explore_worker.Unavailable):

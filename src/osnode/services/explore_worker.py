@@ -23,6 +23,7 @@ from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from ..config import Settings
 from ..domain.errors import InvalidInput, NodeError
 from ..explore.limits import Limits
 from .node import Node
@@ -87,6 +88,19 @@ def start() -> None:
         log.error("the explore fork server did not start: %s", exc.detail)
 
 
+def limits_of(settings: Settings) -> Limits:
+    """The bounds of one job, from the node's ``explore_*`` settings."""
+    return Limits(
+        seconds=settings.explore_seconds,
+        cpu_seconds=settings.explore_cpu_seconds,
+        memory_bytes=settings.explore_memory_mb * 1024 * 1024,
+        max_cells=settings.explore_max_cells,
+        max_rows=settings.explore_max_rows,
+        max_unpacked_bytes=settings.explore_max_unpacked_mb * 1024 * 1024,
+        max_atlas_cells=settings.explore_max_atlas_cells,
+    )
+
+
 def _slot(node: Node) -> threading.BoundedSemaphore:
     # One pool of slots per opened node (tests open several nodes in one process, each with its settings);
     # the size is part of the key because a closed node's id can be reused by the next one.
@@ -133,7 +147,7 @@ def run(node: Node, fn: Callable[..., T], *args: Any, name: str = "this file") -
             f"explore_workers); try again in {RETRY_AFTER_SECONDS} seconds"
         )
     try:
-        return _run(Limits.from_settings(node.settings), fn, args, name)
+        return _run(limits_of(node.settings), fn, args, name)
     finally:
         slot.release()
 
