@@ -21,9 +21,7 @@ _records = sa.table("records", sa.column("id", sa.String), sa.column("owner_id",
 
 
 def upgrade() -> None:
-    record_owner = (
-        sa.select(_records.c.owner_id).where(_records.c.id == _versions.c.record_id).scalar_subquery()
-    )
+    record_owner = sa.select(_records.c.owner_id).where(_records.c.id == _versions.c.record_id).scalar_subquery()
     op.execute(_versions.update().where(_versions.c.owner_id != record_owner).values(owner_id=record_owner))
 
 
