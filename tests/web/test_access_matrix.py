@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from osnode.services import packages
 from osnode.services.exports import EXPORTS
 from osnode.services.node import Node
-from tests.conftest import Account
+from tests.conftest import Account, LiveServer
+from tests.test_cli import fails, run_cli
 from tests.web.conftest import assert_problem, create_draft, publish, sha256, upload
 
 DATA = b"participant,diagnosis\n1,rare-condition\n2,rare-condition\n"
@@ -235,3 +236,13 @@ def test_package_export_carries_only_open_bytes(
     carried = [p for p in out.rglob("*") if p.is_file() and p.read_bytes() == DATA]
     assert bool(carried) is (level == "open")
     assert summary.withheld_files == (0 if level == "open" else 1)
+
+
+def test_cli_refuses_in_one_line(
+    client: TestClient, depositor: Account, curator: Account, live_server: LiveServer
+) -> None:
+    """The CLI goes through the same rule and says so in one line, with a non-zero exit."""
+    v1 = _published(client, depositor, "restricted")
+    remote = ("--url", live_server.url, "--token", curator.token)
+    line = fails(run_cli("new-version", v1["record_id"], *remote), "may not read")
+    assert "restricted" in line
