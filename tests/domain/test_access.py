@@ -12,8 +12,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osnode.domain.access import ANONYMOUS, Viewer, can_see, files_refusal
-from osnode.domain.records import Access, AccessLevel, Role, State, Version
+from osnode.domain.access import (
+    ANONYMOUS,
+    Viewer,
+    access_change_refusal,
+    can_see,
+    copy_refusal,
+    files_refusal,
+    opens_up,
+    publish_refusal,
+)
+from osnode.domain.records import Access, AccessLevel, FileEntry, Role, State, Version
 
 OWNER_ID = 7
 TODAY = date(2025, 6, 15)
@@ -37,7 +46,7 @@ ACCESSES = {
 }
 
 
-def version(state: State, access: Access, owner_id: int = OWNER_ID) -> Version:
+def version(state: State, access: Access, owner_id: int = OWNER_ID, files: list[FileEntry] | None = None) -> Version:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     return Version(
         id="abcde-fghjk",
@@ -49,6 +58,7 @@ def version(state: State, access: Access, owner_id: int = OWNER_ID) -> Version:
         owner_id=owner_id,
         created=now,
         updated=now,
+        files=files or [],
     )
 
 
@@ -62,14 +72,23 @@ PUBLISHED_FILES = {
     "restricted": {"owner", "admin"},
     "metadata-only": {"owner", "admin"},
 }
-# Draft files: the owner and staff (curators review deposits), whatever the access chosen.
-DRAFT_FILES = {"owner", "curator", "admin"}
+# Draft files: the owner and admins; curators (who review deposits) only where the draft's access
+# would let them read the files once published, for a new version carries a record's files over.
+DRAFT_FILES = {
+    "open": {"owner", "curator", "admin"},
+    "embargo-future": {"owner", "admin"},
+    "embargo-today": {"owner", "curator", "admin"},
+    "embargo-past": {"owner", "curator", "admin"},
+    "embargo-undated": {"owner", "admin"},
+    "restricted": {"owner", "admin"},
+    "metadata-only": {"owner", "admin"},
+}
 # Withdrawn: nobody, not even the owner or an admin.
 WITHDRAWN_FILES: set[str] = set()
 
 EXPECTED_FILES = {
     State.PUBLISHED: PUBLISHED_FILES,
-    State.DRAFT: dict.fromkeys(ACCESSES, DRAFT_FILES),
+    State.DRAFT: DRAFT_FILES,
     State.WITHDRAWN: dict.fromkeys(ACCESSES, WITHDRAWN_FILES),
 }
 EXPECTED_SEE = {
@@ -165,3 +184,72 @@ def test_refusals_say_what_kind_of_refusal() -> None:
     assert restricted is not None and "restricted" in restricted
     assert metadata_only is not None and "metadata only" in metadata_only
     assert draft is not None and "draft" in draft
+
+
+# -- moving files to new readers: new versions, access changes, publication ------------------------
+
+FILE = FileEntry("cohort.csv", "a" * 64, 10, "text/csv", datetime(2025, 1, 1, tzinfo=UTC))
+
+# old -> the accesses that open the files to someone ``old`` keeps them from (on TODAY).
+OPENS_UP = {
+    "open": set(),
+    "embargo-future": {"open", "embargo-today", "embargo-past"},
+    "embargo-today": set(),  # already lifted: nobody is kept out any more
+    "embargo-past": set(),
+    "embargo-undated": {"open", "embargo-future", "embargo-today", "embargo-past"},
+    "restricted": {"open", "embargo-future", "embargo-today", "embargo-past"},
+    "metadata-only": {"open", "embargo-future", "embargo-today", "embargo-past"},
+}
+
+
+@pytest.mark.parametrize("old", list(ACCESSES))
+@pytest.mark.parametrize("new", list(ACCESSES))
+def test_opens_up(old: str, new: str) -> None:
+    assert opens_up(ACCESSES[old], ACCESSES[new], TODAY) is (new in OPENS_UP[old])
+
+
+def test_an_earlier_embargo_end_opens_up_a_later_one_does_not() -> None:
+    soon = Access(AccessLevel.EMBARGOED, TODAY + timedelta(days=2))
+    late = Access(AccessLevel.EMBARGOED, TODAY + timedelta(days=30))
+    assert opens_up(late, soon, TODAY) is True
+    assert opens_up(soon, late, TODAY) is False
+    assert opens_up(soon, soon, TODAY) is False
+
+
+@pytest.mark.parametrize("access", list(ACCESSES))
+@pytest.mark.parametrize("viewer", list(VIEWERS))
+def test_only_readers_of_the_files_start_a_new_version(access: str, viewer: str) -> None:
+    base = version(State.PUBLISHED, ACCESSES[access], files=[FILE])
+    refusal = copy_refusal(base, VIEWERS[viewer], TODAY)
+    assert (refusal is None) is (viewer in PUBLISHED_FILES[access])
+    # Nothing to carry over, nothing to refuse.
+    assert copy_refusal(version(State.PUBLISHED, ACCESSES[access]), VIEWERS[viewer], TODAY) is None
+
+
+@pytest.mark.parametrize("access", list(ACCESSES))
+def test_only_readers_of_a_drafts_files_open_them(access: str) -> None:
+    draft = version(State.DRAFT, ACCESSES[access], files=[FILE])
+    opening = ACCESSES["open"]
+    for name, viewer in VIEWERS.items():
+        if name in ("anonymous", "other"):
+            continue  # they may not edit the draft at all (decided before this rule)
+        refusal = access_change_refusal(draft, opening, viewer, TODAY)
+        assert (refusal is None) is (name in DRAFT_FILES[access]), name
+        # Closing is never refused on these grounds.
+        assert access_change_refusal(draft, ACCESSES["restricted"], viewer, TODAY) is None
+
+
+def test_publishing_checks_the_files_against_the_previous_version() -> None:
+    curator, owner = VIEWERS["curator"], VIEWERS["owner"]
+    previous = version(State.PUBLISHED, ACCESSES["restricted"], files=[FILE])
+    opened = version(State.DRAFT, ACCESSES["open"], files=[FILE])
+    refusal = publish_refusal(opened, previous, curator, TODAY)
+    assert refusal is not None and "restricted" in refusal
+    assert publish_refusal(opened, previous, owner, TODAY) is None
+    assert publish_refusal(opened, previous, VIEWERS["admin"], TODAY) is None
+    # As it stands (restricted), a curator may publish it: nobody new reads anything.
+    assert publish_refusal(version(State.DRAFT, ACCESSES["restricted"], files=[FILE]), previous, curator, TODAY) is None
+    # New files only (none carried over), or no previous version: nothing of the past opens.
+    other_file = FileEntry("new.csv", "b" * 64, 1, "text/csv", FILE.created)
+    assert publish_refusal(version(State.DRAFT, ACCESSES["open"], files=[other_file]), previous, curator, TODAY) is None
+    assert publish_refusal(opened, None, curator, TODAY) is None

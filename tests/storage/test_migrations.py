@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 import osnode.storage
 from osnode.storage import catalog
-from osnode.storage.catalog import make_engine, migrate
+from osnode.storage.catalog import alembic_config, make_engine, migrate
 
 # Every storage module declares its tables on ``catalog.metadata``; load them all so the comparison
 # below covers every table the migrations create, not only the ones this test happens to import.
@@ -139,3 +140,36 @@ def test_postgresql_urls_get_the_psycopg_driver() -> None:
         assert engine.dialect.driver == "psycopg"
     finally:
         engine.dispose()
+
+
+def test_0012_gives_every_version_back_to_its_record_owner(engine: Engine) -> None:
+    """A version a curator started before 0012 was the curator's, and so were its files."""
+    config = alembic_config(engine)
+    migrate(engine)  # the PostgreSQL catalog comes migrated already: step back to before 0012
+    command.downgrade(config, "0011")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        ids = {}
+        for name, role in (("owner", "depositor"), ("curator", "curator")):
+            ids[name] = conn.execute(
+                insert(catalog.users).values(name=name, role=role, created=now).returning(catalog.users.c.id)
+            ).scalar_one()
+        conn.execute(insert(catalog.records).values(id="rec01", owner_id=ids["owner"], created=now, updated=now))
+        for number, owner in ((1, "owner"), (2, "curator")):
+            conn.execute(
+                insert(catalog.versions).values(
+                    id=f"ver0{number}",
+                    record_id="rec01",
+                    number=number,
+                    state="published",
+                    metadata={},
+                    access_level="restricted",
+                    owner_id=ids[owner],
+                    created=now,
+                    updated=now,
+                )
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        owners = dict(conn.execute(select(catalog.versions.c.id, catalog.versions.c.owner_id)).all())
+    assert owners == {"ver01": ids["owner"], "ver02": ids["owner"]}

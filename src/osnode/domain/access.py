@@ -2,6 +2,11 @@
 
 ``services.access`` is the one place that applies them; every route that serves bytes or
 metadata goes through it.
+
+Everything that moves a version's files to new readers (starting a new version, which carries
+them over; loosening a draft's access; publishing a draft) follows from one question: may this
+viewer read those files now? Editing rights alone never suffice, or a curator refused a
+restricted file could copy it into a draft, open the draft and publish it.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .records import AccessLevel, Role, State, Version
+from .records import Access, AccessLevel, Role, State, Version
 
 
 @dataclass(frozen=True)
@@ -44,13 +49,20 @@ def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
         return "this version was withdrawn; its files are no longer served"
     if viewer.owns(version) or viewer.role is Role.ADMIN:
         return None
-    if version.state is State.DRAFT:
-        return None if viewer.is_staff else "draft files are private"
-    level = version.access.level
+    if version.state is State.DRAFT and not viewer.is_staff:
+        return "draft files are private"
+    # A curator reviews a draft's files only as far as its access setting would let them read
+    # them once published: a new version of a restricted record carries its files over.
+    return _level_refusal(version.access, today)
+
+
+def _level_refusal(access: Access, today: date) -> str | None:
+    """Why a reader who is neither an owner nor an administrator may not get files under ``access``."""
+    level = access.level
     if level is AccessLevel.OPEN:
         return None
     if level is AccessLevel.EMBARGOED:
-        until = version.access.embargo_until
+        until = access.embargo_until
         # The embargo lifts by itself: nothing needs to run on the day.
         if until is not None and today >= until:
             return None
@@ -58,3 +70,52 @@ def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
     if level is AccessLevel.RESTRICTED:
         return "the files are restricted to the record's owners and administrators"
     return "this record publishes its metadata only"
+
+
+def _public_from(access: Access, today: date) -> date:
+    """The day from which anyone may read files under ``access`` (``date.max``: never)."""
+    if _level_refusal(access, today) is None:
+        return date.min
+    if access.level is AccessLevel.EMBARGOED and access.embargo_until is not None:
+        return access.embargo_until
+    return date.max  # restricted, metadata-only and undated embargoes: owners and admins only
+
+
+def opens_up(old: Access, new: Access, today: date) -> bool:
+    """Whether ``new`` lets someone read files that ``old`` keeps from them (now or sooner)."""
+    return _public_from(new, today) < _public_from(old, today)
+
+
+def copy_refusal(base: Version, viewer: Viewer, today: date) -> str | None:
+    """Why ``viewer`` may not start a new version from ``base``, which carries its files over."""
+    refusal = files_refusal(base, viewer, today) if base.files else None
+    if refusal is None:
+        return None
+    return f"a new version carries this record's files, which you may not read ({refusal})"
+
+
+def access_change_refusal(draft: Version, new: Access, viewer: Viewer, today: date) -> str | None:
+    """Why ``viewer`` may not give ``draft`` the access ``new``: only a reader of its files opens them up."""
+    if not draft.files or not opens_up(draft.access, new, today):
+        return None
+    refusal = files_refusal(draft, viewer, today)
+    if refusal is None:
+        return None
+    return f"only someone who may read this draft's files may open them to more readers ({refusal})"
+
+
+def publish_refusal(draft: Version, previous: Version | None, viewer: Viewer, today: date) -> str | None:
+    """Why ``viewer`` may not publish ``draft``, given the record's latest published version.
+
+    Publishing is when a draft's access takes effect, so it is checked again against the version
+    the files came from, whatever path set the draft's access: opening up carried-over files is
+    for those who may read them.
+    """
+    if previous is None or not opens_up(previous.access, draft.access, today):
+        return None
+    if not {f.sha256 for f in previous.files} & {f.sha256 for f in draft.files}:
+        return None
+    refusal = files_refusal(previous, viewer, today)
+    if refusal is None:
+        return None
+    return f"publishing would open files of the previous version that you may not read ({refusal})"

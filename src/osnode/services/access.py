@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..domain import access as rules
 from ..domain.access import Viewer, files_refusal
 from ..domain.errors import Forbidden, NotFound
-from ..domain.records import FileEntry, Version
+from ..domain.records import Access, FileEntry, Version
 from .node import Node
 from .records import get_version
 
@@ -41,3 +42,24 @@ def download(node: Node, any_id: str, key: str, viewer: Viewer) -> Download:
     if not path.is_file():
         raise NotFound(f"the bytes of '{key}' are missing from this node's store (fixity problem)")
     return Download(version, entry, path)
+
+
+# -- what moves files to new readers: each refusal is a 403 with the rule's reason ---------------
+
+
+def ensure_may_copy(node: Node, base: Version, viewer: Viewer) -> None:
+    """A new version starting from ``base`` carries its files: only their readers may start it."""
+    _refuse(rules.copy_refusal(base, viewer, node.today()))
+
+
+def ensure_may_set_access(node: Node, draft: Version, new: Access, viewer: Viewer) -> None:
+    _refuse(rules.access_change_refusal(draft, new, viewer, node.today()))
+
+
+def ensure_may_publish(node: Node, draft: Version, previous: Version | None, viewer: Viewer) -> None:
+    _refuse(rules.publish_refusal(draft, previous, viewer, node.today()))
+
+
+def _refuse(refusal: str | None) -> None:
+    if refusal:
+        raise Forbidden(refusal)

@@ -24,6 +24,7 @@ from ..domain.records import Access, AccessLevel, FileEntry, State, Version, new
 from ..storage import search
 from ..storage.blobs import BlobWriter, StoredBlob
 from ..storage.catalog import blobs, files, records, versions
+from . import access as permissions
 from .node import Node, failpoint, utcnow
 from .records import load_version, record_versions, resolve
 
@@ -124,6 +125,7 @@ def update_draft(node: Node, version_id: str, viewer: Viewer, metadata: Any = No
     """Replace a draft's metadata and/or access settings (whatever is given)."""
     values: dict[str, Any] = {"updated": utcnow()}
     errors: list[FieldError] = []
+    checked: Access | None = None
     if metadata is not None:
         try:
             values["metadata"] = parse_metadata(metadata).to_json()
@@ -138,7 +140,9 @@ def update_draft(node: Node, version_id: str, viewer: Viewer, metadata: Any = No
     if errors:
         raise InvalidInput(f"the draft has {len(errors)} error(s)", errors)
     with node.transaction() as tx:
-        _editable_draft(tx, version_id, viewer)
+        draft = _editable_draft(tx, version_id, viewer)
+        if checked is not None:
+            permissions.ensure_may_set_access(node, draft, checked, viewer)
         tx.execute(update(versions).where(versions.c.id == version_id).values(**values))
         version = load_version(tx, version_id)
     assert version is not None
@@ -229,6 +233,9 @@ def publish(node: Node, version_id: str, viewer: Viewer) -> Version:
     now = utcnow()
     with node.transaction() as tx:
         draft = _editable_draft(tx, version_id, viewer)
+        previous_id = _latest_published(tx, draft.record_id)
+        previous = load_version(tx, previous_id) if previous_id else None
+        permissions.ensure_may_publish(node, draft, previous, viewer)
         meta = parse_metadata(draft.metadata)
         # The node is the publisher and the year is today's unless the depositor said otherwise.
         if meta.publisher is None:
@@ -296,6 +303,10 @@ def _start_version(node: Node, any_id: str, viewer: Viewer) -> Version:
             raise Conflict(f"record {current.record_id} has no published version to start from")
         base = load_version(tx, base_id)
         assert base is not None
+        permissions.ensure_may_copy(node, base, viewer)
+        # The new version is the record owner's, whoever starts it: ownership grants reading the
+        # files, so a curator starting it must not become their owner.
+        owner_id = tx.execute(select(records.c.owner_id).where(records.c.id == base.record_id)).scalar_one()
         number = tx.execute(
             select(func.max(versions.c.number)).where(versions.c.record_id == current.record_id)
         ).scalar_one()
@@ -311,7 +322,7 @@ def _start_version(node: Node, any_id: str, viewer: Viewer) -> Version:
                 metadata=metadata,
                 access_level=base.access.level.value,
                 embargo_until=base.access.embargo_until,
-                owner_id=viewer.user_id,
+                owner_id=owner_id,
                 created=now,
                 updated=now,
             )
