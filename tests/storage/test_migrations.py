@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 import osnode.storage
-from osnode.storage import catalog
+from osnode.storage import catalog, profiles
 from osnode.storage.catalog import alembic_config, make_engine, migrate
 
 # Every storage module declares its tables on ``catalog.metadata``; load them all so the comparison
@@ -173,3 +173,20 @@ def test_0012_gives_every_version_back_to_its_record_owner(engine: Engine) -> No
     with engine.connect() as conn:
         owners = dict(conn.execute(select(catalog.versions.c.id, catalog.versions.c.owner_id)).all())
     assert owners == {"ver01": ids["owner"], "ver02": ids["owner"]}
+
+
+def test_0013_forgets_profiles_made_before_the_guard(engine: Engine) -> None:
+    """A profile cached before explore.guard may hold bytes a crafted file read from elsewhere."""
+    config = alembic_config(engine)
+    migrate(engine)
+    command.downgrade(config, "0012")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(profiles.data_profiles).values(
+                sha256="a" * 64, format="h5ad", status="ok", data={"leaked": "secret"}, created=now
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert conn.execute(select(profiles.data_profiles)).all() == []

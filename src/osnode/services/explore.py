@@ -118,7 +118,9 @@ def _compute(work: Path, sha256: str, fmt: str, path: Path, key: str, limits: bo
 
 def _offsets_path(work: Path, sha256: str, basis: str, size: int) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", basis)[:60]
-    return work / f"{sha256}-{safe}-{size}.px.npy"
+    # ".g1": plot positions computed since every atlas read goes through explore.guard; caches from
+    # before (which a crafted file could have filled from outside itself) are never read again.
+    return work / f"{sha256}-{safe}-{size}.g1.px.npy"
 
 
 def offsets_cache(node: Node, sha256: str, basis: str, size: int) -> Path:
