@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -56,24 +55,17 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": phrase(status), "content": content} for status in sorted(set(statuses))}
 
 
-def _openapi_with_problem(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema is None:
-        document = get_openapi(
-            title=app.title,
-            version=app.version,
-            summary=app.summary,
-            description=app.description,
-            routes=app.routes,
-        )
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+def _declare_problem(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the Problem schema that ``documented`` refers to, once, to FastAPI's document."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    if "Problem" not in schemas:
         problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem_schema.pop("$defs", {}))
         schemas["Problem"] = problem_schema
-        # FastAPI's own 422 schema never goes out: validation errors are problems too.
+        # FastAPI's own 422 shape is never sent: validation errors are problems too.
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-        app.openapi_schema = document
-    return app.openapi_schema
+    return document
 
 
 def problem(
@@ -101,7 +93,8 @@ def _path(loc: tuple[Any, ...]) -> str:
 
 
 def install(app: FastAPI) -> None:
-    app.openapi = lambda: _openapi_with_problem(app)  # type: ignore[method-assign]
+    generate = app.openapi  # FastAPI's generator, which caches the document it builds
+    app.openapi = lambda: _declare_problem(generate())  # type: ignore[method-assign]
 
     @app.exception_handler(NodeError)
     async def node_error(request: Request, exc: NodeError) -> JSONResponse:
