@@ -7,6 +7,7 @@ immutable metadata and files once published. Withdrawal leaves a tombstone, neve
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -111,14 +112,33 @@ def ensure_withdrawable(version: Version) -> None:
         raise Conflict(f"version {version.id} is already withdrawn")
 
 
-# Every control character (C0, DEL, C1): they garble listings, terminals and Content-Disposition headers.
-_FORBIDDEN_KEY_CHARS = set('\\\x00:*?"<>|') | {chr(c) for c in (*range(32), *range(0x7F, 0xA0))}
+# Reserved on some file systems, or path separators there.
+_FORBIDDEN_KEY_CHARS = set('\\:*?"<>|')
+# Characters that change how a name is shown without being seen: controls (Cc), which garble listings,
+# terminals and Content-Disposition headers; format characters (Cf) such as the bidirectional override
+# U+202E, which shows "report\u202efdp.exe" as "reportexe.pdf"; lone surrogates (Cs), which are no text
+# at all; and line and paragraph separators (Zl, Zp). ZWNJ and ZWJ are format characters too, but
+# Persian, Indic scripts and emoji sequences need them in ordinary words, so they stay.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def _hidden_character(key: str) -> str | None:
+    return next(
+        (c for c in key if c not in _JOINERS and unicodedata.category(c) in _HIDDEN_CATEGORIES),
+        None,
+    )
 
 
 def validate_file_key(key: str) -> str:
     """A file name inside a version: one path segment, no tricks, at most 255 bytes."""
     if not key or key in (".", "..") or "/" in key:
         raise ValueError(f"'{key}' is not a valid file name (one segment, no '/')")
+    hidden = _hidden_character(key)
+    if hidden is not None:
+        # The name itself is not echoed: it is exactly what would be shown misleadingly.
+        what = unicodedata.name(hidden, "a control character")
+        raise ValueError(f"a file name may not contain U+{ord(hidden):04X} ({what}): it hides or reorders characters")
     if set(key) & _FORBIDDEN_KEY_CHARS or len(key.encode()) > 255 or key != key.strip():
-        raise ValueError(f"'{key}' is not a valid file name (control or reserved characters, or too long)")
+        raise ValueError(f"'{key}' is not a valid file name (reserved characters, or too long)")
     return key

@@ -13,8 +13,10 @@ from ..services import deposit, records
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
 from .files import receive_upload, send_file
+from .problems import documented
 
-router = APIRouter(prefix="/api", tags=["records"])
+# The problems the records API answers with (400: a body that is not JSON at all); uploads add 413.
+router = APIRouter(prefix="/api", tags=["records"], responses=documented(400, 401, 403, 404, 409, 410, 422))
 
 
 class DraftIn(BaseModel):
@@ -110,7 +112,12 @@ def list_files(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) ->
     return {"items": [records.file_json(node, version, f) for f in version.files]}
 
 
-@router.put("/records/{version_id}/files/{key}", status_code=201, summary="Upload a file (raw body, streamed)")
+@router.put(
+    "/records/{version_id}/files/{key}",
+    status_code=201,
+    summary="Upload a file (raw body, streamed)",
+    responses=documented(413),
+)
 async def upload(
     version_id: str, key: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep
 ) -> dict[str, Any]:

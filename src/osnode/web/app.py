@@ -11,6 +11,7 @@ from .communities import router as communities_router
 from .compression import TextCompression
 from .dump import router as dump_router
 from .explore import router as explore_router
+from .methods import HeadAsGet
 from .upload_pages import router as upload_router
 
 
@@ -25,6 +26,7 @@ def create_app(node: Node) -> FastAPI:
     app.state.node = node
     problems.install(app)
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD gets the very headers its GET would
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(oai.router)

@@ -16,8 +16,9 @@ from ..services import transfer
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
 from .files import RangeFileResponse
+from .problems import documented
 
-router = APIRouter(prefix="/api", tags=["blobs"])
+router = APIRouter(prefix="/api", tags=["blobs"], responses=documented(401, 403, 404, 422))
 
 
 # Two routes, not one with two methods: OpenAPI needs a distinct operationId for each.

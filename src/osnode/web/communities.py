@@ -11,8 +11,9 @@ from ..domain.access import Viewer
 from ..services import communities
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
+from .problems import documented
 
-router = APIRouter(prefix="/api/communities", tags=["communities"])
+router = APIRouter(prefix="/api/communities", tags=["communities"], responses=documented(400, 401, 403, 404, 409, 422))
 
 
 class CommunityIn(BaseModel):

@@ -8,8 +8,9 @@ from fastapi.responses import StreamingResponse
 from ..services import dump
 from ..services.node import Node
 from .deps import NodeDep
+from .problems import documented
 
-router = APIRouter(prefix="/api", tags=["dump"])
+router = APIRouter(prefix="/api", tags=["dump"], responses=documented(422))
 
 
 @router.get(

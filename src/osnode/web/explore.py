@@ -26,9 +26,11 @@ from ..services import explore as service
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
 from .panels import PROVIDERS, Panel
+from .problems import documented
 from .templating import templates
 
-router = APIRouter()
+# 429: a preview or profile already being built for someone else.
+router = APIRouter(responses=documented(400, 401, 403, 404, 410, 422, 429))
 pages = APIRouter(include_in_schema=False)
 
 CSV = "text/csv; charset=utf-8"

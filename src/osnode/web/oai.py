@@ -44,7 +44,9 @@ async def oai_pmh(request: Request) -> Response:
         if request.method == "POST":
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             body = await request.body()
-            if content_type != FORM:
+            if not body:  # no arguments at all, so no verb: the protocol's answer is badVerb
+                pairs = []
+            elif content_type != FORM:
                 refusal = f"a POST request carries its arguments as {FORM}"
             elif len(body) > MAX_FORM_BYTES:
                 refusal = "the request is too large"

@@ -23,9 +23,10 @@ from ..services.node import Node
 from . import i18n
 from .deps import NodeDep
 from .i18n import N_
+from .problems import documented
 from .templating import templates
 
-router = APIRouter()
+router = APIRouter(responses=documented(401, 422))
 
 # Labels are marked here and translated where they are shown (templates pipe them through ``| t``).
 FACET_LABELS = {

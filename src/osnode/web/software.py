@@ -27,7 +27,7 @@ from .deps import NodeDep, ViewerDep
 from .panels import PROVIDERS, Panel
 from .templating import templates
 
-router = APIRouter()
+router = APIRouter(responses=problems.documented(400, 401, 403, 404, 409, 410, 413, 422))
 MAX_SHOWN_BYTES = 128 * 1024  # larger files are offered for download, not rendered (page budget)
 MAX_SHOWN_ENTRIES = 1000
 HTML, JSON = "text/html", "application/json"

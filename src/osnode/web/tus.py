@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC
 from email.utils import format_datetime
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -27,9 +26,12 @@ from ..domain.errors import Conflict, InvalidInput, NodeError
 from ..services import uploads
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
-from .problems import PROBLEM
+from .problems import PROBLEM, documented, phrase
 
-router = APIRouter(prefix="/api", tags=["uploads"])
+# 412: no or another tus version; 415: a piece not sent as offset+octet-stream; 460: tus's checksum mismatch.
+router = APIRouter(
+    prefix="/api", tags=["uploads"], responses=documented(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 460)
+)
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
@@ -63,13 +65,9 @@ def _tus_headers(**extra: str) -> dict[str, str]:
 
 
 def _problem(request: Request, exc: NodeError) -> JSONResponse:
-    try:
-        title = HTTPStatus(exc.status).phrase
-    except ValueError:  # 460 is tus's own status, unknown to HTTP
-        title = exc.title
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title,
+        "title": phrase(exc.status),
         "status": exc.status,
         "detail": exc.detail,
         "instance": request.url.path,
@@ -145,10 +143,7 @@ async def _receive_piece(node: Node, request: Request, upload: uploads.Upload, v
     return upload
 
 
-@router.options("/uploads", summary="tus: what this server supports")
-@router.options("/uploads/{upload_id}", summary="tus: what this server supports")
-@router.options("/records/{version_id}/uploads", summary="tus: what this server supports")
-def options(node: Node = NodeDep) -> Response:
+def _capabilities(node: Node) -> Response:
     headers = _tus_headers(
         **{
             "Tus-Version": TUS_VERSION,
@@ -158,6 +153,22 @@ def options(node: Node = NodeDep) -> Response:
         }
     )
     return Response(status_code=204, headers=headers)
+
+
+# One handler per path, each taking its path's parameter, so the OpenAPI document declares it.
+@router.options("/uploads", status_code=204, summary="tus: what this server supports")
+def options(node: Node = NodeDep) -> Response:
+    return _capabilities(node)
+
+
+@router.options("/uploads/{upload_id}", status_code=204, summary="tus: what this server supports")
+def options_upload(upload_id: str, node: Node = NodeDep) -> Response:
+    return _capabilities(node)
+
+
+@router.options("/records/{version_id}/uploads", status_code=204, summary="tus: what this server supports")
+def options_draft(version_id: str, node: Node = NodeDep) -> Response:
+    return _capabilities(node)
 
 
 async def _create(request: Request, node: Node, viewer: Viewer, version_id: str | None) -> Response:
