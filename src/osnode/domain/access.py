@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .records import AccessLevel, Role, State, Version
+from .records import Access, AccessLevel, Role, State, Version
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,14 @@ def can_see(version: Version, viewer: Viewer) -> bool:
     return True
 
 
+def level_in_force(access: Access, today: date) -> AccessLevel:
+    """The level that applies today: an embargo lifts by itself on its end date (nothing needs to
+    run on the day), after which the record is open."""
+    if access.level is AccessLevel.EMBARGOED and access.embargo_until is not None and today >= access.embargo_until:
+        return AccessLevel.OPEN
+    return access.level
+
+
 def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
     """Why ``viewer`` may not get the files of ``version`` today, or ``None`` if they may."""
     if version.state is State.WITHDRAWN:
@@ -46,14 +54,11 @@ def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
         return None
     if version.state is State.DRAFT:
         return None if viewer.is_staff else "draft files are private"
-    level = version.access.level
+    level = level_in_force(version.access, today)
     if level is AccessLevel.OPEN:
         return None
     if level is AccessLevel.EMBARGOED:
         until = version.access.embargo_until
-        # The embargo lifts by itself: nothing needs to run on the day.
-        if until is not None and today >= until:
-            return None
         return f"the files are under embargo until {until.isoformat() if until else 'further notice'}"
     if level is AccessLevel.RESTRICTED:
         return "the files are restricted to the record's owners and administrators"

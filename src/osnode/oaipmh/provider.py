@@ -44,7 +44,7 @@ from lxml import etree
 
 from ..domain.access import Viewer, files_refusal
 from ..domain.vocabularies import RESOURCE_TYPES
-from ..formats import FileView, RecordView, datacite, dublincore
+from ..formats import FileView, RecordView, access_fields, datacite, dublincore
 from ..formats.xmltext import XSI, clean, escape_text
 from ..services import oai
 from ..services.node import Node, utcnow
@@ -541,6 +541,7 @@ class Provider:
             published_at=version.published_at,
             files=files,
             node_name=self.node.settings.node_name,
+            **access_fields(version.access, self.today),
         )
 
     def view(self, item: oai.Item) -> RecordView:
@@ -563,4 +564,5 @@ class Provider:
             files=files,
             node_name=self.node.settings.node_name,
             origin_node=version.origin_node,
+            **access_fields(version.access, self.today),
         )

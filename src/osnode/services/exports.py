@@ -103,6 +103,7 @@ def record_view(node: Node, version: Version, viewer: Viewer) -> RecordView:
         record_url=node.record_url(version.record_id),
         file_url=lambda entry: file_url(node, version, entry),
         node_name=node.settings.node_name,
+        today=node.today(),
     )
     if not access.files_allowed(node, version, viewer):
         view = dataclasses.replace(view, files=())
