@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from .records import Access, AccessLevel, Role, State, Version
 
@@ -63,3 +64,12 @@ def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
     if level is AccessLevel.RESTRICTED:
         return "the files are restricted to the record's owners and administrators"
     return "this record publishes its metadata only"
+
+
+def without_content_addresses(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The stored metadata as a reader who may not get the files sees it: without the SWHIDs
+    archiving adds as related identifiers. Like a checksum, a SWHID is a hash of the content: it
+    confirms guesses about it and names it in the archive (docs/security.md, "Who may read what")."""
+    related = metadata.get("relatedIdentifiers") or []
+    kept = [r for r in related if not (isinstance(r, dict) and r.get("relatedIdentifierType") == "SWHID")]
+    return metadata if len(kept) == len(related) else {**metadata, "relatedIdentifiers": kept}

@@ -42,7 +42,7 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from ..domain.access import Viewer, files_refusal
+from ..domain.access import Viewer, files_refusal, without_content_addresses
 from ..domain.vocabularies import RESOURCE_TYPES
 from ..formats import FileView, RecordView, access_fields, datacite, dublincore
 from ..formats.xmltext import XSI, clean, escape_text
@@ -533,9 +533,10 @@ class Provider:
     def oai_dc(self, item: oai.Item) -> str:
         version = item.version
         assert version is not None
-        files = [(f.size, f.mimetype) for f in version.files] if self.files_visible(item) else []
+        visible = self.files_visible(item)
+        files = [(f.size, f.mimetype) for f in version.files] if visible else []
         return fragments.oai_dc(
-            version.metadata,
+            version.metadata if visible else without_content_addresses(version.metadata),
             identifier=self.node.record_url(version.id),
             record_url=self.node.record_url(version.record_id),
             published_at=version.published_at,
@@ -550,13 +551,14 @@ class Provider:
         assert version is not None
         landing = self.node.record_url(version.id)
         files: tuple = ()
-        if self.files_visible(item):
+        visible = self.files_visible(item)
+        if visible:
             files = tuple(
                 FileView(f.key, f.size, f.sha256, f.mimetype, f"{landing}/files/{quote(f.key, safe='')}")
                 for f in version.files
             )
         return RecordView(
-            metadata=trusted.metadata(version.metadata),
+            metadata=trusted.metadata(version.metadata if visible else without_content_addresses(version.metadata)),
             identifier=landing,
             record_url=self.node.record_url(version.record_id),
             version_number=version.number,

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from ..domain.access import ANONYMOUS
 from ..domain.errors import FieldError, InvalidInput
 from . import oai
 from .node import Node
@@ -87,7 +88,8 @@ def _line(node: Node, item: oai.Item) -> bytes:
     if item.deleted or item.version is None:
         body = {"id": item.record_id, "deleted": True, **stamps}
     else:
-        body = version_json(node, item.version, item.version.id) | stamps
+        # The dump is public: files are described as an anonymous reader sees them.
+        body = version_json(node, item.version, item.version.id, viewer=ANONYMOUS) | stamps
         body["id"] = item.record_id  # the record's (concept) id; the version's is in version_id
         body["version_id"] = item.version.id
     return orjson.dumps(body) + b"\n"
