@@ -132,8 +132,10 @@ def test_oai_dc_states_the_level_and_validates(name: str, oai_dc_xsd: etree.XMLS
         rights = [e.text for e in root.iterfind("dc:rights", DC)]
         assert rights[-2:] == [f"http://purl.org/coar/access_right/{coar}", f"info:eu-repo/semantics/{eu_repo}"]
         dates = [e.text for e in root.iterfind("dc:date", DC)]
-        assert ("info:eu-repo/date/embargoEnd/" + until.isoformat() in dates) if until else not any(
-            d.startswith("info:") for d in dates
+        assert (
+            ("info:eu-repo/date/embargoEnd/" + until.isoformat() in dates)
+            if until
+            else not any(d.startswith("info:") for d in dates)
         )
 
 
