@@ -234,7 +234,11 @@ def test_sizes_and_formats_come_from_metadata_and_files(rich):
 
 def test_rights_are_spdx_with_licence_url(rich):
     root = parse_xml(datacite.to_xml(rich))
-    spdx, other = root.findall("d:rightsList/d:rights", NS)
+    spdx, other, *access = root.findall("d:rightsList/d:rights", NS)
+    assert [a.get("rightsURI") for a in access] == [  # the access level follows the licences
+        "http://purl.org/coar/access_right/c_abf2",
+        "info:eu-repo/semantics/openAccess",
+    ]
     assert spdx.get("rightsIdentifier") == "CC-BY-4.0"  # normalized from "cc-by-4.0"
     assert spdx.get("rightsIdentifierScheme") == "SPDX"
     assert spdx.get("schemeURI") == "https://spdx.org/licenses/"
@@ -402,6 +406,7 @@ def test_view_from_stored_version():
         record_url=f"{BASE}/records/c0nc3-pt1d0",
         file_url=lambda f: f"{BASE}/api/records/k3x9a-b7q2m/files/{f.key}",
         node_name="N",
+        today=now.date(),
     )
     assert view.files[0].download_url == f"{BASE}/api/records/k3x9a-b7q2m/files/a.csv"
     assert (view.version_number, view.origin_node, view.metadata.main_title()) == (3, "Other node", "Notes")

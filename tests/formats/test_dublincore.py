@@ -54,7 +54,7 @@ def test_rich_values(rich):
     assert len(values(root, "description")) == 3
     assert values(root, "publisher") == ["Nó de Ciência Aberta de Luanda"]
     assert values(root, "date") == ["2026-03-01", "2025-06-30"]  # published, then created
-    assert values(root, "type") == ["Dataset", "Dataset", "Household survey"]
+    assert values(root, "type") == ["Dataset", "Household survey"]  # DCMI and DataCite "Dataset" once
     assert values(root, "format") == ["text/csv", "application/pdf", "4 tables", "2 files", "3048 bytes"]
     assert values(root, "identifier") == ["https://doi.org/10.82433/B09Z-4K37", rich.identifier]
     assert values(root, "language") == ["pt"]
@@ -71,6 +71,8 @@ def test_rich_values(rich):
         "CC-BY-4.0",
         "https://example.org/terms",
         "Cite the survey team",
+        "http://purl.org/coar/access_right/c_abf2",
+        "info:eu-repo/semantics/openAccess",
     ]
 
 
@@ -79,9 +81,9 @@ def test_minimal_values(minimal):
     assert values(root, "title") == ["Notes"]
     assert values(root, "creator") == ["Silva, Ana"]
     assert values(root, "date") == ["2025"]  # the depositor's publication year, not the node's publishing day
-    assert values(root, "type") == ["Text", "Text"]
+    assert values(root, "type") == ["Text"]
     assert values(root, "identifier") == [minimal.identifier]
-    assert values(root, "rights") == []
+    assert values(root, "rights") == ["http://purl.org/coar/access_right/c_abf2", "info:eu-repo/semantics/openAccess"]
 
 
 def test_empty_draft_still_names_its_publisher_and_type(bare):

@@ -4,7 +4,7 @@ validated ones for the DataCite serializer, over metadata that uses every proper
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from osnode.domain.metadata import Metadata, parse_metadata
+from osnode.domain.records import AccessLevel
 from osnode.formats import FileView, RecordView, datacite, dublincore
 from osnode.oaipmh import fragments, trusted
 from tests.conftest import minimal_metadata
@@ -103,7 +104,24 @@ def _stored(meta: dict[str, Any], published: bool = True) -> dict[str, Any]:
     return parsed.to_json()
 
 
-def _view(metadata: Metadata, published_at: datetime | None, files: tuple[FileView, ...], identifier: str):
+# Each access level as RecordView holds it: (level in force, embargo end).
+ACCESS: dict[str, tuple[AccessLevel, date | None]] = {
+    "open": (AccessLevel.OPEN, None),
+    "embargoed": (AccessLevel.EMBARGOED, date(2027, 1, 1)),
+    "embargo-lifted": (AccessLevel.OPEN, date(2026, 1, 1)),
+    "restricted": (AccessLevel.RESTRICTED, None),
+    "metadata-only": (AccessLevel.METADATA_ONLY, None),
+}
+
+
+def _view(
+    metadata: Metadata,
+    published_at: datetime | None,
+    files: tuple[FileView, ...],
+    identifier: str,
+    access: str = "open",
+):
+    level, until = ACCESS[access]
     return RecordView(
         metadata=metadata,
         identifier=identifier,
@@ -112,6 +130,8 @@ def _view(metadata: Metadata, published_at: datetime | None, files: tuple[FileVi
         published_at=published_at,
         files=files,
         node_name="Test Node",
+        access_level=level,
+        embargo_until=until,
     )
 
 
@@ -119,7 +139,14 @@ def _canonical(element: etree._Element) -> bytes:
     return etree.tostring(element, method="c14n2")
 
 
-def _fast(stored: dict[str, Any], published_at: datetime | None, files: tuple[FileView, ...], identifier: str):
+def _fast(
+    stored: dict[str, Any],
+    published_at: datetime | None,
+    files: tuple[FileView, ...],
+    identifier: str,
+    access: str = "open",
+):
+    level, until = ACCESS[access]
     text = fragments.oai_dc(
         stored,
         identifier=identifier,
@@ -127,17 +154,20 @@ def _fast(stored: dict[str, Any], published_at: datetime | None, files: tuple[Fi
         published_at=published_at,
         files=[(f.size, f.mimetype) for f in files],
         node_name="Test Node",
+        access_level=level,
+        embargo_until=until,
     )
     return etree.fromstring(text.encode(), safe_parser())
 
 
+@pytest.mark.parametrize("access", list(ACCESS))
 @pytest.mark.parametrize("case", list(CASES))
-def test_fast_oai_dc_is_the_dublin_core_serializer(case: str) -> None:
+def test_fast_oai_dc_is_the_dublin_core_serializer(case: str, access: str) -> None:
     meta, published_at, files, identifier = CASES[case]
     stored = _stored(meta, published_at is not None)
-    expected = dublincore.to_oai_dc(_view(Metadata.model_validate(stored), published_at, files, identifier))
+    expected = dublincore.to_oai_dc(_view(Metadata.model_validate(stored), published_at, files, identifier, access))
     assert len(expected) > 5
-    assert _canonical(_fast(stored, published_at, files, identifier)) == _canonical(expected)
+    assert _canonical(_fast(stored, published_at, files, identifier, access)) == _canonical(expected)
 
 
 def test_the_comparison_sees_a_difference() -> None:

@@ -57,7 +57,7 @@ class LocalBackend:
         self.node.close()
 
     def _json(self, version: Any) -> dict[str, Any]:
-        return records.describe(self.node, version)
+        return records.describe(self.node, version, self.viewer)
 
     def create_draft(self, metadata: Any = None, access: Any = None) -> dict[str, Any]:
         return self._json(deposit.create_draft(self.node, self.viewer, metadata, access))
@@ -65,7 +65,9 @@ class LocalBackend:
     def upload(self, version_id: str, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         entry = deposit.add_file(self.node, version_id, path.name, file_chunks(path, progress), self.viewer)
         version = records.get_version(self.node, version_id, self.viewer)
-        return records.file_json(self.node, version, entry)
+        return records.file_json(
+            self.node, version, entry, readable=records.files_readable(self.node, version, self.viewer)
+        )
 
     def publish(self, version_id: str) -> dict[str, Any]:
         return self._json(deposit.publish(self.node, version_id, self.viewer))

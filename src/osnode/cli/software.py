@@ -53,7 +53,7 @@ def archive_cmd(
             version, result = archive.archive_software(
                 local.node, local.viewer, path, ref or None, meta, access, origin, publish
             )
-        body = archive.software_json(local.node, version, result)
+        body = archive.software_json(local.node, version, result, local.viewer)
     finally:
         local.close()
     _report(body, as_json)
@@ -91,7 +91,7 @@ def swh_import_cmd(
     local = LocalBackend(data)
     try:
         version, result = archive.import_deposit(local.node, local.viewer, folder, publish)
-        body = archive.software_json(local.node, version, result)
+        body = archive.software_json(local.node, version, result, local.viewer)
     finally:
         local.close()
     _report(body, as_json)

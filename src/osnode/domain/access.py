@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from .records import Access, AccessLevel, Role, State, Version
 
@@ -43,6 +44,14 @@ def can_see(version: Version, viewer: Viewer) -> bool:
     return True
 
 
+def level_in_force(access: Access, today: date) -> AccessLevel:
+    """The level that applies today: an embargo lifts by itself on its end date (nothing needs to
+    run on the day), after which the record is open."""
+    if access.level is AccessLevel.EMBARGOED and access.embargo_until is not None and today >= access.embargo_until:
+        return AccessLevel.OPEN
+    return access.level
+
+
 def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
     """Why ``viewer`` may not get the files of ``version`` today, or ``None`` if they may."""
     if version.state is State.WITHDRAWN:
@@ -58,14 +67,11 @@ def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
 
 def _level_refusal(access: Access, today: date) -> str | None:
     """Why a reader who is neither an owner nor an administrator may not get files under ``access``."""
-    level = access.level
+    level = level_in_force(access, today)
     if level is AccessLevel.OPEN:
         return None
     if level is AccessLevel.EMBARGOED:
         until = access.embargo_until
-        # The embargo lifts by itself: nothing needs to run on the day.
-        if until is not None and today >= until:
-            return None
         return f"the files are under embargo until {until.isoformat() if until else 'further notice'}"
     if level is AccessLevel.RESTRICTED:
         return "the files are restricted to the record's owners and administrators"
@@ -119,3 +125,12 @@ def publish_refusal(draft: Version, previous: Version | None, viewer: Viewer, to
     if refusal is None:
         return None
     return f"publishing would open files of the previous version that you may not read ({refusal})"
+
+
+def without_content_addresses(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The stored metadata as a reader who may not get the files sees it: without the SWHIDs
+    archiving adds as related identifiers. Like a checksum, a SWHID is a hash of the content: it
+    confirms guesses about it and names it in the archive (docs/security.md, "Who may read what")."""
+    related = metadata.get("relatedIdentifiers") or []
+    kept = [r for r in related if not (isinstance(r, dict) and r.get("relatedIdentifierType") == "SWHID")]
+    return metadata if len(kept) == len(related) else {**metadata, "relatedIdentifiers": kept}

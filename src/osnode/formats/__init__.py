@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import NamedTuple
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
+from ..domain.access import level_in_force
 from ..domain.metadata import Metadata
-from ..domain.records import FileEntry, Version
+from ..domain.records import Access, AccessLevel, FileEntry, Version
 
 
 class FileView(NamedTuple):
@@ -41,6 +42,11 @@ class RecordView:
     node_name: str = "Open Science Node"
     origin_node: str | None = None
     """Set on records harvested from another node: where the record lives."""
+    access_level: AccessLevel = AccessLevel.OPEN
+    """The level in force on the day the view is built: an embargo past its end is ``OPEN``."""
+    embargo_until: date | None = None
+    """The day the files become (or became) open, for embargoed records; kept after it lifts,
+    since it stays the day the files became available."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(FileView(*f) for f in self.files))
@@ -54,8 +60,9 @@ class RecordView:
         record_url: str,
         file_url: Callable[[FileEntry], str],
         node_name: str,
+        today: date,
     ) -> RecordView:
-        """The view of a stored version; ``file_url`` says where each file can be downloaded."""
+        """The view of a stored version on ``today``; ``file_url`` says where each file can be downloaded."""
         return cls(
             metadata=Metadata.model_validate(version.metadata),
             identifier=identifier,
@@ -65,6 +72,7 @@ class RecordView:
             files=tuple(FileView(f.key, f.size, f.sha256, f.mimetype, file_url(f)) for f in version.files),
             node_name=node_name,
             origin_node=version.origin_node,
+            **access_fields(version.access, today),
         )
 
     # -- values several standards derive the same way ----------------------------------------
@@ -106,6 +114,11 @@ class RecordView:
         return self.metadata.publisher.name if self.metadata.publisher else self.node_name
 
     @property
+    def is_open(self) -> bool:
+        """Whether anyone may download the files today."""
+        return self.access_level is AccessLevel.OPEN
+
+    @property
     def kind(self) -> str:
         return self.metadata.kind or "Other"
 
@@ -133,8 +146,16 @@ class RecordView:
         return chosen[0].description if chosen else None
 
 
+def access_fields(access: Access, today: date) -> dict[str, Any]:
+    """``RecordView``'s access fields for a version's stored ``access``, on ``today``."""
+    return {
+        "access_level": level_in_force(access, today),
+        "embargo_until": access.embargo_until if access.level is AccessLevel.EMBARGOED else None,
+    }
+
+
 def unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-__all__ = ["FileView", "RecordView", "unique"]
+__all__ = ["FileView", "RecordView", "access_fields", "unique"]

@@ -27,6 +27,7 @@ from lxml import etree
 from ..domain.identifiers import orcid_url
 from ..domain.metadata import Creator
 from . import RecordView
+from .accessrights import COAR_SCHEME, COAR_SCHEME_URI, access_right, is_access_right
 from .kinds import kind_of
 from .links import funder_url, rights_url
 from .xmltext import XML_LANG, XSI, clean, escape_attribute, escape_text, safe_parser
@@ -90,8 +91,11 @@ def _person(creator: Creator) -> dict[str, Any]:
 
 
 def _rights(view: RecordView) -> list[dict[str, Any]]:
+    """The licences, then the access level as a COAR and an info:eu-repo term (see ``accessrights``)."""
     result = []
     for r in view.metadata.rightsList:
+        if is_access_right(r.rightsUri):
+            continue  # the node states the access level itself, below: never the stored one
         spdx = r.rightsIdentifierScheme == "SPDX" and r.rightsIdentifier
         result.append(
             _drop_empty(
@@ -105,12 +109,29 @@ def _rights(view: RecordView) -> list[dict[str, Any]]:
                 }
             )
         )
+    right = access_right(view.access_level)
+    result.append(
+        {
+            "rights": right.label,
+            "rightsUri": right.coar_uri,
+            "rightsIdentifier": right.coar_code,
+            "rightsIdentifierScheme": COAR_SCHEME,
+            "schemeUri": COAR_SCHEME_URI,
+        }
+    )
+    result.append({"rights": right.label, "rightsUri": right.eu_repo_uri})
     return result
 
 
 def _dates(view: RecordView) -> list[dict[str, Any]]:
+    """The depositor's dates, with ``Available`` saying when the files are (or were) open to all:
+    the embargo's end for an embargoed record, the publication day for an open one, and none for
+    files that are never open to all (restricted, metadata only)."""
     dates = [d.model_dump(exclude_none=True) for d in view.metadata.dates]
-    if view.published_at and not any(d["dateType"] == "Available" for d in dates):
+    if view.embargo_until:
+        dates = [d for d in dates if d["dateType"] != "Available"]
+        dates.append({"date": view.embargo_until.isoformat(), "dateType": "Available"})
+    elif view.is_open and view.published_at and not any(d["dateType"] == "Available" for d in dates):
         dates.append({"date": view.published_at.date().isoformat(), "dateType": "Available"})
     return dates
 
@@ -472,6 +493,8 @@ def _read_rights(root: etree._Element) -> list[dict[str, Any]]:
             item["rights"] = text
         if item.get("rightsIdentifierScheme", "").upper() == "SPDX":
             item["rightsIdentifierScheme"] = "SPDX"
+        if is_access_right(item.get("rightsUri")):
+            continue  # the other node's access level, not a licence: this node states its own
         if item:
             result.append(item)
     return result

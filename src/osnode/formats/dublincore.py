@@ -15,6 +15,7 @@ from lxml import etree
 
 from ..domain.vocabularies import RESOURCE_TYPES
 from . import RecordView, unique
+from .accessrights import dc_dates, dc_rights, is_access_right
 from .kinds import kind_of
 from .links import identifier_url, rights_url
 from .xmltext import XML_LANG, XSI, clean, safe_parser
@@ -35,19 +36,23 @@ def _add(root: etree._Element, name: str, text: str | None, lang: str | None = N
 
 def _dates(view: RecordView) -> list[str]:
     dates = [view.issued] if view.issued else []
-    dates += [d.date for d in view.metadata.dates if d.dateType in ("Issued", "Created", "Available")]
-    return unique(dates)
+    # Under an embargo the files are available on its end date, whatever the depositor wrote.
+    kept = ("Issued", "Created") if view.embargo_until else ("Issued", "Created", "Available")
+    dates += [d.date for d in view.metadata.dates if d.dateType in kept]
+    return unique([*dates, *dc_dates(view.embargo_until)])
 
 
 def _rights(view: RecordView) -> list[str]:
     rights = []
     for r in view.metadata.rightsList:
+        if is_access_right(r.rightsUri):
+            continue  # stated by the node itself, below
         url = rights_url(r)
         if url:
             rights.append(url)
         if r.rights or r.rightsIdentifier:
             rights.append(r.rights or r.rightsIdentifier or "")
-    return unique(rights)
+    return unique([*rights, *dc_rights(view.access_level)])
 
 
 def to_oai_dc(view: RecordView) -> etree._Element:
@@ -69,10 +74,12 @@ def to_oai_dc(view: RecordView) -> etree._Element:
         _add(root, "contributor", contributor.name)
     for date in _dates(view):
         _add(root, "date", date)
-    _add(root, "type", kind_of(view.kind).dcmi)
-    _add(root, "type", view.kind)
+    # The DCMI term and the DataCite term are often the same word ("Dataset", "Software"): once each.
+    types = [kind_of(view.kind).dcmi, view.kind]
     if meta.resourceType and meta.resourceType.resourceType:
-        _add(root, "type", meta.resourceType.resourceType)
+        types.append(meta.resourceType.resourceType)
+    for kind in unique(types):
+        _add(root, "type", kind)
     for media_type in view.formats():
         _add(root, "format", media_type)
     for size in view.sizes():
@@ -176,6 +183,8 @@ def from_oai_dc(root: etree._Element | bytes) -> dict[str, Any]:
     if publishers:
         meta["publisher"] = {"name": publishers[0][0]}
     for value, _ in _dc_values(root, "date"):
+        if value.startswith("info:"):
+            continue  # an OpenAIRE term (embargoEnd), not the publication date
         year = _YEAR.search(value)
         if year:
             meta["publicationYear"] = int(year.group(1))
@@ -208,6 +217,8 @@ def from_oai_dc(root: etree._Element | bytes) -> dict[str, Any]:
     meta["geoLocations"] = [{"geoLocationPlace": c} for c, _ in _dc_values(root, "coverage") if not _YEAR.match(c)]
     rights = []
     for value, _ in _dc_values(root, "rights"):
+        if is_access_right(value):
+            continue  # the other node's access level, not a licence: this node states its own
         rights.append({"rightsUri": value} if value.startswith(("https://", "http://")) else {"rights": value})
     meta["rightsList"] = rights
     return {k: v for k, v in meta.items() if v not in (None, [], "")}

@@ -2,8 +2,10 @@
 
 The type follows resourceTypeGeneral (Dataset, ScholarlyArticle, SoftwareSourceCode, else a
 CreativeWork kind). People and organizations get their ORCID or ROR as ``@id``, which is how
-schema.org consumers join them with other graphs. Everything on a node is free of charge (Diamond
-Open Access), so ``isAccessibleForFree`` is always true; restricted files are simply not listed.
+schema.org consumers join them with other graphs. Nothing on a node costs money, but
+``isAccessibleForFree`` is what search engines read as "anyone can get it", so it is true only
+when the files are open today; ``conditionsOfAccess`` says the level in words (``accessrights``),
+and files the reader may not download are not listed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from ..domain.identifiers import orcid_url
 from ..domain.metadata import Creator, FundingReference, GeoLocation
 from . import RecordView, unique
+from .accessrights import conditions, is_access_right
 from .kinds import kind_of
 from .links import funder_url, identifier_url, rights_url
 
@@ -157,10 +160,12 @@ def to_json_ld(view: RecordView) -> dict[str, Any]:
         doc["keywords"] = unique(s.subject for s in meta.subjects)
     if meta.language:
         doc["inLanguage"] = meta.language
-    licences = unique(rights_url(r) or r.rightsIdentifier or r.rights or "" for r in meta.rightsList)
+    stated = [r for r in meta.rightsList if not is_access_right(r.rightsUri)]
+    licences = unique(rights_url(r) or r.rightsIdentifier or r.rights or "" for r in stated)
     if licences:
         doc["license"] = _one_or_many(licences)
-    doc["isAccessibleForFree"] = True
+    doc["isAccessibleForFree"] = view.is_open
+    doc["conditionsOfAccess"] = conditions(view.access_level, view.embargo_until)
 
     same_as = [
         u for a in meta.alternateIdentifiers if (u := identifier_url(a.alternateIdentifierType, a.alternateIdentifier))

@@ -18,10 +18,12 @@ records are spliced into it as bytes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ..domain.licences import spdx_url
+from ..domain.records import AccessLevel
+from ..formats.accessrights import dc_dates, dc_rights, is_access_right
 from ..formats.dublincore import DC, OAI_DC, SCHEMA_LOCATION
 from ..formats.kinds import kind_of
 from ..formats.links import identifier_url
@@ -60,9 +62,11 @@ def _issued(meta: dict[str, Any], published_at: datetime | None) -> str | None:
     return str(year) if year else None
 
 
-def _rights(meta: dict[str, Any]) -> list[str]:
+def _rights(meta: dict[str, Any], access_level: AccessLevel) -> list[str]:
     rights: list[str] = []
     for r in meta.get("rightsList") or ():
+        if is_access_right(r.get("rightsUri")):
+            continue
         url = r.get("rightsUri")
         if not url and r.get("rightsIdentifier") and r.get("rightsIdentifierScheme") == "SPDX":
             url = spdx_url(r["rightsIdentifier"])
@@ -70,7 +74,7 @@ def _rights(meta: dict[str, Any]) -> list[str]:
             rights.append(url)
         if r.get("rights") or r.get("rightsIdentifier"):
             rights.append(r.get("rights") or r.get("rightsIdentifier") or "")
-    return _unique(rights)
+    return _unique([*rights, *dc_rights(access_level)])
 
 
 def oai_dc(
@@ -81,9 +85,12 @@ def oai_dc(
     published_at: datetime | None,
     files: Iterable[tuple[int, str]],
     node_name: str,
+    access_level: AccessLevel,
+    embargo_until: date | None,
 ) -> str:
     """``<oai_dc:dc>`` of one version: ``meta`` is its stored DataCite JSON, ``files`` the
-    ``(size, media type)`` of the files a reader may download (none when access is closed)."""
+    ``(size, media type)`` of the files a reader may download (none when access is closed),
+    ``access_level`` and ``embargo_until`` as in ``RecordView``."""
     out = [OAI_DC_OPEN]
 
     def add(name: str, value: Any, lang: Any = None) -> None:
@@ -109,21 +116,24 @@ def oai_dc(
         add("contributor", contributor.get("name"))
     dates = get("dates") or ()
     issued = _issued(meta, published_at)
-    for date in _unique(
+    kept = ("Issued", "Created") if embargo_until else ("Issued", "Created", "Available")
+    for value in _unique(
         [
             *([issued] if issued else []),
-            *(d["date"] for d in dates if d.get("dateType") in ("Issued", "Created", "Available")),
+            *(d["date"] for d in dates if d.get("dateType") in kept),
+            *dc_dates(embargo_until),
         ]
     ):
-        add("date", date)
+        add("date", value)
     resource_type = get("resourceType")
     if isinstance(resource_type, str):
         resource_type = {"resourceTypeGeneral": resource_type}
     kind = (resource_type or {}).get("resourceTypeGeneral") or "Other"
-    add("type", kind_of(kind).dcmi)
-    add("type", kind)
+    types = [kind_of(kind).dcmi, kind]
     if resource_type and resource_type.get("resourceType"):
-        add("type", resource_type["resourceType"])
+        types.append(resource_type["resourceType"])
+    for value in _unique(types):
+        add("type", value)
     files = list(files)
     for media_type in _unique([*(get("formats") or ()), *(m for _, m in files if m)]):
         add("format", media_type)
@@ -152,10 +162,10 @@ def oai_dc(
         add("relation", relation)
     for geo in get("geoLocations") or ():
         add("coverage", geo.get("geoLocationPlace"))
-    for date in dates:
-        if date.get("dateType") in ("Coverage", "Collected"):
-            add("coverage", date["date"])
-    for rights in _rights(meta):
+    for d in dates:
+        if d.get("dateType") in ("Coverage", "Collected"):
+            add("coverage", d["date"])
+    for rights in _rights(meta, access_level):
         add("rights", rights)
     out.append(OAI_DC_CLOSE)
     return clean("".join(out))

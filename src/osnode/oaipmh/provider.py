@@ -42,9 +42,9 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from ..domain.access import Viewer, files_refusal
+from ..domain.access import Viewer, files_refusal, without_content_addresses
 from ..domain.vocabularies import RESOURCE_TYPES
-from ..formats import FileView, RecordView, datacite, dublincore
+from ..formats import FileView, RecordView, access_fields, datacite, dublincore
 from ..formats.xmltext import XSI, clean, escape_text
 from ..services import oai
 from ..services.node import Node, utcnow
@@ -533,14 +533,16 @@ class Provider:
     def oai_dc(self, item: oai.Item) -> str:
         version = item.version
         assert version is not None
-        files = [(f.size, f.mimetype) for f in version.files] if self.files_visible(item) else []
+        visible = self.files_visible(item)
+        files = [(f.size, f.mimetype) for f in version.files] if visible else []
         return fragments.oai_dc(
-            version.metadata,
+            version.metadata if visible else without_content_addresses(version.metadata),
             identifier=self.node.record_url(version.id),
             record_url=self.node.record_url(version.record_id),
             published_at=version.published_at,
             files=files,
             node_name=self.node.settings.node_name,
+            **access_fields(version.access, self.today),
         )
 
     def view(self, item: oai.Item) -> RecordView:
@@ -549,13 +551,14 @@ class Provider:
         assert version is not None
         landing = self.node.record_url(version.id)
         files: tuple = ()
-        if self.files_visible(item):
+        visible = self.files_visible(item)
+        if visible:
             files = tuple(
                 FileView(f.key, f.size, f.sha256, f.mimetype, f"{landing}/files/{quote(f.key, safe='')}")
                 for f in version.files
             )
         return RecordView(
-            metadata=trusted.metadata(version.metadata),
+            metadata=trusted.metadata(version.metadata if visible else without_content_addresses(version.metadata)),
             identifier=landing,
             record_url=self.node.record_url(version.record_id),
             version_number=version.number,
@@ -563,4 +566,5 @@ class Provider:
             files=files,
             node_name=self.node.settings.node_name,
             origin_node=version.origin_node,
+            **access_fields(version.access, self.today),
         )

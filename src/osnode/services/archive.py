@@ -718,9 +718,9 @@ def deposit_link(conn: Connection, version_id: str) -> DepositLink | None:
     return DepositLink(row.swhid, row.origin, row.visit, row.head_revision, row.root_directory, visit)
 
 
-def software_json(node: Node, version: Version, result: ArchiveResult) -> dict[str, Any]:
+def software_json(node: Node, version: Version, result: ArchiveResult, viewer: Viewer) -> dict[str, Any]:
     """What ``osnode archive --json`` and the API answer."""
-    body = records.describe(node, version)
+    body = records.describe(node, version, viewer)
     body.update(result.as_json())
     body["browse"] = f"{node.settings.public_url}/software/{version.id}"
     return body

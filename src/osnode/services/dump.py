@@ -26,6 +26,7 @@ from datetime import datetime
 
 import orjson
 
+from ..domain.access import ANONYMOUS
 from ..domain.errors import FieldError, InvalidInput
 from ..domain.moments import as_utc
 from . import oai
@@ -88,7 +89,8 @@ def _line(node: Node, item: oai.Item) -> bytes:
     if item.deleted or item.version is None:
         body = {"id": item.record_id, "deleted": True, **stamps}
     else:
-        body = version_json(node, item.version, item.version.id) | stamps
+        # The dump is public: files are described as an anonymous reader sees them.
+        body = version_json(node, item.version, item.version.id, viewer=ANONYMOUS) | stamps
         body["id"] = item.record_id  # the record's (concept) id; the version's is in version_id
         body["version_id"] = item.version.id
     return orjson.dumps(body) + b"\n"

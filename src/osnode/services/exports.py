@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..domain.access import Viewer
+from ..domain.access import Viewer, without_content_addresses
 from ..domain.records import FileEntry, Version
 from ..formats import RecordView, citation, datacite, dublincore, schemaorg
 from . import access
@@ -96,17 +96,18 @@ def export_url(node: Node, version: Version, name: str) -> str:
 
 
 def record_view(node: Node, version: Version, viewer: Viewer) -> RecordView:
-    """The version as ``viewer`` sees it: files are listed only when the viewer may download them."""
-    view = RecordView.from_version(
+    """The version as ``viewer`` sees it: files (and content addresses) only when the viewer may
+    download them."""
+    if not access.files_allowed(node, version, viewer):
+        version = dataclasses.replace(version, metadata=without_content_addresses(version.metadata), files=[])
+    return RecordView.from_version(
         version,
         identifier=landing_url(node, version),
         record_url=node.record_url(version.record_id),
         file_url=lambda entry: file_url(node, version, entry),
         node_name=node.settings.node_name,
+        today=node.today(),
     )
-    if not access.files_allowed(node, version, viewer):
-        view = dataclasses.replace(view, files=())
-    return view
 
 
 def render(view: RecordView, name: str) -> bytes:

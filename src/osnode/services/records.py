@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, or_, select
 
-from ..domain.access import Viewer, can_see
+from ..domain.access import Viewer, can_see, files_refusal, without_content_addresses
 from ..domain.errors import Gone, InvalidInput, NotFound
 from ..domain.records import Access, AccessLevel, FileEntry, State, Version
 from ..storage.catalog import files, records, versions
@@ -113,9 +113,10 @@ def tombstone(node: Node, version: Version) -> dict[str, Any]:
     }
 
 
-def version_json(node: Node, version: Version, latest_id: str | None = None) -> dict[str, Any]:
-    """The API's view of one version."""
+def version_json(node: Node, version: Version, latest_id: str | None, *, viewer: Viewer) -> dict[str, Any]:
+    """The API's view of one version, as ``viewer`` may see it (see ``file_json``)."""
     base = f"/records/{version.id}"
+    readable = files_readable(node, version, viewer)
     body: dict[str, Any] = {
         "id": version.id,
         "record_id": version.record_id,
@@ -123,7 +124,7 @@ def version_json(node: Node, version: Version, latest_id: str | None = None) -> 
         "state": version.state.value,
         "is_latest": latest_id == version.id,
         "url": node.record_url(version.id),
-        "metadata": version.metadata,
+        "metadata": version.metadata if readable else without_content_addresses(version.metadata),
         "access": version.access.as_dict(),
         "origin_node": version.origin_node,
         "created": version.created.isoformat(),
@@ -143,11 +144,20 @@ def version_json(node: Node, version: Version, latest_id: str | None = None) -> 
             "reason": version.withdrawal_reason,
         }
     else:
-        body["files"] = [file_json(node, version, f) for f in version.files]
+        body["files"] = [file_json(node, version, f, readable=readable) for f in version.files]
     return body
 
 
-def file_json(node: Node, version: Version, entry: FileEntry) -> dict[str, Any]:
+def files_readable(node: Node, version: Version, viewer: Viewer) -> bool:
+    return files_refusal(version, viewer, node.today()) is None
+
+
+def file_json(node: Node, version: Version, entry: FileEntry, *, readable: bool) -> dict[str, Any]:
+    """One file as the API lists it. A reader who may not get the bytes (``readable`` false) sees
+    its name, size and media type, never its checksum or download URL (docs/security.md): a
+    checksum confirms guesses about the content and names where the blob lives."""
+    if not readable:
+        return {"key": entry.key, "size": entry.size, "mimetype": entry.mimetype}
     return {
         "key": entry.key,
         "size": entry.size,
@@ -162,10 +172,10 @@ def latest_published_id(conn: Connection, record_id: str) -> str | None:
     return row.latest_published_id if row else None
 
 
-def describe(node: Node, version: Version) -> dict[str, Any]:
+def describe(node: Node, version: Version, viewer: Viewer) -> dict[str, Any]:
     with node.engine.connect() as conn:
         latest = latest_published_id(conn, version.record_id)
-    return version_json(node, version, latest)
+    return version_json(node, version, latest, viewer=viewer)
 
 
 def list_versions(node: Node, any_id: str, viewer: Viewer) -> list[dict[str, Any]]:
@@ -244,7 +254,7 @@ def list_records(
         for row in page:
             version = load_version(conn, row.id)
             assert version is not None
-            items.append(version_json(node, version, row.id if state == "published" else None))
+            items.append(version_json(node, version, row.id if state == "published" else None, viewer=viewer))
     next_cursor = None
     if len(rows) > size:
         last = page[-1]

@@ -49,7 +49,7 @@ def me(viewer: Viewer = ViewerDep) -> dict[str, Any]:
 def create(body: DraftIn | None = None, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
     body = body or DraftIn()
     version = deposit.create_draft(node, viewer, body.metadata, body.access)
-    return records.describe(node, version)
+    return records.describe(node, version, viewer)
 
 
 @router.get("/records", summary="List records, newest first, with cursor pagination")
@@ -70,13 +70,13 @@ def list_(
 
 @router.get("/records/{any_id}", summary="A record (its latest version) or one version")
 def get(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
-    return records.describe(node, records.get_version(node, any_id, viewer))
+    return records.describe(node, records.get_version(node, any_id, viewer), viewer)
 
 
 @router.put("/records/{version_id}", summary="Replace a draft's metadata and/or access")
 def update(version_id: str, body: DraftIn, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
     version = deposit.update_draft(node, version_id, viewer, body.metadata, body.access)
-    return records.describe(node, version)
+    return records.describe(node, version, viewer)
 
 
 @router.delete("/records/{version_id}", status_code=204, summary="Delete a draft")
@@ -87,7 +87,7 @@ def delete_draft(version_id: str, node: Node = NodeDep, viewer: Viewer = ViewerD
 
 @router.post("/records/{version_id}/publish", summary="Publish a draft")
 def publish(version_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
-    return records.describe(node, deposit.publish(node, version_id, viewer))
+    return records.describe(node, deposit.publish(node, version_id, viewer), viewer)
 
 
 @router.get("/records/{any_id}/versions", summary="All versions of a record")
@@ -97,7 +97,7 @@ def versions(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> d
 
 @router.post("/records/{any_id}/versions", status_code=201, summary="Start a new version from the latest")
 def new_version(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
-    return records.describe(node, deposit.new_version(node, any_id, viewer))
+    return records.describe(node, deposit.new_version(node, any_id, viewer), viewer)
 
 
 @router.post("/records/{any_id}/withdraw", summary="Withdraw a version, or a whole record by its id")
@@ -109,7 +109,8 @@ def withdraw(any_id: str, body: WithdrawIn, node: Node = NodeDep, viewer: Viewer
 @router.get("/records/{any_id}/files", summary="Files of a version")
 def list_files(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
     version = records.get_version(node, any_id, viewer)
-    return {"items": [records.file_json(node, version, f) for f in version.files]}
+    readable = records.files_readable(node, version, viewer)
+    return {"items": [records.file_json(node, version, f, readable=readable) for f in version.files]}
 
 
 @router.put(
@@ -123,7 +124,8 @@ async def upload(
 ) -> dict[str, Any]:
     entry = await receive_upload(node, request, version_id, key, viewer)
     version = await run_in_threadpool(records.get_version, node, version_id, viewer)
-    return records.file_json(node, version, entry)
+    readable = await run_in_threadpool(records.files_readable, node, version, viewer)
+    return records.file_json(node, version, entry, readable=readable)
 
 
 @router.delete("/records/{version_id}/files/{key}", status_code=204, summary="Remove a file from a draft")

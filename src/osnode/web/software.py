@@ -65,7 +65,7 @@ async def upload_and_archive(
         version, result = await run_in_threadpool(
             archive.archive_software, node, viewer, target, None, None, None, origin or f"upload:{target.name}", publish
         )
-        return await run_in_threadpool(archive.software_json, node, version, result)
+        return await run_in_threadpool(archive.software_json, node, version, result, viewer)
     finally:
         target.unlink(missing_ok=True)
         os.rmdir(folder)
@@ -76,7 +76,7 @@ def archive_draft_file(
     version_id: str, key: str = Query(...), node: Node = NodeDep, viewer: Viewer = ViewerDep
 ) -> dict[str, Any]:
     version, result = archive.archive_draft_file(node, viewer, version_id, key)
-    return archive.software_json(node, version, result)
+    return archive.software_json(node, version, result, viewer)
 
 
 @router.get("/api/software/{any_id}", tags=["software"], summary="The archived software of a record")
@@ -368,10 +368,11 @@ def _link_json(node: Node, version: Version, link: archive.DepositLink) -> dict[
 def software_panel(_request: Request, node: Node, version: Version, viewer: Viewer) -> Panel | None:
     with node.engine.connect() as conn:
         link = archive.deposit_link(conn, version.id)
-    if link is None:
+    # A SWHID is a content hash: a reader who may not get the files never sees it (docs/security.md).
+    if link is None or files_refusal(version, viewer, node.today()) is not None:
         return None
     context = _link_json(node, version, link)
-    context["browsable"] = files_refusal(version, viewer, node.today()) is None
+    context["browsable"] = True
     return Panel("panels/software.html", context)
 
 
