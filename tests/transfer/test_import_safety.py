@@ -214,3 +214,25 @@ def test_the_cli_refuses_with_one_line_and_no_outside_hash(
     line = fails(cli("import", bag, "--data", target.settings.data_dir, env=env), "refused", "secret.txt")
     assert SECRET_SHA not in line
     _nothing_imported(target)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda item: item["metadata"].update(titles="not a list"), "titles"),
+        (lambda item: item["metadata"].update(creators=[{"name": "X", "nameIdentifiers": [{"x": 1}]}]), "creators"),
+        (lambda item: item.update(access={"level": "secret"}), "access.level"),
+        (lambda item: item.update(access={"level": "embargoed"}), "access.embargo_until"),
+        (lambda item: item.update(access={"level": "open", "embargo_until": "2030-01-01"}), "access.embargo_until"),
+    ],
+)
+def test_metadata_and_access_pass_the_checks_a_deposit_passes(
+    target: Node,  # noqa: F811
+    bag: Path,
+    change: Any,
+    named: str,
+) -> None:
+    """A bag is someone else's input: its metadata and access are checked as a deposit's are."""
+    _describe(_version_folder(bag), change)
+    _rebag(bag)
+    assert named in _refused(target, bag)

@@ -29,6 +29,7 @@ from sqlalchemy import Connection, select, update
 
 from ..domain.access import ANONYMOUS
 from ..domain.errors import InvalidInput, NotFound
+from ..domain.metadata import parse_metadata
 from ..domain.records import State, validate_file_key
 from ..formats import bagit as bag_format
 from ..formats import datacite, rocrate
@@ -36,7 +37,7 @@ from ..storage import search
 from ..storage.blobs import StoredBlob
 from ..storage.catalog import files, records, versions
 from . import access, exports, package_paths
-from .deposit import _latest_published, _register_blob
+from .deposit import _latest_published, _register_blob, parse_access
 from .node import Node, failpoint, utcnow
 from .records import load_version
 from .users import first_admin
@@ -225,6 +226,13 @@ def _read_descriptions(folder: Path, digests: dict[str, str]) -> list[_Incoming]
             raise _refused(where, "it needs a version number and a list of files")
         if not isinstance(item.get("metadata"), dict) or not isinstance(item.get("origin_node"), str):
             raise _refused(where, "it needs metadata and an origin_node")
+        # The same checks a deposit passes: a bag is someone else's input, not the node's own.
+        try:
+            parse_metadata(item["metadata"])
+            parse_access(item.get("access"))
+        except InvalidInput as exc:
+            first = f" ({exc.errors[0].path}: {exc.errors[0].message})" if exc.errors else ""
+            raise _refused(where, f"{exc.detail}{first}") from None
         try:
             _when(item.get("created")), _when(item.get("published_at"))
         except (TypeError, ValueError):
