@@ -104,18 +104,20 @@ def test_a_file_key_leading_out_of_the_bag_is_refused(
     assert real not in _refused(target, bag)
 
 
+def _point_out_with_a_wrong_hash(bag: Path) -> None:
+    def point_out(item: dict[str, Any]) -> None:
+        item["files"] = [{"key": "../../../../../secret.txt", "sha256": "0" * 64, "size": 1, "mimetype": "text/plain"}]
+
+    _describe(_version_folder(bag), point_out)
+    _rebag(bag)
+
+
 def test_a_wrong_hash_for_an_outside_file_does_not_print_its_hash(
     target: Node,  # noqa: F811
     bag: Path,
     secret: Path,
 ) -> None:
-    folder = _version_folder(bag)
-
-    def point_out(item: dict[str, Any]) -> None:
-        item["files"] = [{"key": "../../../../../secret.txt", "sha256": "0" * 64, "size": 1, "mimetype": "text/plain"}]
-
-    _describe(folder, point_out)
-    _rebag(bag)
+    _point_out_with_a_wrong_hash(bag)
     _refused(target, bag)
 
 
@@ -203,13 +205,7 @@ def test_the_cli_refuses_with_one_line_and_no_outside_hash(
     bag: Path,
     secret: Path,
 ) -> None:
-    folder = _version_folder(bag)
-
-    def point_out(item: dict[str, Any]) -> None:
-        item["files"] = [{"key": "../../../../../secret.txt", "sha256": "0" * 64, "size": 1, "mimetype": "text/plain"}]
-
-    _describe(folder, point_out)
-    _rebag(bag)
+    _point_out_with_a_wrong_hash(bag)
     env = {"OSNODE_DATABASE_URL": target.settings.catalog_url}
     line = fails(cli("import", bag, "--data", target.settings.data_dir, env=env), "refused", "secret.txt")
     assert SECRET_SHA not in line

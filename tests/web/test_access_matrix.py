@@ -22,6 +22,7 @@ from osnode.services.node import Node
 from tests.conftest import Account, LiveServer
 from tests.test_cli import fails, run_cli
 from tests.web.conftest import assert_problem, create_draft, publish, sha256, upload
+from tests.web.test_access import headers_of
 
 DATA = b"participant,diagnosis\n1,rare-condition\n2,rare-condition\n"
 KEY = "cohort.csv"
@@ -68,15 +69,6 @@ EXPECTED: dict[str, dict[str, dict[str, int]]] = {
     # GET /api/blobs/{sha256}, what a peer's replication fetches (a draft holds the blob too).
     "replicate": {level: {role: 200 if role in READERS[level] else 404 for role in ROLES} for level in LEVELS},
 }
-
-
-def _headers(request: pytest.FixtureRequest, role: str, owner: Account) -> dict[str, str]:
-    if role == "anonymous":
-        return {}
-    if role == "owner":
-        return owner.headers
-    account: Account = request.getfixturevalue(role)
-    return account.headers
 
 
 def _published(client: TestClient, owner: Account, level: str) -> dict[str, Any]:
@@ -142,7 +134,7 @@ def test_access_matrix(
     role: str,
 ) -> None:
     version = _published(client, depositor, level)
-    headers = _headers(request, role, depositor)
+    headers = headers_of(request, role, depositor)
     status = _run(client, depositor, version, operation, headers, role in READERS[level])
     assert status == EXPECTED[operation][level][role], f"{operation} on a {level} record as {role}"
 
