@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from osnode.domain.records import AccessLevel
-from osnode.formats import datacite, dublincore, schemaorg
+from osnode.formats import datacite, dublincore, rocrate, schemaorg
 from osnode.formats.accessrights import ACCESS_RIGHTS, is_access_right
 from osnode.formats.kinds import KINDS
 from osnode.oaipmh import fragments
@@ -266,3 +266,11 @@ def test_anonymous_sees_no_checksum_url_or_swhid_of_protected_files(
     # The owner still gets everything.
     owner = client.get(f"/api/records/{record['id']}/files", headers=depositor.headers).json()["items"]
     assert owner[0]["checksum"] == f"sha256:{DIGEST}"
+
+
+@pytest.mark.parametrize("name", list(LEVELS))
+def test_ro_crate_root_states_the_level(name: str) -> None:
+    level, until, _, _ = LEVELS[name]
+    (root,) = [e for e in rocrate.to_json(_view(name))["@graph"] if e["@id"] == "./"]
+    assert root["isAccessibleForFree"] is (level is AccessLevel.OPEN)
+    assert root["conditionsOfAccess"].lower().startswith(ACCESS_RIGHTS[level].label)

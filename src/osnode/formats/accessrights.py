@@ -14,7 +14,7 @@ describe the other node's access, not a licence of the record.
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..domain.records import AccessLevel
 
@@ -75,6 +75,11 @@ def dc_rights(level: AccessLevel) -> list[str]:
 def dc_dates(embargo_until: date | None) -> list[str]:
     """The ``dc:date`` OpenAIRE reads an embargo's end from."""
     return [f"{EMBARGO_END}{embargo_until.isoformat()}"] if embargo_until else []
+
+
+def schema_org(level: AccessLevel, embargo_until: date | None) -> dict[str, Any]:
+    """The schema.org properties that state access (JSON-LD and the RO-Crate root dataset)."""
+    return {"isAccessibleForFree": is_open(level), "conditionsOfAccess": conditions(level, embargo_until)}
 
 
 def conditions(level: AccessLevel, embargo_until: date | None) -> str:

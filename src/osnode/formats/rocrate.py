@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import RecordView
+from . import RecordView, accessrights
 
 CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 PROFILE = "https://w3id.org/ro/crate/1.1"
@@ -41,6 +41,8 @@ def to_json(view: RecordView, file_paths: dict[str, str] | None = None) -> dict[
         "author": [{"@id": p["@id"]} for p in people],
         "publisher": {"@id": "#publisher"},
         "hasPart": [],
+        # Whether the crate's files may be had by anyone: a bag of a restricted record says so.
+        **accessrights.schema_org(view.access_level, view.embargo_until),
     }
     if view.version_number is not None:
         root["version"] = str(meta.version or view.version_number)

@@ -15,8 +15,8 @@ from typing import Any
 
 from ..domain.identifiers import orcid_url
 from ..domain.metadata import Creator, FundingReference, GeoLocation
-from . import RecordView, unique
-from .accessrights import conditions, is_access_right
+from . import RecordView, accessrights, unique
+from .accessrights import is_access_right
 from .kinds import kind_of
 from .links import funder_url, identifier_url, rights_url
 
@@ -164,8 +164,7 @@ def to_json_ld(view: RecordView) -> dict[str, Any]:
     licences = unique(rights_url(r) or r.rightsIdentifier or r.rights or "" for r in stated)
     if licences:
         doc["license"] = _one_or_many(licences)
-    doc["isAccessibleForFree"] = view.is_open
-    doc["conditionsOfAccess"] = conditions(view.access_level, view.embargo_until)
+    doc |= accessrights.schema_org(view.access_level, view.embargo_until)
 
     same_as = [
         u for a in meta.alternateIdentifiers if (u := identifier_url(a.alternateIdentifierType, a.alternateIdentifier))
