@@ -51,8 +51,9 @@ def _package(module: Path) -> str:
 def _imports(module: Path) -> list[tuple[str, str]]:
     """(what is imported, as a package of ours or a top-level library name, the line for messages)."""
     found: list[tuple[str, str]] = []
-    package = _package(module)
-    nested = len(module.relative_to(SRC).parts) > 1
+    # The package path of the module (osnode/services/archive/ingest.py -> services, archive): relative imports
+    # are resolved against it, however deep the module sits.
+    here = module.relative_to(SRC).parts[:-1]
     for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -63,15 +64,14 @@ def _imports(module: Path) -> list[tuple[str, str]]:
             if node.level == 0:
                 top = name.split(".")
                 target = top[1] if top[0] == "osnode" and len(top) > 1 else top[0]
-            elif node.level == 1 and nested:
-                target = package
-            elif node.level == 1 or (node.level == 2 and nested):
-                target = name.split(".")[0] if name else ""
-                if not target:  # "from .. import x": x is the package
-                    found.extend((alias.name, f"..{alias.name}") for alias in node.names)
-                    continue
             else:
-                raise AssertionError(f"{module}: relative import reaching above the package")
+                if node.level - 1 > len(here):
+                    raise AssertionError(f"{module}: relative import reaching above the package")
+                resolved = [*here[: len(here) - (node.level - 1)], *(name.split(".") if name else [])]
+                if not resolved:  # "from .. import x" at the top: x is the package
+                    found.extend((alias.name, f"{'.' * node.level}{alias.name}") for alias in node.names)
+                    continue
+                target = resolved[0]
             found.append((target, f"{'.' * node.level}{name}"))
     return found
 

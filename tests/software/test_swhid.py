@@ -137,7 +137,7 @@ def _entry_type(perms: int) -> str:
 
 
 def test_snapshot_of_a_repository_matches_swh_model(repo: Path) -> None:
-    from osnode.services.archive import _branches
+    from osnode.services.archive.ingest import _branches
 
     branches, head = _branches(GitRepo(repo), None)
     assert head == git(repo, "rev-parse", "HEAD")

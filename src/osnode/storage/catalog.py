@@ -32,6 +32,9 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import Insert
 
 metadata = MetaData(
     naming_convention={
@@ -258,3 +261,10 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the catalog's schema up to date (idempotent; safe at every start)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def insert_or_ignore(conn: Connection, table: Table, index_elements: list[str] | None = None) -> Insert:
+    """An INSERT that skips rows whose key is already there. SQLite and PostgreSQL both spell it
+    ``ON CONFLICT DO NOTHING``, but SQLAlchemy builds it only from each dialect's own ``insert``."""
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)

@@ -27,10 +27,8 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .catalog import metadata
+from .catalog import insert_or_ignore, metadata
 
 swh_objects = Table(
     "swh_objects",
@@ -141,9 +139,8 @@ BATCH = 500
 
 def insert_ignoring_duplicates(tx: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert rows, skipping any whose key is already there (another archive may have stored it first)."""
-    insert = pg_insert if tx.dialect.name == "postgresql" else sqlite_insert
     for start in range(0, len(rows), BATCH):
-        tx.execute(insert(table).on_conflict_do_nothing(), rows[start : start + BATCH])
+        tx.execute(insert_or_ignore(tx, table), rows[start : start + BATCH])
 
 
 def existing(conn: Connection, ids: Iterable[str]) -> set[str]:
