@@ -12,8 +12,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import records as rules
@@ -23,7 +21,7 @@ from ..domain.metadata import parse_metadata, publication_errors
 from ..domain.records import Access, AccessLevel, FileEntry, State, Version, new_id
 from ..storage import search
 from ..storage.blobs import BlobWriter, StoredBlob
-from ..storage.catalog import blobs, files, records, versions
+from ..storage.catalog import files, records, register_blob, versions
 from . import access as permissions
 from .node import Node, failpoint, utcnow
 from .records import load_version, record_versions, resolve
@@ -184,7 +182,7 @@ def attach_blob(
     now = utcnow()
     with node.transaction() as tx:
         _editable_draft(tx, version_id, viewer)
-        _register_blob(tx, blob, now)
+        register_blob(tx, blob.sha256, blob.size, now)
         tx.execute(delete(files).where(files.c.version_id == version_id, files.c.key == key))
         tx.execute(
             files.insert().values(
@@ -212,11 +210,6 @@ def add_file(
     check_draft_for_upload(node, version_id, key, viewer)
     blob = node.blobs.put_stream(chunks, node.settings.max_upload_bytes)
     return attach_blob(node, version_id, key, blob, viewer, mimetype)
-
-
-def _register_blob(tx: Connection, blob: StoredBlob, now: Any) -> None:
-    insert = pg_insert if tx.dialect.name == "postgresql" else sqlite_insert
-    tx.execute(insert(blobs).values(sha256=blob.sha256, size=blob.size, created=now).on_conflict_do_nothing())
 
 
 def remove_file(node: Node, version_id: str, key: str, viewer: Viewer) -> None:

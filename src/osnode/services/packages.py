@@ -34,10 +34,9 @@ from ..domain.records import State, validate_file_key
 from ..formats import bagit as bag_format
 from ..formats import datacite, rocrate
 from ..storage import search
-from ..storage.blobs import StoredBlob
-from ..storage.catalog import files, records, versions
+from ..storage.catalog import files, records, register_blob, versions
 from . import access, exports, package_paths
-from .deposit import _latest_published, _register_blob, parse_access
+from .deposit import _latest_published, parse_access
 from .node import Node, failpoint, utcnow
 from .records import load_version
 from .users import first_admin
@@ -303,7 +302,7 @@ def _insert_version(tx: Connection, item: dict[str, Any], owner_id: int, now: da
         )
     )
     for f in item["files"]:
-        _register_blob(tx, StoredBlob(f["sha256"], f["size"]), now)
+        register_blob(tx, f["sha256"], f["size"], now)
         tx.execute(
             files.insert().values(
                 version_id=item["version_id"],

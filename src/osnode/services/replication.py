@@ -27,8 +27,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Connection, Row, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..domain import records as rules
 from ..domain.access import ANONYMOUS
@@ -36,7 +34,7 @@ from ..domain.errors import InvalidInput, NodeError, NotFound
 from ..domain.records import AccessLevel, State
 from ..storage import search
 from ..storage.blobs import SHA256
-from ..storage.catalog import blobs, files, versions
+from ..storage.catalog import files, register_blob, versions
 from ..storage.peers import peers, record_sources
 from ..storage.replicas import replicas, replication_policies, replication_state
 from .harvest import Connect, PeerError, origin_of
@@ -359,11 +357,6 @@ def _prepare(
         return Outcome(source, "failed", message=f"{type(exc).__name__}: {exc}")
 
 
-def _register_blob(tx: Connection, sha256: str, size: int, now: Any) -> None:
-    insert = pg_insert if tx.dialect.name == "postgresql" else sqlite_insert
-    tx.execute(insert(blobs).values(sha256=sha256, size=size, created=now).on_conflict_do_nothing())
-
-
 def _upsert_state(tx: Connection, peer_id: int, source: Row, status: str, message: str | None, now: Any) -> None:
     # A failure keeps no datestamp, so the next run asks the origin again.
     done = source.datestamp if status in ("ok", "skipped") else None
@@ -411,7 +404,7 @@ def _mirror(
     for item in wanted:
         # The size of the verified bytes, not the one the peer claimed.
         size = node.blobs.path(item.sha256).stat().st_size
-        _register_blob(tx, item.sha256, size, now)
+        register_blob(tx, item.sha256, size, now)
         tx.execute(
             files.insert().values(
                 version_id=version_id,

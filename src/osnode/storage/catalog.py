@@ -7,6 +7,7 @@ which keeps the mapping plain and visible.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,11 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the catalog's schema up to date (idempotent; safe at every start)."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def register_blob(conn: Connection, sha256: str, size: int, now: datetime) -> None:
+    """Record that the store holds ``sha256`` (the bytes are written first; a blob already known stays)."""
+    conn.execute(insert_or_ignore(conn, blobs).values(sha256=sha256, size=size, created=now))
 
 
 def insert_or_ignore(conn: Connection, table: Table, index_elements: list[str] | None = None) -> Insert:
