@@ -36,8 +36,8 @@ import httpx
 
 from osnode.config import load_settings
 from osnode.domain.metadata import parse_metadata
-from osnode.oaipmh.harvester import HarvestError, OAIClient
 from osnode.services import harvest
+from osnode.services.harvest import HarvestError, OAIClient, pipeline
 from osnode.services.node import Node
 from osnode.storage.catalog import records, users, versions
 
@@ -199,7 +199,7 @@ def main() -> None:
     pages: list[float] = []
     stores: list[float] = []
     last = [0.0]
-    store_page = harvest._store_page
+    store_page = pipeline.store_page
 
     def timed_store(*args: Any) -> None:
         # Diagnostic: the harvester's own share of a page (the rest is waiting for the peer).
@@ -207,7 +207,7 @@ def main() -> None:
         store_page(*args)
         stores.append(time.perf_counter() - began)
 
-    harvest._store_page = timed_store
+    pipeline.store_page = timed_store
 
     def tick(_run: harvest.RunInfo) -> None:
         now = time.perf_counter()

@@ -399,8 +399,8 @@ class _Stream:
 def node_to_node(url: str, folder: Path, expected: int) -> dict[str, Any]:
     """A second node harvests this one with the harvester (``services.harvest``), if it exists yet."""
     try:
-        from osnode.oaipmh.harvester import OAIClient
         from osnode.services import harvest as harvesting  # the harvester helper's module
+        from osnode.services.harvest import OAIClient
     except ImportError:
         return {"skipped": "osnode.services.harvest does not exist yet"}
     target = folder.parent / f"{folder.name}-harvester"

@@ -41,8 +41,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "src"))
 
 from osnode.config import load_settings  # noqa: E402
-from osnode.oaipmh.harvester import OAIClient  # noqa: E402
 from osnode.services import deposit, harvest, replication, users  # noqa: E402
+from osnode.services.harvest import OAIClient  # noqa: E402
 from osnode.services.node import Node  # noqa: E402
 
 UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}

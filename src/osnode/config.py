@@ -29,7 +29,7 @@ class Settings:
     admin_email: str = ""
     # Base URLs of nodes that hold copies of our blobs, asked to repair a damaged one (fixity).
     repair_peers: tuple[str, ...] = ()
-    # Bounds of one harvest run (services/harvest_limits.py): requests to the peer, seconds, and
+    # Bounds of one harvest run (services/harvest/limits.py): requests to the peer, seconds, and
     # pages in a row that bring no record not seen before. A run stopped by a bound is recorded as
     # failed; the next one goes on from the last page stored. 100,000 pages of 100 records is a
     # list of ten million, beyond the largest repositories.

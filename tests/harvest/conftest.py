@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from osnode.config import load_settings
 from osnode.domain.access import Viewer
-from osnode.oaipmh.harvester import OAIClient, RetryPolicy
 from osnode.services import deposit
+from osnode.services.harvest import OAIClient, RetryPolicy
 from osnode.services.node import Node
 from tests.conftest import LiveServer, _pg_admin, _pg_url, minimal_metadata, start_server
 

@@ -10,8 +10,8 @@ from email.utils import format_datetime
 from sqlalchemy import select
 
 from osnode.domain.metadata import Metadata
-from osnode.oaipmh.harvester import parse_document, read_page, retry_after
 from osnode.services import harvest, search
+from osnode.services.harvest import parse_document, read_page, retry_after
 from osnode.services.node import Node
 from osnode.storage.catalog import versions
 from osnode.storage.peers import peers, record_sources
@@ -197,7 +197,7 @@ def test_a_peer_that_stays_down_fails_the_run_with_a_message(node: Node, fake_pe
 
 
 def test_an_endless_response_is_cut_off(node: Node, fake_peer: FakePeer) -> None:
-    from osnode.oaipmh.harvester import OAIClient, RetryPolicy
+    from osnode.services.harvest import OAIClient, RetryPolicy
 
     fake_peer.respond = lambda _params: (200, XML_OK, b"<OAI-PMH>" + b" " * 100_000)
     harvest.add_peer(node, f"{fake_peer.url}/oai", name="big")

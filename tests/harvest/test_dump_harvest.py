@@ -14,8 +14,16 @@ from lxml import etree
 from sqlalchemy import func, select
 
 from osnode.domain.records import id_of
-from osnode.oaipmh.harvester import HarvestError, OAIClient, OAIProtocolError, RetryPolicy, read_dump_lines
 from osnode.services import deposit, harvest, search
+from osnode.services.harvest import (
+    HarvestError,
+    OAIClient,
+    OAIProtocolError,
+    RetryPolicy,
+    merging,
+    pipeline,
+    read_dump_lines,
+)
 from osnode.services.node import Node
 from osnode.storage.catalog import records, versions
 from osnode.storage.peers import peers, record_sources
@@ -29,8 +37,8 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 @pytest.fixture
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
     """Thresholds a test can reach: a list of 3 or more reads the dump, 2 lines a batch."""
-    monkeypatch.setattr(harvest, "DUMP_FROM", 3)
-    monkeypatch.setattr(harvest, "DUMP_BATCH", 2)
+    monkeypatch.setattr(pipeline, "DUMP_FROM", 3)
+    monkeypatch.setattr(pipeline, "DUMP_BATCH", 2)
 
 
 @pytest.fixture
@@ -154,15 +162,15 @@ def test_an_oai_harvest_is_checked_in_a_worker_process_when_long(
     monkeypatch: pytest.MonkeyPatch, peer: tuple[LiveServer, list[str]], harvester: Node
 ) -> None:
     """Without the dump (the caller says so), a long list is read and checked in a worker process."""
-    monkeypatch.setattr(harvest, "WORKER_FROM", 3)
+    monkeypatch.setattr(pipeline, "WORKER_FROM", 3)
     started: list[bool] = []
-    use_worker = harvest._Checker.use_worker
+    use_worker = pipeline._Checker.use_worker
 
-    def spy(self: harvest._Checker) -> None:
+    def spy(self: pipeline._Checker) -> None:
         started.append(True)
         use_worker(self)
 
-    monkeypatch.setattr(harvest._Checker, "use_worker", spy)
+    monkeypatch.setattr(pipeline._Checker, "use_worker", spy)
     server, _ = peer
     harvest.add_peer(harvester, f"{server.url}/oai", name="p", connect=fast_client)
     run = harvest.harvest(harvester, "p", fast_client, use_dump=False)
@@ -226,8 +234,8 @@ def test_an_id_block_holding_a_taken_id_is_drawn_again(
     for char in existing.replace("-", ""):
         number = number * 32 + _ALPHABET.index(char)
     draws = iter([number - 3, 2**40])  # the first block holds the existing id, the second is free
-    monkeypatch.setattr(harvest.secrets, "randbits", lambda _bits: next(draws))
+    monkeypatch.setattr(merging.secrets, "randbits", lambda _bits: next(draws))
     with node.transaction() as tx:
-        ids = list(harvest._id_block(tx, 10))
+        ids = list(merging._id_block(tx, 10))
     assert existing not in ids
     assert ids == [id_of(2**40 + k) for k in range(10)] and ids == sorted(ids)

@@ -9,8 +9,7 @@ from lxml import etree
 
 from osnode.domain.metadata import parse_metadata
 from osnode.formats import datacite, dublincore
-from osnode.oaipmh.harvester import HarvestError, Page, check_datestamp, parse_document, read_page
-from osnode.services.harvest import coerce_metadata
+from osnode.services.harvest import HarvestError, Page, check_datestamp, coerce_metadata, parse_document, read_page
 from tests.formats.conftest import RICH, make_view
 from tests.harvest.conftest import dc_record, list_records_xml
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from osnode.domain.errors import Conflict
-from osnode.oaipmh.harvester import OAIClient
 from osnode.services import harvest
+from osnode.services.harvest import OAIClient
 from osnode.services.jobs import Job, Scheduler
 from osnode.services.node import Node, utcnow
 from osnode.storage.peers import harvest_runs, peers

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from osnode.config import ConfigError, load_settings
-from osnode.oaipmh.harvester import HarvestError, OAIClient, RetryPolicy
 from osnode.services import harvest, replication
+from osnode.services.harvest import HarvestError, OAIClient, RetryPolicy
 from osnode.services.node import Node
 from osnode.storage.peers import harvest_runs
 from tests.harvest.conftest import FakePeer, dc_record, fast_client, formats_xml, identify_xml, list_records_xml

@@ -16,8 +16,8 @@ from rich.table import Table
 
 from ..config import load_settings
 from ..domain.errors import Conflict
-from ..oaipmh.harvester import OAIClient
 from ..services import harvest as harvesting
+from ..services.harvest import OAIClient
 from ..services.jobs import JOBS, Job
 from ..services.node import Node
 from . import CliError, DataOpt, JsonOpt, app, err, out
@@ -67,7 +67,7 @@ def peers_add(
 
 
 def _connect_once(url: str) -> OAIClient:
-    from ..oaipmh.harvester import RetryPolicy
+    from ..services.harvest import RetryPolicy
 
     return OAIClient(url, retry=RetryPolicy(attempts=2, backoff=1.0, max_wait=10), timeout=20)
 

@@ -14,8 +14,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..config import load_settings
-from ..oaipmh.harvester import OAIClient
 from ..services import replication
+from ..services.harvest import OAIClient
 from ..services.jobs import JOBS, Job
 from ..services.node import Node
 from . import CliError, DataOpt, JsonOpt, app, err, out

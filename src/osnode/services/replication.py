@@ -37,8 +37,7 @@ from ..storage.blobs import SHA256
 from ..storage.catalog import files, register_blob, versions
 from ..storage.peers import peers, record_sources
 from ..storage.replicas import replicas, replication_policies, replication_state
-from .harvest import Connect, PeerError, origin_of
-from .harvest_limits import Guard, Limits
+from .harvest import Connect, Guard, Limits, PeerError, origin_of
 from .node import Node, utcnow
 from .transfer import TransferFailed, fetch_blob, readable_blob
 

@@ -17,11 +17,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .peer_errors import PeerError
+from .errors import PeerError
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..oaipmh.harvester import Page
+    from osnode.config import Settings
+
+    from .reading import Page
 
 
 class RunawayHarvest(PeerError):
