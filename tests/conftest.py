@@ -25,10 +25,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from osnode.config import load_settings
+from osnode.plugins import create_app
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import make_engine, migrate
-from osnode.web.app import create_app
 
 PG_ADMIN_URL = os.environ.get("OSNODE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]

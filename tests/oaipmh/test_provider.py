@@ -343,7 +343,7 @@ def test_a_token_survives_a_restart(harvest: Harvest, node: Node, admin: Account
     from fastapi.testclient import TestClient
 
     from osnode.config import load_settings
-    from osnode.web.app import create_app
+    from osnode.plugins import create_app
 
     made = [publish(node, admin.viewer) for _ in range(PAGE + 2)]
     token = harvest.get(verb="ListRecords", metadataPrefix="datacite").findtext(".//oai:resumptionToken", namespaces=NS)
@@ -474,7 +474,7 @@ def test_the_base_url_without_a_domain_gives_no_oai_identifier(tmp_path, databas
     from fastapi.testclient import TestClient
 
     from osnode.config import load_settings
-    from osnode.web.app import create_app
+    from osnode.plugins import create_app
 
     opened = Node.open(load_settings(tmp_path / "n", database_url=database_url, base_url="http://127.0.0.1:8000"))
     try:

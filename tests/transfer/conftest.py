@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from osnode.config import load_settings
+from osnode.plugins import create_app
 from osnode.services import users
 from osnode.services.node import Node
-from osnode.web.app import create_app
 from tests.conftest import Account, LiveServer, start_server
 from tests.web.conftest import create_draft, publish, upload
 
