@@ -49,6 +49,10 @@ class Scheduler:
                 self._due[job.name] = now + interval
         self._thread.start()
 
+    def scheduled(self) -> list[str]:
+        """The names of the jobs that will run on this node (those switched on when it started)."""
+        return [job.name for job in self.jobs if job.name in self._due]
+
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()
         if self._thread.is_alive():
