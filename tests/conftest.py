@@ -24,8 +24,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from osnode.app import create_app
 from osnode.config import load_settings
-from osnode.plugins import create_app
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import make_engine, migrate

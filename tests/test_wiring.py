@@ -15,10 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from osnode.app import create_app, plugin_manager, scheduler_for
 from osnode.config import load_settings
 from osnode.domain.access import Viewer
 from osnode.domain.records import Version
-from osnode.plugins import create_app, hookimpl, plugin_manager, scheduler_for
+from osnode.plugins import hookimpl
 from osnode.services import deposit
 from osnode.services.jobs import Job
 from osnode.services.node import Node
@@ -31,7 +32,7 @@ SERVE_WIRING = textwrap.dedent(
     import json, sys
     from fastapi.testclient import TestClient
     from osnode.config import load_settings
-    from osnode.plugins import create_app, scheduler_for
+    from osnode.app import create_app, scheduler_for
     from osnode.services.node import Node
 
     node = Node.open(load_settings(sys.argv[1]))

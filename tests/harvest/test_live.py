@@ -9,7 +9,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from osnode.plugins import create_app
+from osnode.app import create_app
 from osnode.services import deposit, harvest, search
 from osnode.services.node import Node, utcnow
 from osnode.storage.catalog import records, versions

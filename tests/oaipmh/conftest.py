@@ -26,9 +26,9 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import update
 
+from osnode.app import create_app
 from osnode.config import load_settings
 from osnode.domain.access import Viewer
-from osnode.plugins import create_app
 from osnode.services import deposit
 from osnode.services.node import Node
 from osnode.storage.catalog import records, versions

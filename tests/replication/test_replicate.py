@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from osnode.app import create_app
 from osnode.domain.errors import InvalidInput, NotFound
-from osnode.plugins import create_app
 from osnode.plugins.builtins import JOBS
 from osnode.services import deposit, fixity, replication
 from osnode.services.node import Node

@@ -13,8 +13,8 @@ from typing import Self
 import pytest
 from fastapi.testclient import TestClient
 
+from osnode.app import create_app
 from osnode.config import load_settings
-from osnode.plugins import create_app
 from osnode.services import users
 from osnode.services.node import Node
 from tests.conftest import Account, LiveServer, start_server

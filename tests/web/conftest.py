@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from osnode.app import create_app
 from osnode.config import load_settings
-from osnode.plugins import create_app
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import blobs, files

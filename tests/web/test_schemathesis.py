@@ -18,7 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import FailureGroup
 
-from osnode.plugins import create_app
+from osnode.app import create_app
 from osnode.services.node import Node
 from tests.conftest import Account
 

@@ -168,7 +168,7 @@ def serve(
     """Serve the node's API and pages."""
     import uvicorn
 
-    from ..plugins import create_app, scheduler_for
+    from ..app import create_app, scheduler_for
     from ..services import explore_worker
 
     settings = load_settings(data)
@@ -415,7 +415,8 @@ def _register_commands(cli: typer.Typer) -> None:
     from ..plugins import plugin_manager
     from . import commands
 
-    plugin_manager(commands).hook.register_commands(cli=cli)
+    # Only the command plugins: the server's built-ins would load the web stack for every command.
+    plugin_manager([commands]).hook.register_commands(cli=cli)
 
 
 _register_commands(app)

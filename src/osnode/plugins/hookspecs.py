@@ -2,7 +2,8 @@
 
 A plugin is any object or module with functions marked ``@hookimpl`` and named after a hook below. The
 node's own parts are plugins too (``plugins/builtins.py`` for the server, ``cli/commands.py`` for the command),
-registered before any third-party plugin found under the ``osnode`` entry-point group. Every hook returns
+registered before any third-party plugin found under the ``osnode`` entry-point group (``osnode.app`` and the
+CLI build the plugin managers). Every hook returns
 a list (pluggy gathers one per plugin) so a plugin adds to what is there and never replaces it.
 """
 
