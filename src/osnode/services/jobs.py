@@ -2,7 +2,7 @@
 
 The embedded default is one thread in the ``osnode serve`` process, so a small node needs no queue or cron.
 A use case declares its ``Job`` in its own module and a plugin registers it (``register_jobs``, see
-``osnode.plugins``; the built-in jobs are listed in ``plugins/builtins.py``); each job decides how often it
+``osnode.app``; the built-in jobs are listed in ``plugins/builtins.py``); each job decides how often it
 runs from the node's settings and records its own results (history tables, counts, errors) where its CLI and
 admin page read them. A job that fails is logged and tried again at its next turn; it never stops
 the scheduler or the server.

@@ -3,7 +3,7 @@
 Software (SWHIDs), data previews, replicas... each lives in its own module and template; a provider takes the
 request, the node, the version on show and the viewer, and returns a ``Panel`` (a template under
 ``templates/panels/`` and its context) or ``None`` when it has nothing to show. Plugins register providers
-(``register_panels``, see ``osnode.plugins``); the landing page renders the app's panels in that order, after
+(``register_panels``, see ``osnode.app``); the landing page renders the app's panels in that order, after
 the files.
 """
 
