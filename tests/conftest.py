@@ -24,11 +24,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from osnode.app import create_app
 from osnode.config import load_settings
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import make_engine, migrate
-from osnode.web.app import create_app
 
 PG_ADMIN_URL = os.environ.get("OSNODE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]

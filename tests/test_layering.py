@@ -23,7 +23,11 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"domain"},
     # The web renders with the formats' pure functions and explore's pure helpers (colours, CSV of a result).
     "web": {"domain", "services", "formats", "oaipmh", "explore", "software"},
-    "cli": {"domain", "config", "services", "client", "web", "oaipmh"},
+    # The hooks, and the node's own jobs, panels and routes as the default plugin.
+    "plugins": {"services", "web", "oaipmh"},
+    # The one place that builds the app and the scheduler from the plugins.
+    "app": {"plugins", "services", "web"},
+    "cli": {"domain", "config", "services", "client", "web", "oaipmh", "plugins", "app"},
     "__main__": {"cli"},
     "__init__": set(),
 }

@@ -9,11 +9,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from osnode.app import create_app
 from osnode.services import deposit, harvest, search
 from osnode.services.node import Node, utcnow
 from osnode.storage.catalog import records, versions
 from osnode.storage.peers import record_sources
-from osnode.web.app import create_app
 from tests.conftest import Account, LiveServer
 from tests.harvest.conftest import fast_client, publish
 

@@ -26,12 +26,12 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import update
 
+from osnode.app import create_app
 from osnode.config import load_settings
 from osnode.domain.access import Viewer
 from osnode.services import deposit
 from osnode.services.node import Node
 from osnode.storage.catalog import records, versions
-from osnode.web.app import create_app
 from tests import schemas
 from tests.conftest import minimal_metadata
 from tests.schemas import safe_parser

@@ -342,8 +342,8 @@ def test_resumption_across_pages(harvest: Harvest, node: Node, admin: Account, v
 def test_a_token_survives_a_restart(harvest: Harvest, node: Node, admin: Account, data_dir, database_url) -> None:
     from fastapi.testclient import TestClient
 
+    from osnode.app import create_app
     from osnode.config import load_settings
-    from osnode.web.app import create_app
 
     made = [publish(node, admin.viewer) for _ in range(PAGE + 2)]
     token = harvest.get(verb="ListRecords", metadataPrefix="datacite").findtext(".//oai:resumptionToken", namespaces=NS)
@@ -473,8 +473,8 @@ def test_no_set_hierarchy_and_no_metadata_formats_never_happen(harvest: Harvest,
 def test_the_base_url_without_a_domain_gives_no_oai_identifier(tmp_path, database_url, oai_schema) -> None:
     from fastapi.testclient import TestClient
 
+    from osnode.app import create_app
     from osnode.config import load_settings
-    from osnode.web.app import create_app
 
     opened = Node.open(load_settings(tmp_path / "n", database_url=database_url, base_url="http://127.0.0.1:8000"))
     try:

@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from osnode.app import create_app
 from osnode.domain.errors import InvalidInput, NotFound
+from osnode.plugins.builtins import JOBS
 from osnode.services import deposit, fixity, replication
-from osnode.services.jobs import JOBS
 from osnode.services.node import Node
 from osnode.storage.catalog import files, versions
 from osnode.storage.peers import record_sources
-from osnode.web.app import create_app
 from tests.conftest import Account, minimal_metadata
 from tests.harvest.conftest import fast_client
 from tests.replication.conftest import Origin, harvest_origin
@@ -219,8 +219,6 @@ def test_sets_policy_mirrors_only_records_in_the_chosen_sets(node: Node, make_or
     assert local_files(node, record_id) == {"a.txt": sha(b"alpha\n")}
 
     # The scheduled job replicates every peer with a files policy.
-    import osnode.cli  # noqa: F401  (registers the jobs)
-
     job = next(j for j in JOBS if j.name == "replicate")
     assert job.interval(node) and job.interval(node) > 0
     node.blobs.path(sha(b"alpha\n")).unlink()

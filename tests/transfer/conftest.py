@@ -13,10 +13,10 @@ from typing import Self
 import pytest
 from fastapi.testclient import TestClient
 
+from osnode.app import create_app
 from osnode.config import load_settings
 from osnode.services import users
 from osnode.services.node import Node
-from osnode.web.app import create_app
 from tests.conftest import Account, LiveServer, start_server
 from tests.web.conftest import create_draft, publish, upload
 

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from osnode.app import create_app
 from osnode.config import load_settings
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import blobs, files
-from osnode.web.app import create_app
 from tests.conftest import Account, minimal_metadata
 
 PROBLEM = "application/problem+json"

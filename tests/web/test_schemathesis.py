@@ -18,8 +18,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import FailureGroup
 
+from osnode.app import create_app
 from osnode.services.node import Node
-from osnode.web.app import create_app
 from tests.conftest import Account
 
 MAX_EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 5}

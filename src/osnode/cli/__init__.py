@@ -168,9 +168,8 @@ def serve(
     """Serve the node's API and pages."""
     import uvicorn
 
+    from ..app import create_app, scheduler_for
     from ..services import explore_worker
-    from ..services.jobs import Scheduler
-    from ..web.app import create_app
 
     settings = load_settings(data)
     if not settings.base_url:
@@ -179,7 +178,7 @@ def serve(
     node = Node.open(settings)
     out.print(f"serving {node.settings.node_name} at http://{host}:{port}/ (data: {node.settings.data_dir})")
     explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
-    scheduler = Scheduler(node)
+    scheduler = scheduler_for(node)
     scheduler.start()
     try:
         uvicorn.run(create_app(node), host=host, port=port, log_level="warning")
@@ -411,12 +410,13 @@ def main() -> None:
         sys.exit(1)
 
 
-# Command groups that live in their own modules register themselves on ``app`` when imported;
-# one import line per module, below.
-from . import communities as _communities  # noqa: E402,F401
-from . import dump as _dump  # noqa: E402,F401
-from . import fixity as _fixity  # noqa: E402,F401
-from . import harvest as _harvest  # noqa: E402,F401
-from . import packages as _packages  # noqa: E402,F401
-from . import replication as _replication  # noqa: E402,F401
-from . import software as _software  # noqa: E402,F401
+# The command groups that live in their own modules, and any installed plugin's, are added here explicitly.
+def _register_commands(cli: typer.Typer) -> None:
+    from ..plugins import plugin_manager
+    from . import commands
+
+    # Only the command plugins: the server's built-ins would load the web stack for every command.
+    plugin_manager([commands]).hook.register_commands(cli=cli)
+
+
+_register_commands(app)

@@ -9,10 +9,13 @@ import typer
 from rich.table import Table
 
 from ..services import communities
-from . import DataOpt, JsonOpt, LocalBackend, app, out
+from . import DataOpt, JsonOpt, LocalBackend, out
+
+# This module's commands; cli/commands.py adds them to the ``osnode`` command.
+commands = typer.Typer()
 
 communities_app = typer.Typer(help="Communities: curated collections of records.", no_args_is_help=True)
-app.add_typer(communities_app, name="communities")
+commands.add_typer(communities_app, name="communities")
 
 
 @communities_app.command("add")

@@ -12,10 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from ..config import load_settings
 from ..services import dump, oai
 from ..services.node import Node
-from . import CliError, DataOpt, app, err, out
+from . import CliError, DataOpt, err, out
+
+# This module's commands; cli/commands.py adds them to the ``osnode`` command.
+commands = typer.Typer()
 
 
-@app.command("dump")
+@commands.command("dump")
 def dump_cmd(
     out_file: Annotated[Path, typer.Option("--out", help="File to write (gzip JSON Lines).")],
     since: Annotated[str | None, typer.Option("--since", help="Only records changed since (ISO 8601).")] = None,

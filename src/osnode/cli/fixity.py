@@ -13,10 +13,13 @@ from rich.table import Table
 from ..config import load_settings
 from ..services import fixity
 from ..services.node import Node
-from . import DataOpt, JsonOpt, app, err, out
+from . import DataOpt, JsonOpt, err, out
+
+# This module's commands; cli/commands.py adds them to the ``osnode`` command.
+commands = typer.Typer()
 
 fixity_app = typer.Typer(help="Check stored blobs against their SHA-256 and repair damage from peers.")
-app.add_typer(fixity_app, name="fixity")
+commands.add_typer(fixity_app, name="fixity")
 
 
 @fixity_app.callback(invoke_without_command=True)

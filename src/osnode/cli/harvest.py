@@ -1,7 +1,6 @@
 """``osnode peers add|list|remove`` and ``osnode harvest [PEER]``: federation from the command line.
 
-Also registers the scheduled harvests with the server's job scheduler: ``osnode serve`` imports this
-module through the CLI package, and every minute harvests the peers whose ``--every`` has passed.
+The scheduled harvests are a job of the built-in plugin (``osnode.plugins.builtins``), not of this module.
 """
 
 from __future__ import annotations
@@ -18,15 +17,14 @@ from ..config import load_settings
 from ..domain.errors import Conflict
 from ..services import harvest as harvesting
 from ..services.harvest import OAIClient
-from ..services.jobs import JOBS, Job
 from ..services.node import Node
-from . import CliError, DataOpt, JsonOpt, app, err, out
+from . import CliError, DataOpt, JsonOpt, err, out
+
+# This module's commands; cli/commands.py adds them to the ``osnode`` command.
+commands = typer.Typer()
 
 peers_app = typer.Typer(help="Manage the OAI-PMH peers this node harvests.", no_args_is_help=True)
-app.add_typer(peers_app, name="peers")
-
-# How often the server looks for peers whose harvest interval has passed.
-CHECK_SECONDS = 60.0
+commands.add_typer(peers_app, name="peers")
 
 
 def _open(data: Path | None) -> Node:
@@ -130,7 +128,7 @@ def _print_report(run: harvesting.RunInfo) -> None:
             out.print(f"  error {problem.get('identifier') or '(page)'}: {problem['message']}", markup=False)
 
 
-@app.command("harvest")
+@commands.command("harvest")
 def harvest_cmd(
     peer: Annotated[str | None, typer.Argument(help="The peer to harvest (default: every peer).")] = None,
     no_dump: Annotated[
@@ -182,6 +180,3 @@ def harvest_cmd(
         err.print(f"error: {message}", markup=False)
     if busy or any(r.status == "failed" for r in runs):
         raise typer.Exit(1)
-
-
-JOBS.append(Job("harvest", lambda _node: CHECK_SECONDS, lambda node: harvesting.harvest_due(node, OAIClient)))

@@ -13,7 +13,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from ..config import load_settings
 from ..services import packages
 from ..services.node import Node
-from . import CliError, DataOpt, JsonOpt, app, err, out
+from . import CliError, DataOpt, JsonOpt, err, out
+
+# This module's commands; cli/commands.py adds them to the ``osnode`` command.
+commands = typer.Typer()
 
 
 def _progress(quiet: bool) -> Progress:
@@ -27,7 +30,7 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
-@app.command("export")
+@commands.command("export")
 def export_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="New folder for the bag.")],
     set_: Annotated[str | None, typer.Option("--set", help="Only this kind (resourceTypeGeneral).")] = None,
@@ -55,7 +58,7 @@ def export_cmd(
         out.print(f"exported {summary.versions} versions, {summary.files} files ({summary.bytes} bytes) to {out_dir}")
 
 
-@app.command("import")
+@commands.command("import")
 def import_cmd(
     bag: Annotated[Path, typer.Argument(help="A bag made by 'osnode export'.")],
     as_json: JsonOpt = False,

@@ -1,7 +1,7 @@
 """``osnode peers replicate NAME --policy ...`` and ``osnode replicate [PEER]``: mirroring peers' files.
 
-Also registers the scheduled replication with the server's job scheduler; it runs after the
-scheduled harvests (their job is registered first), so newly harvested records get their files.
+The scheduled replication is a job of the built-in plugin (``osnode.plugins.builtins``), run after the
+scheduled harvests so newly harvested records get their files.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..config import load_settings
 from ..services import replication
 from ..services.harvest import OAIClient
-from ..services.jobs import JOBS, Job
 from ..services.node import Node
-from . import CliError, DataOpt, JsonOpt, app, err, out
+from . import CliError, DataOpt, JsonOpt, err, out
 from .harvest import peers_app
 
-# How often the server looks for harvested records whose files are not here yet.
-CHECK_SECONDS = 300.0
+# This module's commands; cli/commands.py adds them to the ``osnode`` command.
+commands = typer.Typer()
 
 
 def _open(data: Path | None) -> Node:
@@ -70,7 +69,7 @@ def _print_report(report: replication.Report) -> None:
         out.print(f"  error {problem['identifier']}: {problem['message']}", markup=False)
 
 
-@app.command("replicate")
+@commands.command("replicate")
 def replicate_cmd(
     peer: Annotated[
         str | None, typer.Argument(help="The peer to replicate (default: every peer with a policy).")
@@ -118,6 +117,3 @@ def replicate_cmd(
     failed = sum(r.failed for r in reports)
     if failed:
         raise CliError(f"{failed} record(s) could not be replicated now; run again to resume")
-
-
-JOBS.append(Job("replicate", lambda _node: CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)))

@@ -10,7 +10,10 @@ from typing import Annotated
 import typer
 
 from ..services import archive
-from . import CliError, DataOpt, JsonOpt, LocalBackend, app, err, out, read_metadata_file
+from . import CliError, DataOpt, JsonOpt, LocalBackend, err, out, read_metadata_file
+
+# This module's commands; cli/commands.py adds them to the ``osnode`` command.
+commands = typer.Typer()
 
 
 def _report(body: dict, as_json: bool) -> None:
@@ -27,7 +30,7 @@ def _report(body: dict, as_json: bool) -> None:
     out.print(f"{body['new_objects']} new objects ({body['seen_objects']} seen)")
 
 
-@app.command("archive")
+@commands.command("archive")
 def archive_cmd(
     path: Annotated[Path, typer.Argument(help="A git repository, a git bundle, a tar/zip archive or a folder.")],
     ref: Annotated[
@@ -59,7 +62,7 @@ def archive_cmd(
     _report(body, as_json)
 
 
-@app.command("swh-export")
+@commands.command("swh-export")
 def swh_export_cmd(
     record: Annotated[str, typer.Argument(help="The record (or version) id of archived software.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the deposit package into.")],
@@ -78,7 +81,7 @@ def swh_export_cmd(
         out.print(f"deposit package for {manifest['swhid']} written to {out_dir}")
 
 
-@app.command("swh-import")
+@commands.command("swh-import")
 def swh_import_cmd(
     folder: Annotated[Path, typer.Argument(help="A deposit package folder (metadata.xml + archive.tar.gz).")],
     publish: Annotated[bool, typer.Option("--publish", help="Publish the Software record right away.")] = False,

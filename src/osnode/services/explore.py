@@ -38,7 +38,7 @@ from ..explore import render, subset, tables
 from ..storage import profiles
 from ..storage.catalog import files, versions
 from . import access, explore_worker
-from .jobs import JOBS, Job
+from .jobs import Job
 from .node import Node, utcnow
 
 log = logging.getLogger("osnode.explore")
@@ -374,4 +374,5 @@ def profile_pending(node: Node, limit: int = 20, newest: int = 2000) -> int:
     return count
 
 
-JOBS.append(Job("explore-profiles", lambda node: 10.0, profile_pending))
+# What this module gives the server's scheduler (registered by the built-in plugin, osnode.plugins).
+JOBS: list[Job] = [Job("explore-profiles", lambda node: 10.0, profile_pending)]

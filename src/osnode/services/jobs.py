@@ -1,9 +1,10 @@
 """Background work of a running node (scheduled harvests, fixity rounds...): an in-process scheduler.
 
 The embedded default is one thread in the ``osnode serve`` process, so a small node needs no queue or cron.
-A use case registers a ``Job`` by appending it to ``JOBS`` (one line in its own module); each job decides how
-often it runs from the node's settings and records its own results (history tables, counts, errors) where
-its CLI and admin page read them. A job that fails is logged and tried again at its next turn; it never stops
+A use case declares its ``Job`` in its own module and a plugin registers it (``register_jobs``, see
+``osnode.app``; the built-in jobs are listed in ``plugins/builtins.py``); each job decides how often it
+runs from the node's settings and records its own results (history tables, counts, errors) where its CLI and
+admin page read them. A job that fails is logged and tried again at its next turn; it never stops
 the scheduler or the server.
 """
 
@@ -28,15 +29,12 @@ class Job:
     run: Callable[[Node], object]
 
 
-JOBS: list[Job] = []
-
-
 class Scheduler:
     """Runs each due job in turn on one daemon thread; ``stop`` lets the running job finish."""
 
-    def __init__(self, node: Node, jobs: list[Job] | None = None, tick: float = 1.0) -> None:
+    def __init__(self, node: Node, jobs: list[Job], tick: float = 1.0) -> None:
         self.node = node
-        self.jobs = list(JOBS if jobs is None else jobs)
+        self.jobs = list(jobs)
         self.tick = tick
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="osnode-jobs", daemon=True)
@@ -50,6 +48,10 @@ class Scheduler:
                 # First run one interval after start, so a restart loop cannot hammer peers.
                 self._due[job.name] = now + interval
         self._thread.start()
+
+    def scheduled(self) -> list[str]:
+        """The names of the jobs that will run on this node (those switched on when it started)."""
+        return [job.name for job in self.jobs if job.name in self._due]
 
     def stop(self, timeout: float | None = None) -> None:
         self._stop.set()

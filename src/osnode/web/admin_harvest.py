@@ -13,7 +13,7 @@ from ..domain.records import Role, Version
 from ..services import harvest
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
-from .panels import PROVIDERS, Panel
+from .panels import Panel
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +37,3 @@ def sources_panel(_request: Request, node: Node, version: Version, _viewer: View
         return None
     found = harvest.sources_of(node, version.record_id)
     return Panel("panels/sources.html", {"sources": found}) if found else None
-
-
-PROVIDERS.append(sources_panel)

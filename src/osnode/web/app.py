@@ -1,21 +1,18 @@
-"""The FastAPI application for one node."""
+"""The FastAPI application for one node, from the routes and panels its plugins give (``osnode.plugins``)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from ..services.node import Node
-from . import admin_harvest, api, oai, pages, problems, search, transfer_routes
-from . import software as software_routes
-from .communities import router as communities_router
+from . import problems, templating
 from .compression import TextCompression
-from .dump import router as dump_router
-from .explore import router as explore_router
 from .methods import HeadAsGet
-from .upload_pages import router as upload_router
+from .panels import Provider
 
 
-def create_app(node: Node) -> FastAPI:
+def build_app(node: Node, routers: list[APIRouter], panels: list[Provider]) -> FastAPI:
     app = FastAPI(
         title=node.settings.node_name,
         summary="Open Science Node: deposit, version, publish and download research outputs",
@@ -24,23 +21,21 @@ def create_app(node: Node) -> FastAPI:
         redoc_url=None,
     )
     app.state.node = node
+    app.state.panels = list(panels)
     problems.install(app)
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
     app.add_middleware(HeadAsGet)  # outermost: a HEAD gets the very headers its GET would
-    app.include_router(api.router)
-    app.include_router(pages.router)
-    app.include_router(oai.router)
-    app.include_router(search.router)
-    app.include_router(transfer_routes.router)  # tus uploads, blobs for peers, /admin/fixity
-    app.include_router(communities_router)
-    app.include_router(dump_router)
-    app.include_router(admin_harvest.router)  # /admin/peers; registers the sources panel
-    app.include_router(explore_router)  # previews, SQL queries, cell atlases; registers the preview panel
-    app.include_router(software_routes.router)  # SWHID browse/resolver/API; registers the software panel
-    app.include_router(upload_router)  # /records/{id}/upload: the form, with a tus script when JS runs
+    for router in routers:
+        app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Branding without forking: the operator's templates win over the package's, and their static files
+    # (logo, stylesheet) are served at /static.
+    templating.use_overrides(node.settings.data_dir / "templates")
+    static = node.settings.data_dir / "static"
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=static), name="static")
     return app

@@ -25,7 +25,7 @@ from ..services import access
 from ..services import explore as service
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
-from .panels import PROVIDERS, Panel
+from .panels import Panel
 from .problems import documented
 from .templating import templates
 
@@ -311,6 +311,5 @@ def preview_panel(request: Request, node: Node, version: Version, viewer: Viewer
     return Panel("panels/preview.html", {"items": shown, "version": version})
 
 
-PROVIDERS.append(preview_panel)
 # One router for app.py: the API and the pages (sync routes run in the threadpool; DuckDB releases the GIL).
 router.include_router(pages)

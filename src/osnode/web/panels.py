@@ -2,8 +2,9 @@
 
 Software (SWHIDs), data previews, replicas... each lives in its own module and template; a provider takes the
 request, the node, the version on show and the viewer, and returns a ``Panel`` (a template under
-``templates/panels/`` and its context) or ``None`` when it has nothing to show. The landing page renders
-every panel in the order of ``PROVIDERS``, after the files.
+``templates/panels/`` and its context) or ``None`` when it has nothing to show. Plugins register providers
+(``register_panels``, see ``osnode.app``); the landing page renders the app's panels in that order, after
+the files.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import Request
 from ..domain.access import Viewer
 from ..domain.records import Version
 from ..services.node import Node
+from ..services.replication import holders
 
 
 @dataclass(frozen=True)
@@ -27,21 +29,14 @@ class Panel:
 
 Provider = Callable[[Request, Node, Version, Viewer], Panel | None]
 
-# Register a provider by appending it here (one line per module).
-PROVIDERS: list[Provider] = []
-
 
 def panels_for(request: Request, node: Node, version: Version, viewer: Viewer) -> list[Panel]:
-    found = (provider(request, node, version, viewer) for provider in PROVIDERS)
+    providers: list[Provider] = request.app.state.panels
+    found = (provider(request, node, version, viewer) for provider in providers)
     return [panel for panel in found if panel is not None]
 
 
 def replicas_panel(_request: Request, node: Node, version: Version, _viewer: Viewer) -> Panel | None:
     """The nodes that hold a copy of the version's files (replication), this node first."""
-    from ..services.replication import holders  # kept inside: this provider is one appended block
-
     found = holders(node, version.id)
     return Panel("panels/replicas.html", {"holders": found, "files": len(version.files)}) if found else None
-
-
-PROVIDERS.append(replicas_panel)

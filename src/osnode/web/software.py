@@ -24,7 +24,7 @@ from ..services.node import Node
 from ..software.swhid import PERM_DIR, PERM_EXEC, PERM_LINK, SWHID, parse_lines, parse_swhid
 from . import negotiation, problems
 from .deps import NodeDep, ViewerDep
-from .panels import PROVIDERS, Panel
+from .panels import Panel
 from .templating import templates
 
 router = APIRouter(responses=problems.documented(400, 401, 403, 404, 409, 410, 413, 422))
@@ -374,9 +374,6 @@ def software_panel(_request: Request, node: Node, version: Version, viewer: View
     context = _link_json(node, version, link)
     context["browsable"] = True
     return Panel("panels/software.html", context)
-
-
-PROVIDERS.append(software_panel)
 
 
 def swh_date(stamp: int | None) -> str:

@@ -5,7 +5,8 @@ gettext catalogs under ``locales/`` translate them. ``templates.TemplateResponse
 language (see :mod:`.i18n`): it adds ``gettext``, ``ngettext``, ``ui_lang``, ``ui_dir`` and the language switch
 (``ui_languages``) to the context, ``Vary: Accept-Language, Cookie`` to the response, and remembers an explicit
 ``?lang=`` in a cookie. Macros imported without context render in English: import them ``with context``.
-Pages add their own filters and globals here, never in a second environment.
+Pages add their own filters and globals here, never in a second environment. An operator's templates in the
+data folder (``templates/``) are searched before the package's (see :func:`use_overrides`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ templates = LocalizedTemplates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"]),
     context_processors=[i18n.context],
 )
+
+
+def use_overrides(folder: Path) -> None:
+    """Search ``folder`` before the package's templates (a missing folder overrides nothing).
+
+    One process serves one node, so the one environment follows the node whose app was built last. A new
+    loader is a new key in Jinja's template cache, so pages cached from the previous folder are not reused."""
+    templates.env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder), jinja2.FileSystemLoader(TEMPLATES)])
+    if templates.env.cache is not None:
+        templates.env.cache.clear()
+
+
 # Outside a request (or in a macro imported without context) strings stay as written, in English.
 templates.env.install_null_translations(newstyle=True)
 

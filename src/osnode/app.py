@@ -1,0 +1,37 @@
+"""The one place that builds a node's app and its scheduler from the plugins (the built-ins first).
+
+``osnode serve`` and the tests build the app with :func:`create_app` and the background jobs with
+:func:`scheduler_for`; nothing registers itself by being imported, so an app served without the CLI
+harvests all the same.
+"""
+
+from __future__ import annotations
+
+import pluggy
+from fastapi import FastAPI
+
+from . import plugins
+from .plugins import builtins
+from .services.jobs import Job, Scheduler
+from .services.node import Node
+from .web.app import build_app
+
+
+def plugin_manager(*extra: object) -> pluggy.PluginManager:
+    """The node's built-in jobs, panels and routes, then the installed plugins, then ``extra``."""
+    return plugins.plugin_manager([builtins], extra)
+
+
+def create_app(node: Node, pm: pluggy.PluginManager | None = None) -> FastAPI:
+    pm = pm or plugin_manager()
+    routes = plugins.gathered(pm.hook.register_routes())
+    return build_app(node, routes, plugins.gathered(pm.hook.register_panels()))
+
+
+def jobs(pm: pluggy.PluginManager | None = None) -> list[Job]:
+    return plugins.gathered((pm or plugin_manager()).hook.register_jobs())
+
+
+def scheduler_for(node: Node, pm: pluggy.PluginManager | None = None) -> Scheduler:
+    """The background jobs of every plugin, ready to ``start``."""
+    return Scheduler(node, jobs(pm))

@@ -1,0 +1,14 @@
+"""The ``osnode`` command's own command groups, added like any plugin's (``register_commands``)."""
+
+from __future__ import annotations
+
+import typer
+
+from ..plugins import hookimpl
+from . import communities, dump, fixity, harvest, packages, replication, software
+
+
+@hookimpl
+def register_commands(cli: typer.Typer) -> None:
+    for module in (communities, dump, fixity, harvest, packages, replication, software):
+        cli.add_typer(module.commands)  # no name: the module's commands and groups join the top level

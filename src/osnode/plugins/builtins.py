@@ -1,0 +1,74 @@
+"""The node's own jobs, landing-page panels and routes, registered like any plugin's."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..services import explore, fixity, harvest, replication, uploads
+from ..services.harvest import OAIClient
+from ..services.jobs import Job
+from ..web import (
+    admin_harvest,
+    api,
+    communities,
+    dump,
+    oai,
+    pages,
+    panels,
+    search,
+    software,
+    transfer_routes,
+    upload_pages,
+)
+from ..web import explore as explore_pages
+from .hookspecs import hookimpl
+
+# How often the server looks for peers due a harvest (each peer has its own interval).
+HARVEST_CHECK_SECONDS = 60.0
+# How often the server looks for harvested records whose files are not here yet.
+REPLICATE_CHECK_SECONDS = 300.0
+
+# Replication runs after the harvests (listed first), so newly harvested records get their files.
+JOBS: list[Job] = [
+    *fixity.JOBS,
+    *uploads.JOBS,
+    *explore.JOBS,
+    Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
+    Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
+]
+
+PANELS: list[panels.Provider] = [
+    panels.replicas_panel,
+    admin_harvest.sources_panel,
+    software.software_panel,
+    explore_pages.preview_panel,
+]
+
+ROUTES: list[APIRouter] = [
+    api.router,
+    pages.router,
+    oai.router,
+    search.router,
+    transfer_routes.router,  # tus uploads, blobs for peers, /admin/fixity
+    communities.router,
+    dump.router,
+    admin_harvest.router,  # /admin/peers
+    explore_pages.router,  # previews, SQL queries, cell atlases
+    software.router,  # SWHID browse/resolver/API
+    upload_pages.router,  # /records/{id}/upload: the form, with a tus script when JS runs
+]
+
+
+@hookimpl
+def register_jobs() -> list[Job]:
+    return JOBS
+
+
+@hookimpl
+def register_panels() -> list[panels.Provider]:
+    return PANELS
+
+
+@hookimpl
+def register_routes() -> list[APIRouter]:
+    return ROUTES
