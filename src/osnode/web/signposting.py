@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from ..domain.identifiers import orcid_url
 from ..domain.records import Version
-from ..formats import RecordView
+from ..formats import RecordView, registry
 from ..formats.kinds import kind_of
 from ..formats.links import rights_url
 from ..services import exports
@@ -56,7 +56,7 @@ def linkset_url(node: Node, version: Version) -> str:
 def landing_links(node: Node, version: Version, view: RecordView) -> list[Link]:
     """The links of a landing page: what level 1 puts in its Link header."""
     links = [Link(view.pid_url, "cite-as")]
-    for export in exports.EXPORTS.values():
+    for export in registry.exports():
         url = exports.export_url(node, version, export.name)
         links.append(Link(url, "describedby", export.media_type, export.profile))
     for f in view.files:
@@ -97,7 +97,7 @@ def _contexts(node: Node, version: Version, view: RecordView) -> dict[str, list[
     contexts: dict[str, list[Link]] = {
         landing: [link for link in landing_links(node, version, view) if link.rel != "linkset"]
     }
-    for export in exports.EXPORTS.values():
+    for export in registry.exports():
         url = exports.export_url(node, version, export.name)
         contexts[url] = [Link(landing, "describes", "text/html")]
     for f in view.files:
