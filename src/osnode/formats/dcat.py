@@ -17,6 +17,7 @@ from . import FileView, RecordView, unique
 from .accessrights import conditions, is_access_right
 from .datacite import UNAVAILABLE
 from .links import rights_url
+from .xmltext import clean
 
 PROFILE = "http://data.europa.eu/r5r/"
 """DCAT-AP's namespace, which names the profile (Signposting's ``profile``)."""
@@ -38,6 +39,11 @@ def access_rights_uri(level: AccessLevel) -> URIRef:
     return URIRef(f"{ACCESS_RIGHT}{EU_ACCESS_RIGHTS[level]}")
 
 
+def _text(value: str, lang: str | None = None) -> Literal:
+    """A text literal without the characters XML cannot carry (RDF/XML is one of the syntaxes)."""
+    return Literal(clean(value), lang=lang)
+
+
 def _bind(graph: Graph) -> Graph:
     for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("owl", OWL), ("spdx", SPDX)):
         graph.bind(prefix, namespace)
@@ -47,7 +53,7 @@ def _bind(graph: Graph) -> Graph:
 def _agent(graph: Graph, name: str) -> BNode:
     agent = BNode()
     graph.add((agent, RDF.type, FOAF.Agent))
-    graph.add((agent, FOAF.name, Literal(name)))
+    graph.add((agent, FOAF.name, _text(name)))
     return agent
 
 
@@ -55,7 +61,7 @@ def _access_rights(graph: Graph, view: RecordView) -> URIRef:
     rights = access_rights_uri(view.access_level)
     graph.add((rights, RDF.type, DCTERMS.RightsStatement))
     # The level in words too, for the people reading a portal's page.
-    graph.add((rights, RDFS.label, Literal(conditions(view.access_level, view.embargo_until), lang="en")))
+    graph.add((rights, RDFS.label, _text(conditions(view.access_level, view.embargo_until), "en")))
     return rights
 
 
@@ -75,13 +81,13 @@ def add_dataset(graph: Graph, view: RecordView) -> URIRef:
     # A fragment of the landing page: the page is a foaf:Document, the dataset is what it describes.
     dataset = URIRef(f"{view.identifier}#dataset")
     graph.add((dataset, RDF.type, DCAT.Dataset))
-    graph.add((dataset, DCTERMS.identifier, Literal(view.pid_url)))
+    graph.add((dataset, DCTERMS.identifier, _text(view.pid_url)))
     titles = [t for t in meta.titles if not t.titleType]
     for title in titles:
-        graph.add((dataset, DCTERMS.title, Literal(title.title, lang=title.lang)))
+        graph.add((dataset, DCTERMS.title, _text(title.title, title.lang)))
     if not titles:  # a draft not yet titled: DCAT-AP wants a title, DataCite's marker says why there is none
-        graph.add((dataset, DCTERMS.title, Literal(UNAVAILABLE)))
-    graph.add((dataset, DCTERMS.description, Literal(view.abstract() or meta.main_title() or UNAVAILABLE)))
+        graph.add((dataset, DCTERMS.title, _text(UNAVAILABLE)))
+    graph.add((dataset, DCTERMS.description, _text(view.abstract() or meta.main_title() or UNAVAILABLE)))
     landing = URIRef(view.identifier)
     graph.add((landing, RDF.type, FOAF.Document))
     graph.add((dataset, DCAT.landingPage, landing))
@@ -93,9 +99,9 @@ def add_dataset(graph: Graph, view: RecordView) -> URIRef:
         datatype = XSD.date if len(view.issued) == 10 else XSD.gYear
         graph.add((dataset, DCTERMS.issued, Literal(view.issued, datatype=datatype)))
     if view.version_label:
-        graph.add((dataset, DCAT3.version, Literal(view.version_label)))
+        graph.add((dataset, DCAT3.version, _text(view.version_label)))
     for keyword in unique(s.subject for s in meta.subjects):
-        graph.add((dataset, DCAT.keyword, Literal(keyword)))
+        graph.add((dataset, DCAT.keyword, _text(keyword)))
     rights = _access_rights(graph, view)
     graph.add((dataset, DCTERMS.accessRights, rights))
     licences = _licences(graph, view)
@@ -107,7 +113,7 @@ def add_dataset(graph: Graph, view: RecordView) -> URIRef:
 def _distribution(graph: Graph, view: RecordView, file: FileView, rights: URIRef, licences: list[URIRef]) -> BNode:
     distribution = BNode()
     graph.add((distribution, RDF.type, DCAT.Distribution))
-    graph.add((distribution, DCTERMS.title, Literal(file.key)))
+    graph.add((distribution, DCTERMS.title, _text(file.key)))
     graph.add((distribution, DCAT.accessURL, URIRef(view.identifier)))
     graph.add((distribution, DCAT.downloadURL, URIRef(file.download_url)))
     graph.add((distribution, DCAT.byteSize, Literal(file.size, datatype=XSD.nonNegativeInteger)))
@@ -148,3 +154,28 @@ def to_rdf_xml(view: RecordView) -> bytes:
 
 def to_json_ld(view: RecordView) -> bytes:
     return serialize(to_graph(view), "json-ld")
+
+
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+
+
+def catalog_graph(
+    catalog_url: str, page_url: str, next_url: str | None, *, title: str, views: list[RecordView]
+) -> Graph:
+    """One page of the node's catalogue: a ``dcat:Catalog`` with its datasets, and Hydra paging
+    links (``hydra:next`` until the last page) so a harvester walks it page by page."""
+    graph = _bind(Graph())
+    graph.bind("hydra", HYDRA)
+    catalog = URIRef(catalog_url)
+    graph.add((catalog, RDF.type, DCAT.Catalog))
+    graph.add((catalog, DCTERMS.title, _text(title)))
+    graph.add((catalog, DCTERMS.description, _text(f"The records published on {title}.")))
+    graph.add((catalog, DCTERMS.publisher, _agent(graph, title)))
+    for view in views:
+        graph.add((catalog, DCAT.dataset, add_dataset(graph, view)))
+    page = URIRef(page_url)
+    graph.add((catalog, HYDRA.view, page))
+    graph.add((page, RDF.type, HYDRA.PartialCollectionView))
+    if next_url:
+        graph.add((page, HYDRA.next, URIRef(next_url)))
+    return graph

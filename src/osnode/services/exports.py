@@ -9,13 +9,14 @@ finds their URLs in any format.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..domain.access import Viewer, without_content_addresses
 from ..domain.records import FileEntry, Version
 from ..formats import RecordView
 from ..formats.registry import FORMATS
-from . import access
+from . import access, records
 from .node import Node
 
 EXPORTS = FORMATS
@@ -51,3 +52,16 @@ def record_view(node: Node, version: Version, viewer: Viewer) -> RecordView:
 
 def render(view: RecordView, name: str) -> bytes:
     return FORMATS[name].write(view)
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    views: list[RecordView]
+    next_cursor: str | None
+
+
+def catalog_page(node: Node, viewer: Viewer, *, size: int, cursor: str | None) -> CatalogPage:
+    """One page of the published records, newest first, each as ``viewer`` sees it."""
+    page = records.list_records(node, viewer, size=size, cursor=cursor)
+    views = [record_view(node, records.get_version(node, item["id"], viewer), viewer) for item in page.items]
+    return CatalogPage(views, page.next_cursor)

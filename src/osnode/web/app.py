@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ..services.node import Node
-from . import admin_harvest, api, oai, pages, problems, search, transfer_routes
+from . import admin_harvest, api, catalog, oai, pages, problems, search, transfer_routes
 from . import software as software_routes
 from .communities import router as communities_router
 from .compression import TextCompression
@@ -29,6 +29,7 @@ def create_app(node: Node) -> FastAPI:
     app.add_middleware(HeadAsGet)  # outermost: a HEAD gets the very headers its GET would
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(catalog.router)  # /api/catalog.ttl: DCAT-AP pages for open-data portals
     app.include_router(oai.router)
     app.include_router(search.router)
     app.include_router(transfer_routes.router)  # tus uploads, blobs for peers, /admin/fixity
