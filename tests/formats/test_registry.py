@@ -69,3 +69,10 @@ def test_oai_writers_give_schema_valid_records(
     formats = registry.oai_formats()
     datacite_schema.assertValid(parse_xml(formats["datacite"].write(rich, "node.example.org").encode()))
     oai_dc_schema.assertValid(parse_xml(formats["oai_dc"].write(rich, "node.example.org").encode()))
+
+
+def test_signposting_announces_one_format_per_media_type() -> None:
+    # Clients pick a describedby link by its type: two with one type would hide one of them.
+    types = [f.media_type for f in registry.signposted()]
+    assert len(types) == len(set(types))
+    assert {"dcat-ttl", "dcat-rdf"} <= {f.name for f in registry.signposted()}

@@ -9,6 +9,8 @@ RDF/XML or JSON-LD; tests check it against the official SHACL shapes with pyshac
 
 from __future__ import annotations
 
+import hashlib
+
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, XSD
 
@@ -16,7 +18,7 @@ from ..domain.records import AccessLevel
 from . import FileView, RecordView, unique
 from .accessrights import conditions, is_access_right
 from .datacite import UNAVAILABLE
-from .links import rights_url
+from .links import as_uri, rights_url
 from .xmltext import clean
 
 PROFILE = "http://data.europa.eu/r5r/"
@@ -50,8 +52,14 @@ def _bind(graph: Graph) -> Graph:
     return graph
 
 
-def _agent(graph: Graph, name: str) -> BNode:
-    agent = BNode()
+def _blank(owner: str, label: str) -> BNode:
+    """A blank node named after what holds it, so the same record serializes to the same bytes
+    (rdflib's random names would change RDF/XML on every request) and records on one catalogue
+    page never share a node."""
+    return BNode(f"n{hashlib.sha256(owner.encode()).hexdigest()[:16]}{label}")
+
+
+def _agent(graph: Graph, agent: BNode, name: str) -> BNode:
     graph.add((agent, RDF.type, FOAF.Agent))
     graph.add((agent, FOAF.name, _text(name)))
     return agent
@@ -69,7 +77,7 @@ def _licences(graph: Graph, view: RecordView) -> list[URIRef]:
     stated = [r for r in view.metadata.rightsList if not is_access_right(r.rightsUri)]
     found = []
     for url in unique(u for r in stated if (u := rights_url(r))):
-        licence = URIRef(url)
+        licence = URIRef(as_uri(url))
         graph.add((licence, RDF.type, DCTERMS.LicenseDocument))
         found.append(licence)
     return found
@@ -79,7 +87,7 @@ def add_dataset(graph: Graph, view: RecordView) -> URIRef:
     """The version as a ``dcat:Dataset`` in ``graph`` (with its distributions); returns its node."""
     meta = view.metadata
     # A fragment of the landing page: the page is a foaf:Document, the dataset is what it describes.
-    dataset = URIRef(f"{view.identifier}#dataset")
+    dataset = URIRef(as_uri(f"{view.identifier}#dataset"))
     graph.add((dataset, RDF.type, DCAT.Dataset))
     graph.add((dataset, DCTERMS.identifier, _text(view.pid_url)))
     titles = [t for t in meta.titles if not t.titleType]
@@ -88,13 +96,13 @@ def add_dataset(graph: Graph, view: RecordView) -> URIRef:
     if not titles:  # a draft not yet titled: DCAT-AP wants a title, DataCite's marker says why there is none
         graph.add((dataset, DCTERMS.title, _text(UNAVAILABLE)))
     graph.add((dataset, DCTERMS.description, _text(view.abstract() or meta.main_title() or UNAVAILABLE)))
-    landing = URIRef(view.identifier)
+    landing = URIRef(as_uri(view.identifier))
     graph.add((landing, RDF.type, FOAF.Document))
     graph.add((dataset, DCAT.landingPage, landing))
-    graph.add((dataset, DCTERMS.publisher, _agent(graph, view.publisher_name)))
-    for creator in meta.creators:
+    graph.add((dataset, DCTERMS.publisher, _agent(graph, _blank(view.identifier, "publisher"), view.publisher_name)))
+    for n, creator in enumerate(meta.creators):
         name = creator.name or " ".join(p for p in (creator.givenName, creator.familyName) if p)
-        graph.add((dataset, DCTERMS.creator, _agent(graph, name)))
+        graph.add((dataset, DCTERMS.creator, _agent(graph, _blank(view.identifier, f"creator{n}"), name)))
     if view.issued:
         datatype = XSD.date if len(view.issued) == 10 else XSD.gYear
         graph.add((dataset, DCTERMS.issued, Literal(view.issued, datatype=datatype)))
@@ -105,23 +113,25 @@ def add_dataset(graph: Graph, view: RecordView) -> URIRef:
     rights = _access_rights(graph, view)
     graph.add((dataset, DCTERMS.accessRights, rights))
     licences = _licences(graph, view)
-    for f in view.files:
-        graph.add((dataset, DCAT.distribution, _distribution(graph, view, f, rights, licences)))
+    for n, f in enumerate(view.files):
+        graph.add((dataset, DCAT.distribution, _distribution(graph, view, n, f, rights, licences)))
     return dataset
 
 
-def _distribution(graph: Graph, view: RecordView, file: FileView, rights: URIRef, licences: list[URIRef]) -> BNode:
-    distribution = BNode()
+def _distribution(
+    graph: Graph, view: RecordView, n: int, file: FileView, rights: URIRef, licences: list[URIRef]
+) -> BNode:
+    distribution = _blank(view.identifier, f"distribution{n}")
     graph.add((distribution, RDF.type, DCAT.Distribution))
     graph.add((distribution, DCTERMS.title, _text(file.key)))
-    graph.add((distribution, DCAT.accessURL, URIRef(view.identifier)))
-    graph.add((distribution, DCAT.downloadURL, URIRef(file.download_url)))
+    graph.add((distribution, DCAT.accessURL, URIRef(as_uri(view.identifier))))
+    graph.add((distribution, DCAT.downloadURL, URIRef(as_uri(file.download_url))))
     graph.add((distribution, DCAT.byteSize, Literal(file.size, datatype=XSD.nonNegativeInteger)))
     if file.mimetype:
-        media_type = URIRef(f"{IANA}{file.mimetype}")
+        media_type = URIRef(as_uri(f"{IANA}{file.mimetype}"))
         graph.add((media_type, RDF.type, DCTERMS.MediaType))
         graph.add((distribution, DCAT.mediaType, media_type))
-    checksum = BNode()
+    checksum = _blank(view.identifier, f"checksum{n}")
     graph.add((checksum, RDF.type, SPDX.Checksum))
     graph.add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
     graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
@@ -144,16 +154,20 @@ def serialize(graph: Graph, syntax: str) -> bytes:
     return graph.serialize(format=syntax, encoding="utf-8")
 
 
+# rdflib's name of each syntax, by media type.
+SYNTAXES: dict[str, str] = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld"}
+
+
 def to_turtle(view: RecordView) -> bytes:
-    return serialize(to_graph(view), "turtle")
+    return serialize(to_graph(view), SYNTAXES["text/turtle"])
 
 
 def to_rdf_xml(view: RecordView) -> bytes:
-    return serialize(to_graph(view), "xml")
+    return serialize(to_graph(view), SYNTAXES["application/rdf+xml"])
 
 
 def to_json_ld(view: RecordView) -> bytes:
-    return serialize(to_graph(view), "json-ld")
+    return serialize(to_graph(view), SYNTAXES["application/ld+json"])
 
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -170,7 +184,7 @@ def catalog_graph(
     graph.add((catalog, RDF.type, DCAT.Catalog))
     graph.add((catalog, DCTERMS.title, _text(title)))
     graph.add((catalog, DCTERMS.description, _text(f"The records published on {title}.")))
-    graph.add((catalog, DCTERMS.publisher, _agent(graph, title)))
+    graph.add((catalog, DCTERMS.publisher, _agent(graph, _blank(catalog_url, "publisher"), title)))
     for view in views:
         graph.add((catalog, DCAT.dataset, add_dataset(graph, view)))
     page = URIRef(page_url)

@@ -49,6 +49,9 @@ class Format:
     """The namespace or profile URI, announced in Signposting's ``profile``."""
     negotiable: bool = True
     """Offered by content negotiation on the record URL (not a bare ``application/xml``)."""
+    signposted: bool = True
+    """Announced as ``describedby`` in Signposting; off where another format has the same media type,
+    since clients pick a link by its type (the JSON-LD they find must stay schema.org's)."""
     oai: tuple[OAIFormat, ...] = ()
     """Its OAI-PMH disseminations (one format may be wrapped more than one way)."""
     read: Reader | None = None
@@ -140,6 +143,7 @@ FORMATS: dict[str, Format] = {
             dcat.to_json_ld,
             dcat.PROFILE,
             negotiable=False,
+            signposted=False,
         ),
     )
 }
@@ -148,6 +152,11 @@ FORMATS: dict[str, Format] = {
 def exports() -> list[Format]:
     """The formats served under ``/records/{id}/export/``, in the node's order of preference."""
     return list(FORMATS.values())
+
+
+def signposted() -> list[Format]:
+    """The formats a landing page announces as ``describedby`` links."""
+    return [f for f in FORMATS.values() if f.signposted]
 
 
 def negotiable() -> list[Format]:

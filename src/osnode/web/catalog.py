@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from ..domain.access import Viewer
 from ..domain.errors import NotFound
@@ -15,15 +15,13 @@ from .deps import NodeDep, ViewerDep
 
 router = APIRouter()
 PAGE_SIZE = 100
-# The DCAT-AP serializations of the registry, by file extension: /api/catalog.ttl, .rdf, .jsonld.
-_SYNTAX = {"dcat-ttl": "turtle", "dcat-rdf": "xml", "dcat-jsonld": "json-ld"}
-_BY_EXTENSION = {registry.FORMATS[name].extension: (registry.FORMATS[name], syntax) for name, syntax in _SYNTAX.items()}
+# The DCAT-AP formats of the registry, by file extension: /api/catalog.ttl, .rdf, .jsonld.
+_BY_EXTENSION = {f.extension: f for f in registry.FORMATS.values() if f.profile == dcat.PROFILE}
 
 
 @router.get("/api/catalog.{extension}", summary="The catalogue as DCAT-AP 3.0.1, with Hydra paging links")
 def catalog(
     extension: str,
-    request: Request,
     cursor: str | None = None,
     size: int = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE),
     node: Node = NodeDep,
@@ -31,14 +29,15 @@ def catalog(
 ) -> Response:
     if extension not in _BY_EXTENSION:
         raise NotFound(f"no catalogue format '.{extension}'; this node offers {', '.join(_BY_EXTENSION)}")
-    chosen, syntax = _BY_EXTENSION[extension]
+    chosen = _BY_EXTENSION[extension]
     page = exports.catalog_page(node, viewer, size=size, cursor=cursor)
     base = f"{node.settings.public_url}/api/catalog.{extension}"
     next_url = f"{base}?{_query(size, page.next_cursor)}" if page.next_cursor else None
     page_url = f"{base}?{_query(size, cursor)}" if cursor else base
     graph = dcat.catalog_graph(base, page_url, next_url, title=node.settings.node_name, views=page.views)
     headers = {"Link": f'<{next_url}> ; rel="next"'} if next_url else {}
-    return Response(dcat.serialize(graph, syntax), media_type=chosen.content_type, headers=headers)
+    body = dcat.serialize(graph, dcat.SYNTAXES[chosen.media_type])
+    return Response(body, media_type=chosen.content_type, headers=headers)
 
 
 def _query(size: int, cursor: str | None) -> str:
