@@ -12,8 +12,9 @@ from ..formats import dcat, registry
 from ..services import exports
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
+from .problems import documented
 
-router = APIRouter()
+router = APIRouter(tags=["catalog"], responses=documented(404, 422))
 PAGE_SIZE = 100
 # The DCAT-AP formats of the registry, by file extension: /api/catalog.ttl, .rdf, .jsonld.
 _BY_EXTENSION = {f.extension: f for f in registry.FORMATS.values() if f.profile == dcat.PROFILE}
