@@ -7,6 +7,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 from lxml import etree
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF
 from signposting import find_signposting_http_link
 
 from osnode.web.negotiation import choose, parse_accept
@@ -27,7 +29,9 @@ JSON_LD = "application/ld+json"
 BIBTEX = "application/x-bibtex"
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 RIS = "application/x-research-info-systems"
-NEGOTIABLE = [DATACITE_XML, DATACITE_JSON, JSON_LD, BIBTEX, CSL_JSON, RIS]
+TURTLE = "text/turtle"
+RDF_XML = "application/rdf+xml"
+NEGOTIABLE = [DATACITE_XML, DATACITE_JSON, JSON_LD, BIBTEX, CSL_JSON, RIS, TURTLE, RDF_XML]
 EXPORTS = {
     "datacite-xml": DATACITE_XML,
     "datacite-json": DATACITE_JSON,
@@ -36,7 +40,11 @@ EXPORTS = {
     "csl-json": CSL_JSON,
     "ris": RIS,
     "oai_dc": "application/xml",
+    "dcat-ttl": TURTLE,
+    "dcat-rdf": RDF_XML,
+    "dcat-jsonld": JSON_LD,
 }
+DCAT_SYNTAX = {TURTLE: "turtle", "dcat-ttl": "turtle", RDF_XML: "xml", "dcat-rdf": "xml", "dcat-jsonld": "json-ld"}
 
 
 def media_type(response) -> str:  # type: ignore[no-untyped-def]
@@ -71,6 +79,11 @@ def check_body(kind: str, body: bytes, landing: str) -> None:
         root = parse_xml(body)
         schema = load_schema("oai-pmh/oai_dc.xsd")
         assert schema.validate(root), schema.error_log
+    elif kind in DCAT_SYNTAX:
+        graph = Graph().parse(data=body, format=DCAT_SYNTAX[kind])
+        dataset = URIRef(f"{landing}#dataset")
+        assert (dataset, RDF.type, DCAT.Dataset) in graph
+        assert "Rainfall at Luanda, 2001-2020" in {str(t) for t in graph.objects(dataset, DCTERMS.title)}
     else:  # pragma: no cover - a test table error
         raise AssertionError(kind)
 

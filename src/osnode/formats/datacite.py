@@ -386,6 +386,24 @@ def to_text(view: RecordView) -> str:
     return clean("".join(out))
 
 
+# DataCite's OAI-PMH wrapper (oai-1.1), which OpenAIRE's guidelines for data archives harvest.
+OAI_NAMESPACE = "http://schema.datacite.org/oai/oai-1.1/"
+OAI_SCHEMA = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
+OAI_SCHEMA_VERSION = "4.7"
+
+
+def to_oai_text(view: RecordView, datacentre: str) -> str:
+    """The version wrapped in ``<oai_datacite>``; ``datacentre`` names the repository (the node
+    registers no DOIs with DataCite, so it has no DataCite client symbol and names itself)."""
+    return (
+        f'<oai_datacite xmlns="{OAI_NAMESPACE}" xmlns:xsi="{XSI}"'
+        f' xsi:schemaLocation="{OAI_NAMESPACE} {OAI_SCHEMA}">'
+        f"<schemaVersion>{OAI_SCHEMA_VERSION}</schemaVersion>"
+        f"<datacentreSymbol>{escape_text(datacentre)}</datacentreSymbol>"
+        f"<payload>{to_text(view)}</payload></oai_datacite>"
+    )
+
+
 def to_element(view: RecordView) -> etree._Element:
     """The version as a DataCite 4.7 ``<resource>`` element (for embedding, e.g. in OAI-PMH)."""
     return etree.fromstring(to_text(view))

@@ -6,6 +6,8 @@ with no resolver of its own is left out of those rather than shown as a bare str
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from ..domain.licences import spdx_url
 from ..domain.metadata import FundingReference, Rights
 
@@ -53,3 +55,12 @@ def funder_url(funding: FundingReference) -> str | None:
     if funding.funderIdentifierType == "Crossref Funder ID" and not ident.startswith("http"):
         return f"https://doi.org/{ident}"
     return ident if ident.startswith(("https://", "http://")) else None
+
+
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+def as_uri(url: str) -> str:
+    """A URL safe inside ``<...>`` (a Link header, Turtle) and quotes: depositors' URLs may hold
+    non-ASCII characters (an IRI) or ``<>"``, which are percent-encoded; existing escapes are kept."""
+    return quote(url, safe=_URI_SAFE)

@@ -44,8 +44,8 @@ from lxml import etree
 
 from ..domain.access import Viewer, files_refusal, without_content_addresses
 from ..domain.vocabularies import RESOURCE_TYPES
-from ..formats import FileView, RecordView, access_fields, datacite, dublincore
-from ..formats.xmltext import XSI, clean, escape_text
+from ..formats import FileView, RecordView, access_fields, dublincore, registry
+from ..formats.xmltext import XSI, clean
 from ..services import oai
 from ..services.node import Node, utcnow
 from . import fragments, trusted
@@ -54,9 +54,6 @@ OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 OAI_IDENTIFIER = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 OAI_IDENTIFIER_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
-OAI_DATACITE = "http://schema.datacite.org/oai/oai-1.1/"
-OAI_DATACITE_SCHEMA = "http://schema.datacite.org/oai/oai-1.1/oai.xsd"
-DATACITE_SCHEMA_VERSION = "4.7"
 
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 VERBS = ("Identify", "ListMetadataFormats", "ListSets", "GetRecord", "ListIdentifiers", "ListRecords")
@@ -102,29 +99,29 @@ def _e(parent: etree._Element, name: str, text: str | None = None, **attributes:
 # -- metadata formats ----------------------------------------------------------------------------
 
 
+def _fast_oai_dc(provider: Provider, item: oai.Item) -> str:
+    return provider.oai_dc(item)
+
+
+# The formats the registry marks as written straight from stored JSON, and how (see ``fragments``).
+_FAST_PATHS: dict[str, Callable[[Provider, oai.Item], str]] = {"oai_dc": _fast_oai_dc}
+
+
 @dataclass(frozen=True)
 class MetadataFormat:
-    prefix: str
-    schema: str
-    namespace: str
-    write: Callable[[Provider, oai.Item], str]
-    """The metadata of an item, as XML text (pages are joined as text, see ``fragments``)."""
+    """An OAI-PMH format of the registry, bound to how this provider writes an item in it."""
 
+    spec: registry.OAIFormat
 
-def _datacite(provider: Provider, item: oai.Item) -> str:
-    return datacite.to_text(provider.view(item))
+    @property
+    def prefix(self) -> str:
+        return self.spec.prefix
 
-
-def _oai_datacite(provider: Provider, item: oai.Item) -> str:
-    """DataCite's OAI wrapper (oai-1.1), which OpenAIRE's guidelines for data archives harvest."""
-    # The node registers no DOIs with DataCite, so it has no DataCite client symbol; it names itself.
-    return (
-        f'<oai_datacite xmlns="{OAI_DATACITE}" xmlns:xsi="{XSI}"'
-        f' xsi:schemaLocation="{OAI_DATACITE} {OAI_DATACITE_SCHEMA}">'
-        f"<schemaVersion>{DATACITE_SCHEMA_VERSION}</schemaVersion>"
-        f"<datacentreSymbol>{escape_text(provider.repository_id)}</datacentreSymbol>"
-        f"<payload>{_datacite(provider, item)}</payload></oai_datacite>"
-    )
+    def write(self, provider: Provider, item: oai.Item) -> str:
+        """The metadata of an item, as XML text (pages are joined as text, see ``fragments``)."""
+        if self.spec.fast_path:
+            return _FAST_PATHS[self.prefix](provider, item)
+        return self.spec.write(provider.view(item), provider.repository_id)
 
 
 def _dc_description(text: str) -> etree._Element:
@@ -135,19 +132,7 @@ def _dc_description(text: str) -> etree._Element:
     return root
 
 
-FORMATS: dict[str, MetadataFormat] = {
-    f.prefix: f
-    for f in (
-        MetadataFormat(
-            "oai_dc",
-            "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-            dublincore.OAI_DC,
-            lambda provider, item: provider.oai_dc(item),
-        ),
-        MetadataFormat("oai_datacite", OAI_DATACITE_SCHEMA, OAI_DATACITE, _oai_datacite),
-        MetadataFormat("datacite", datacite.SCHEMA_LOCATION, datacite.NAMESPACE, _datacite),
-    )
-}
+FORMATS: dict[str, MetadataFormat] = {prefix: MetadataFormat(spec) for prefix, spec in registry.oai_formats().items()}
 
 
 # -- arguments -----------------------------------------------------------------------------------
@@ -434,8 +419,8 @@ class Provider:
         for f in FORMATS.values():
             element = _e(formats, "metadataFormat")
             _e(element, "metadataPrefix", f.prefix)
-            _e(element, "schema", f.schema)
-            _e(element, "metadataNamespace", f.namespace)
+            _e(element, "schema", f.spec.schema)
+            _e(element, "metadataNamespace", f.spec.namespace)
 
     def _ListSets(self, root: etree._Element, arguments: dict[str, str]) -> None:
         if "resumptionToken" in arguments:

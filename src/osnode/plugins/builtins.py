@@ -10,6 +10,7 @@ from ..services.jobs import Job
 from ..web import (
     admin_harvest,
     api,
+    catalog,
     communities,
     dump,
     oai,
@@ -47,6 +48,7 @@ PANELS: list[panels.Provider] = [
 ROUTES: list[APIRouter] = [
     api.router,
     pages.router,
+    catalog.router,  # /api/catalog.ttl: DCAT-AP pages for open-data portals
     oai.router,
     search.router,
     transfer_routes.router,  # tus uploads, blobs for peers, /admin/fixity

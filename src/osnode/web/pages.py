@@ -11,7 +11,7 @@ from ..domain import multilingual
 from ..domain.access import Viewer
 from ..domain.errors import Gone, NotFound
 from ..domain.identifiers import orcid_url
-from ..formats import RecordView, citation, schemaorg
+from ..formats import RecordView, citation, registry, schemaorg
 from ..formats.links import identifier_url, rights_url
 from ..services import access, exports, records, stats
 from ..services.node import Node
@@ -33,8 +33,8 @@ def home(request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> 
 
 HTML = "text/html"
 # What the record URL offers, in the server's order of preference: the page first, for browsers and */*.
-OFFERED = [HTML] + [e.media_type for e in exports.EXPORTS.values() if e.name != "oai_dc"]
-_BY_MEDIA_TYPE = {e.media_type: e for e in exports.EXPORTS.values()}
+OFFERED = [HTML] + [f.media_type for f in registry.negotiable()]
+_BY_MEDIA_TYPE = {f.media_type: f for f in registry.negotiable()}
 
 
 def _not_acceptable(request: Request, offered: list[str]) -> Response:
@@ -48,7 +48,7 @@ def _not_acceptable(request: Request, offered: list[str]) -> Response:
     return response
 
 
-def _export_response(view: RecordView, export: exports.Export, headers: dict[str, str]) -> Response:
+def _export_response(view: RecordView, export: registry.Format, headers: dict[str, str]) -> Response:
     return Response(exports.render(view, export.name), media_type=export.content_type, headers=headers)
 
 
@@ -91,7 +91,7 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
             (r, identifier_url(r.relatedIdentifierType, r.relatedIdentifier)) for r in view.metadata.relatedIdentifiers
         ],
         "citation": citation.to_text(view),
-        "exports": [(e, exports.export_url(node, version, e.name)) for e in exports.EXPORTS.values()],
+        "exports": [(e, exports.export_url(node, version, e.name)) for e in registry.exports()],
         "json_ld": schemaorg.to_script(view),
         "orcid_url": orcid_url,
         "this_node": node.settings.node_name,
@@ -102,9 +102,9 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
 
 @router.get("/records/{any_id}/export/{name}")
 def export(any_id: str, name: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
-    chosen = exports.EXPORTS.get(name)
+    chosen = registry.FORMATS.get(name)
     if chosen is None:
-        raise NotFound(f"no export format '{name}'; this node offers {', '.join(exports.EXPORTS)}")
+        raise NotFound(f"no export format '{name}'; this node offers {', '.join(registry.FORMATS)}")
     version = access.readable_version(node, any_id, viewer)
     view = exports.record_view(node, version, viewer)
     filename = f"{version.id}.{chosen.extension}"

@@ -9,20 +9,18 @@ viewer may not download are never announced.
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from urllib.parse import quote
 
 from ..domain.identifiers import orcid_url
 from ..domain.records import Version
-from ..formats import RecordView
+from ..formats import RecordView, registry
 from ..formats.kinds import kind_of
-from ..formats.links import rights_url
+from ..formats.links import as_uri, rights_url
 from ..services import exports
 from ..services.node import Node
 
 LINKSET_JSON = "application/linkset+json"
 LINKSET_TEXT = "application/linkset"
 ABOUT_PAGE = "https://schema.org/AboutPage"
-_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 class Link(NamedTuple):
@@ -43,12 +41,6 @@ class Link(NamedTuple):
         return value
 
 
-def as_uri(url: str) -> str:
-    """A URL safe inside ``<...>`` and quotes in a header: depositors' URLs may hold non-ASCII
-    characters (an IRI) or ``<>"``, which are percent-encoded; existing escapes are kept."""
-    return quote(url, safe=_URI_SAFE)
-
-
 def linkset_url(node: Node, version: Version) -> str:
     return f"{exports.landing_url(node, version)}/linkset"
 
@@ -56,7 +48,7 @@ def linkset_url(node: Node, version: Version) -> str:
 def landing_links(node: Node, version: Version, view: RecordView) -> list[Link]:
     """The links of a landing page: what level 1 puts in its Link header."""
     links = [Link(view.pid_url, "cite-as")]
-    for export in exports.EXPORTS.values():
+    for export in registry.signposted():
         url = exports.export_url(node, version, export.name)
         links.append(Link(url, "describedby", export.media_type, export.profile))
     for f in view.files:
@@ -97,7 +89,7 @@ def _contexts(node: Node, version: Version, view: RecordView) -> dict[str, list[
     contexts: dict[str, list[Link]] = {
         landing: [link for link in landing_links(node, version, view) if link.rel != "linkset"]
     }
-    for export in exports.EXPORTS.values():
+    for export in registry.signposted():
         url = exports.export_url(node, version, export.name)
         contexts[url] = [Link(landing, "describes", "text/html")]
     for f in view.files:
