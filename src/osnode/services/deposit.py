@@ -19,9 +19,9 @@ from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..domain.metadata import parse_metadata, publication_errors
 from ..domain.records import Access, AccessLevel, FileEntry, State, Version, new_id
-from ..storage import search
 from ..storage.blobs import BlobWriter, StoredBlob
 from ..storage.catalog import files, records, register_blob, versions
+from ..storage.record_state import latest_published, refresh_record
 from . import access as permissions
 from .node import Node, failpoint, utcnow
 from .records import load_version, record_versions, resolve
@@ -226,7 +226,7 @@ def publish(node: Node, version_id: str, viewer: Viewer) -> Version:
     now = utcnow()
     with node.transaction() as tx:
         draft = _editable_draft(tx, version_id, viewer)
-        previous_id = _latest_published(tx, draft.record_id)
+        previous_id = latest_published(tx, draft.record_id)
         previous = load_version(tx, previous_id) if previous_id else None
         permissions.ensure_may_publish(node, draft, previous, viewer)
         meta = parse_metadata(draft.metadata)
@@ -248,25 +248,10 @@ def publish(node: Node, version_id: str, viewer: Viewer) -> Version:
             .values(state=State.PUBLISHED.value, metadata=meta.to_json(), published_at=now, updated=now)
         )
         failpoint("publish.mid")
-        tx.execute(
-            update(records)
-            .where(records.c.id == draft.record_id)
-            .values(latest_published_id=_latest_published(tx, draft.record_id), updated=now)
-        )
-        search.index_record(tx, draft.record_id)
+        refresh_record(tx, draft.record_id, now)
         version = load_version(tx, version_id)
     assert version is not None
     return version
-
-
-def _latest_published(tx: Connection, record_id: str) -> str | None:
-    row = tx.execute(
-        select(versions.c.id)
-        .where(versions.c.record_id == record_id, versions.c.state == State.PUBLISHED.value)
-        .order_by(versions.c.number.desc())
-        .limit(1)
-    ).first()
-    return row.id if row else None
 
 
 def new_version(node: Node, any_id: str, viewer: Viewer) -> Version:
@@ -291,7 +276,7 @@ def _start_version(node: Node, any_id: str, viewer: Viewer) -> Version:
         draft = next((v for v in siblings if v.state is State.DRAFT), None)
         if draft is not None:
             raise Conflict(f"record {current.record_id} already has a draft version: {draft.id}")
-        base_id = _latest_published(tx, current.record_id)
+        base_id = latest_published(tx, current.record_id)
         if base_id is None:
             raise Conflict(f"record {current.record_id} has no published version to start from")
         base = load_version(tx, base_id)
@@ -370,11 +355,6 @@ def withdraw(node: Node, any_id: str, viewer: Viewer, reason: str) -> list[Versi
                 .where(versions.c.id == version.id)
                 .values(state=State.WITHDRAWN.value, withdrawn_at=now, withdrawal_reason=reason, updated=now)
             )
-        tx.execute(
-            update(records)
-            .where(records.c.id == target.record_id)
-            .values(latest_published_id=_latest_published(tx, target.record_id), updated=now)
-        )
-        search.index_record(tx, target.record_id)
+        refresh_record(tx, target.record_id, now)
         result = [load_version(tx, v.id) for v in chosen]
     return [v for v in result if v is not None]

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from ..domain.access import ANONYMOUS
 from ..domain.errors import InvalidInput, NotFound
@@ -33,10 +33,10 @@ from ..domain.metadata import parse_metadata
 from ..domain.records import State, validate_file_key
 from ..formats import bagit as bag_format
 from ..formats import datacite, rocrate
-from ..storage import search
 from ..storage.catalog import files, records, register_blob, versions
+from ..storage.record_state import refresh_record
 from . import access, exports, package_paths
-from .deposit import _latest_published, parse_access
+from .deposit import parse_access
 from .node import Node, failpoint, utcnow
 from .records import load_version
 from .users import first_admin
@@ -314,9 +314,4 @@ def _insert_version(tx: Connection, item: dict[str, Any], owner_id: int, now: da
             )
         )
     failpoint("import.mid_version")
-    tx.execute(
-        update(records)
-        .where(records.c.id == record_id)
-        .values(latest_published_id=_latest_published(tx, record_id), updated=now)
-    )
-    search.index_record(tx, record_id)
+    refresh_record(tx, record_id, now)
