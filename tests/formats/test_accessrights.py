@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 
 from osnode.domain.records import AccessLevel
-from osnode.formats import datacite, dublincore, rocrate, schemaorg
+from osnode.formats import datacite, datacite_read, dublincore, rocrate, schemaorg
 from osnode.formats.accessrights import ACCESS_RIGHTS, is_access_right
 from osnode.formats.kinds import KINDS
 from osnode.oaipmh import fragments
@@ -177,7 +177,7 @@ def test_harvesting_drops_the_other_nodes_access_terms() -> None:
     them back must not turn them into licences (which would then be re-exported twice)."""
     view = _view("restricted")
     licences = [r.model_dump(exclude_none=True) for r in view.metadata.rightsList]
-    from_datacite = datacite.from_xml(datacite.to_xml(view))["rightsList"]
+    from_datacite = datacite_read.from_xml(datacite.to_xml(view))["rightsList"]
     assert not any(is_access_right(r.get("rightsUri")) for r in from_datacite)
     assert len(from_datacite) == len(licences)
     from_dc = dublincore.from_oai_dc(dublincore.to_xml(view))["rightsList"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from osnode.formats import datacite, dublincore
+from osnode.formats import datacite_read, dublincore
 from osnode.software import swhdeposit
 
 
@@ -24,7 +24,7 @@ def _document(root: str, secret: Path) -> bytes:
 
 READERS: dict[str, tuple[Callable[[bytes], Any], str]] = {
     "datacite": (
-        datacite.from_xml,
+        datacite_read.from_xml,
         '<resource xmlns="http://datacite.org/schema/kernel-4"><titles><title>TEXT</title></titles></resource>',
     ),
     "oai_dc": (

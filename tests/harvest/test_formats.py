@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from osnode.domain.metadata import parse_metadata
-from osnode.formats import datacite, dublincore
+from osnode.formats import datacite, datacite_read, dublincore
 from osnode.services.harvest import HarvestError, Page, check_datestamp, coerce_metadata, parse_document, read_page
 from tests.formats.conftest import RICH, make_view
 from tests.harvest.conftest import dc_record, list_records_xml
@@ -31,7 +31,7 @@ SAME = (
 def test_datacite_reads_back_what_the_node_writes() -> None:
     original = parse_metadata(RICH)
     xml = datacite.to_xml(make_view(original))
-    read, dropped = coerce_metadata(datacite.from_xml(xml), publisher="x", datestamp="2026-01-01")
+    read, dropped = coerce_metadata(datacite_read.from_xml(xml), publisher="x", datestamp="2026-01-01")
     assert dropped == []
     for name in SAME:
         assert getattr(read, name) == getattr(original, name), name

@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml import etree
 
-from . import RecordView, citation, datacite, dcat, dublincore, schemaorg
+from . import RecordView, citation, datacite, datacite_read, dcat, dublincore, schemaorg
 
 Writer = Callable[[RecordView], bytes]
 Reader = Callable[[etree._Element | bytes], dict[str, Any]]
@@ -92,7 +92,7 @@ FORMATS: dict[str, Format] = {
                 # DataCite's own OAI wrapper around the same XML, which OpenAIRE harvests.
                 OAIFormat("oai_datacite", datacite.OAI_SCHEMA, datacite.OAI_NAMESPACE, datacite.to_oai_text, 1),
             ),
-            read=datacite.from_xml,
+            read=datacite_read.from_xml,
         ),
         Format(
             "datacite-json",

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from lxml import etree
 
-from osnode.formats import datacite, dublincore
+from osnode.formats import datacite, datacite_read, dublincore
 from osnode.formats.xmltext import safe_parser
 
 from .errors import HarvestError, OAIProtocolError
@@ -196,9 +196,9 @@ def _metadata(container: etree._Element | None) -> dict[str, Any] | None:
     if payload.tag == f"{{{OAI_DATACITE}}}oai_datacite":
         inner = payload.find(f"{{{OAI_DATACITE}}}payload")
         resource = next((c for c in inner if isinstance(c.tag, str)), None) if inner is not None else None
-        return datacite.from_xml(resource) if resource is not None else None
+        return datacite_read.from_xml(resource) if resource is not None else None
     if payload.tag == f"{{{datacite.NAMESPACE}}}resource" or etree.QName(payload).localname == "resource":
-        return datacite.from_xml(payload)
+        return datacite_read.from_xml(payload)
     if payload.tag == f"{{{dublincore.OAI_DC}}}dc":
         return dublincore.from_oai_dc(payload)
     raise ValueError(f"metadata in an unknown format: {etree.QName(payload).namespace or payload.tag}")
