@@ -47,6 +47,24 @@ class Settings:
     explore_max_unpacked_mb: int = 256  # decompressed bytes of an Excel workbook (a zip archive)
     explore_max_atlas_cells: int = 5_000_000  # cells (obs rows) of an .h5ad atlas
 
+    # Accounts (services/accounts.py): who may register (open | invitation | approval), how long a browser
+    # session lasts, and the failed sign-ins allowed per account and per address in a 15-minute window.
+    registration: str = "open"
+    session_days: int = 14
+    register_min_seconds: int = 3  # a person takes longer than this to fill the form; a bot does not
+    signin_failures_per_account: int = 5
+    signin_failures_per_address: int = 20
+    # Email (services/mail.py): the SMTP server the outbox is sent through; no host keeps mail queued.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
+    # OpenID Connect providers (services/oidc.py), a TOML table per provider:
+    # [oidc.orcid] discovery = "https://orcid.org/.well-known/openid-configuration", client_id, client_secret, label
+    oidc: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
     @property
     def catalog_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'catalog.sqlite').resolve()}"
@@ -73,7 +91,26 @@ _COUNTS = {
     "harvest_max_requests": 1,
     "harvest_max_seconds": 1,
     "harvest_idle_pages": 1,
+    "session_days": 1,
+    "register_min_seconds": 0,
+    "signin_failures_per_account": 1,
+    "signin_failures_per_address": 1,
+    "smtp_port": 1,
 }
+_CHOICES = {"registration": ("open", "invitation", "approval"), "smtp_security": ("starttls", "ssl", "none")}
+
+
+def _providers(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[oidc.<name>]`` tables as a hashable, frozen value (Settings is frozen)."""
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ConfigError("oidc must be a table of providers: [oidc.<name>] with discovery, client_id, client_secret")
+    needed = {"discovery", "client_id", "client_secret"}
+    for name, table in raw.items():
+        if not needed <= set(table):
+            raise ConfigError(f"oidc.{name} needs {', '.join(sorted(needed))}")
+    return tuple(
+        (str(name), tuple(sorted((str(k), str(v)) for k, v in table.items()))) for name, table in sorted(raw.items())
+    )
 
 
 def _coerce(name: str, raw: object) -> object:
@@ -81,6 +118,12 @@ def _coerce(name: str, raw: object) -> object:
         if not str(raw).strip().isdigit() or int(str(raw)) < _COUNTS[name]:
             raise ConfigError(f"{name} must be a whole number of at least {_COUNTS[name]}, not {raw!r}")
         return int(str(raw).strip())
+    if name in _CHOICES:
+        if str(raw) not in _CHOICES[name]:
+            raise ConfigError(f"{name} must be one of {', '.join(_CHOICES[name])}, not {raw!r}")
+        return str(raw)
+    if name == "oidc":
+        return _providers(raw)
     if name == "data_dir":
         return Path(str(raw))
     if name == "max_upload_bytes":

@@ -24,6 +24,8 @@ class Viewer:
 
     user_id: int | None = None
     role: Role | None = None
+    # A read-scoped API token: it may read all its user may, and change nothing.
+    read_only: bool = False
 
     @property
     def is_staff(self) -> bool:

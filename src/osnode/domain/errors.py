@@ -86,3 +86,14 @@ class ErrorCollector:
     def raise_if_any(self, detail: str) -> None:
         if self.errors:
             raise InvalidInput(detail, list(self.errors))
+
+
+class TooManyAttempts(NodeError):
+    """Too many failed sign-ins for an account or from an address: wait ``retry_after`` seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

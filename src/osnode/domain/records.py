@@ -51,6 +51,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     CURATOR = "curator"
     DEPOSITOR = "depositor"
+    READER = "reader"  # signed in, may read what is shared with them, deposits nothing
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..services import explore, fixity, harvest, replication, uploads
+from ..services import explore, fixity, harvest, mail, replication, uploads
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
 from ..web import (
+    account_home,
+    account_pages,
     admin_harvest,
     api,
     catalog,
@@ -34,6 +36,7 @@ JOBS: list[Job] = [
     *fixity.JOBS,
     *uploads.JOBS,
     *explore.JOBS,
+    *mail.JOBS,  # the email outbox, when an SMTP server is configured
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -58,6 +61,8 @@ ROUTES: list[APIRouter] = [
     explore_pages.router,  # previews, SQL queries, cell atlases
     software.router,  # SWHID browse/resolver/API
     upload_pages.router,  # /records/{id}/upload: the form, with a tus script when JS runs
+    account_pages.router,  # /login, /logout, /register, /verify, /forgot, /reset
+    account_home.router,  # /account
 ]
 
 

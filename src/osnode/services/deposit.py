@@ -18,7 +18,7 @@ from ..domain import records as rules
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..domain.metadata import parse_metadata, publication_errors
-from ..domain.records import Access, AccessLevel, FileEntry, State, Version, new_id
+from ..domain.records import Access, AccessLevel, FileEntry, Role, State, Version, new_id
 from ..storage.blobs import BlobWriter, StoredBlob
 from ..storage.catalog import files, records, register_blob, versions
 from ..storage.record_state import latest_published, refresh_record
@@ -83,6 +83,8 @@ def _ensure_can_edit(version: Version, viewer: Viewer) -> None:
 def create_draft(node: Node, viewer: Viewer, metadata: Any = None, access: Any = None) -> Version:
     if viewer.user_id is None:
         raise Unauthorized("depositing needs an API token")
+    if viewer.role is Role.READER or viewer.read_only:
+        raise Forbidden("a reader's account or a read-only token cannot deposit")
     # Report every problem at once, with the same paths as update_draft ("metadata.titles.0...").
     errors: list[FieldError] = []
     parsed, checked_access = None, None

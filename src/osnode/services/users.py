@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..domain.access import ANONYMOUS, Viewer
 from ..domain.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -32,7 +33,7 @@ def _role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise InvalidInput(f"unknown role '{role}'; expected one of: admin, curator, depositor") from None
+        raise InvalidInput(f"unknown role '{role}'; expected one of: admin, curator, depositor, reader") from None
 
 
 def create_user(node: Node, name: str, role: str) -> User:
@@ -69,27 +70,89 @@ def first_admin(node: Node) -> User | None:
     return User(row.id, row.name, Role(row.role)) if row else None
 
 
-def create_token(node: Node, user: User, label: str = "") -> str:
-    """Make a new token for ``user`` and return it; it is shown this once and never stored."""
+SCOPES = ("read", "deposit", "admin")
+MAX_LABEL = 200
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as its owner sees it: never the token itself, which is shown once at creation."""
+
+    id: int
+    label: str
+    scope: str
+    created: datetime
+    expires: datetime | None
+    revoked: datetime | None
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked is None and (self.expires is None or _aware(self.expires) > now)
+
+
+def _aware(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def create_token(node: Node, user: User, label: str = "", scope: str = "", expires: datetime | None = None) -> str:
+    """Make a new token for ``user`` and return it; it is shown this once and never stored.
+
+    ``scope`` limits what it may do: read, deposit or admin; "" (tokens made before scopes, and the CLI's
+    first tokens) stands for the user's whole role."""
+    if scope and scope not in SCOPES:
+        raise InvalidInput(f"unknown scope '{scope}'; expected one of: {', '.join(SCOPES)}")
+    label = " ".join(label.split())
+    if len(label) > MAX_LABEL:
+        raise InvalidInput("a token's name has at most 200 characters")
+    if expires is not None and _aware(expires) <= utcnow():
+        raise InvalidInput("a token's expiry must be in the future")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    values = dict(user_id=user.id, token_hash=_hash(token), label=label, created=utcnow(), scope=scope or None)
     with node.transaction() as tx:
-        tx.execute(tokens.insert().values(user_id=user.id, token_hash=_hash(token), label=label, created=utcnow()))
+        tx.execute(tokens.insert().values(**values, expires=expires))
     return token
 
 
+def list_tokens(node: Node, user_id: int) -> list[TokenInfo]:
+    with node.engine.connect() as conn:
+        rows = conn.execute(select(tokens).where(tokens.c.user_id == user_id).order_by(tokens.c.id)).all()
+    return [TokenInfo(r.id, r.label, r.scope or "admin", r.created, r.expires, r.revoked) for r in rows]
+
+
+def revoke_token(node: Node, user_id: int, token_id: int) -> None:
+    """Revoke one of ``user_id``'s tokens; someone else's token is "not found", as if it did not exist."""
+    with node.transaction() as tx:
+        done = tx.execute(
+            update(tokens)
+            .where(tokens.c.id == token_id, tokens.c.user_id == user_id, tokens.c.revoked.is_(None))
+            .values(revoked=utcnow())
+        )
+    if done.rowcount != 1:
+        raise NotFound(f"you have no active token {token_id}")
+
+
+def scoped_role(role: Role, scope: str) -> Role:
+    """The role a token acts with: its user's, capped by its scope (deposit never administers)."""
+    if scope == "deposit" and role in (Role.ADMIN, Role.CURATOR):
+        return Role.DEPOSITOR
+    return role
+
+
 def authenticate(node: Node, token: str | None) -> Viewer:
-    """The viewer a bearer token stands for; no token is an anonymous reader."""
+    """The viewer a bearer token stands for; no token is an anonymous reader. A read-scoped token gives a
+    read-only viewer (the web edge refuses its writes)."""
     if not token:
         return ANONYMOUS
     with node.engine.connect() as conn:
         row = conn.execute(
-            select(users.c.id, users.c.role)
+            select(users.c.id, users.c.role, users.c.status, tokens.c.scope, tokens.c.expires, tokens.c.revoked)
             .join(tokens, tokens.c.user_id == users.c.id)
             .where(tokens.c.token_hash == _hash(token))
         ).first()
-    if row is None:
+    if row is None or row.revoked is not None or row.status != "active":
         raise Unauthorized("the API token is not valid")
-    return Viewer(row.id, Role(row.role))
+    if row.expires is not None and _aware(row.expires) <= utcnow():
+        raise Unauthorized("the API token has expired")
+    return Viewer(row.id, scoped_role(Role(row.role), row.scope or ""), read_only=row.scope == "read")
 
 
 def viewer_for(user: User) -> Viewer:

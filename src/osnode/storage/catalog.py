@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Connection,
     Date,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -53,6 +55,16 @@ users = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
+    # Local accounts (migration 0014). The email is kept lower-cased, so unique means case-insensitively
+    # unique; name-only users (made by the CLI) have none and sign in with tokens only.
+    Column("email", String(320), nullable=True, unique=True),
+    Column("display_name", String(200), nullable=True),
+    # An argon2id PHC string (services/passwords.py); none: no password sign-in.
+    Column("password_hash", String(200), nullable=True),
+    Column("email_verified", Boolean, nullable=False, server_default=false()),
+    Column("language", String(8), nullable=False, server_default="en"),
+    Column("orcid", String(19), nullable=True, unique=True),
+    Column("status", String(10), nullable=False, server_default="active"),
 )
 
 tokens = Table(
@@ -64,6 +76,10 @@ tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("label", String(200), nullable=False, default=""),
     Column("created", DateTime(timezone=True), nullable=False),
+    # What the token may do (read / deposit / admin); none: a token from before scopes, its user's full role.
+    Column("scope", String(10), nullable=True),
+    Column("expires", DateTime(timezone=True), nullable=True),
+    Column("revoked", DateTime(timezone=True), nullable=True),
 )
 
 records = Table(

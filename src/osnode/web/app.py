@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..services.node import Node
-from . import problems, templating
+from . import problems, sessions, templating
 from .compression import TextCompression
 from .methods import HeadAsGet
 from .panels import Provider
@@ -23,6 +23,7 @@ def build_app(node: Node, routers: list[APIRouter], panels: list[Provider]) -> F
     app.state.node = node
     app.state.panels = list(panels)
     problems.install(app)
+    sessions.install(app)  # pages that need a signed-in person send browsers to /login
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
     app.add_middleware(HeadAsGet)  # outermost: a HEAD gets the very headers its GET would
     for router in routers:

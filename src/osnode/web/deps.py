@@ -1,14 +1,15 @@
-"""Request dependencies: the node and the viewer behind a bearer token."""
+"""Request dependencies: the node, and the viewer behind a bearer token or a session cookie."""
 
 from __future__ import annotations
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from ..domain.access import Viewer
-from ..domain.errors import Unauthorized
+from ..domain.access import ANONYMOUS, Viewer
+from ..domain.errors import Forbidden, Unauthorized
 from ..services import users
 from ..services.node import Node
+from . import sessions
 
 
 def get_node(request: Request) -> Node:
@@ -16,13 +17,26 @@ def get_node(request: Request) -> Node:
 
 
 async def get_viewer(request: Request) -> Viewer:
+    """A bearer token wins (and needs no CSRF token); else the session cookie, whose state-changing requests
+    must carry this browser's CSRF token; else an anonymous reader. The result is kept on ``request.state``
+    (the page header shows who is signed in)."""
+    cached = getattr(request.state, "viewer", None)
+    if cached is not None:
+        return cached
     header = request.headers.get("authorization")
-    if not header:
-        return await run_in_threadpool(users.authenticate, get_node(request), None)
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("use 'Authorization: Bearer <token>'")
-    return await run_in_threadpool(users.authenticate, get_node(request), token.strip())
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>'")
+        viewer = await run_in_threadpool(users.authenticate, get_node(request), token.strip())
+        if viewer.read_only and request.method not in sessions.SAFE_METHODS:
+            raise Forbidden("this API token has the read scope: it cannot change anything")
+    else:
+        viewer = await sessions.viewer_of_cookie(request) or ANONYMOUS
+        if viewer.user_id is not None:
+            await sessions.check_csrf(request)
+    request.state.viewer = viewer
+    return viewer
 
 
 # Shared parameter defaults for route signatures.

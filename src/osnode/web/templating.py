@@ -24,7 +24,8 @@ from starlette.background import BackgroundTask
 from starlette.templating import _TemplateResponse
 
 from ..domain import multilingual
-from . import i18n
+from ..services import accounts
+from . import i18n, sessions
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,13 +53,23 @@ class LocalizedTemplates(Jinja2Templates):
             background=background,
         )
         i18n.remember(request, response.set_cookie)
+        sessions.attach(request, response)  # the pre-session cookie a form's CSRF token is bound to
         return response
+
+
+def signed_in(request: Request) -> dict[str, Any]:
+    """Who the header names: the signed-in account (``get_viewer`` left the viewer on the request), or nobody."""
+    viewer = getattr(request.state, "viewer", None)
+    if viewer is None or viewer.user_id is None or "authorization" in request.headers:
+        return {"signed_in": None}
+    return {"signed_in": accounts.get(request.app.state.node, viewer.user_id)}
 
 
 templates = LocalizedTemplates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"]),
-    context_processors=[i18n.context],
+    context_processors=[i18n.context, signed_in],
 )
+templates.env.globals.update(sessions.context_globals())
 
 
 def use_overrides(folder: Path) -> None:
