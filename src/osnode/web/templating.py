@@ -24,7 +24,7 @@ from starlette.background import BackgroundTask
 from starlette.templating import _TemplateResponse
 
 from ..domain import multilingual
-from . import i18n
+from . import i18n, theme
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -57,7 +57,7 @@ class LocalizedTemplates(Jinja2Templates):
 
 templates = LocalizedTemplates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"]),
-    context_processors=[i18n.context],
+    context_processors=[i18n.context, theme.site],
 )
 
 
