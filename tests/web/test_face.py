@@ -183,3 +183,12 @@ def test_api_docs_load_nothing_from_elsewhere(client: TestClient) -> None:
     for src in sources:
         asset = client.get(src)
         assert asset.status_code == 200 and len(asset.content) > 100, src
+
+
+def test_the_way_back_is_the_referring_page_on_this_node_only(client: TestClient) -> None:
+    ours = page(client.get("/communities/nope", headers=BROWSER | {"Referer": "http://testserver/search?q=x"}))
+    assert ours.xpath("//main//a[@href='/search?q=x']")
+    theirs = page(client.get("/communities/nope", headers=BROWSER | {"Referer": "https://evil.example/x"}))
+    assert (
+        not theirs.xpath("//main//a[contains(@href, 'evil')]") and "javascript:" not in html.tostring(theirs).decode()
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -110,10 +111,18 @@ def wants_html(request: Request) -> bool:
     return negotiation.choose(request.headers.get("accept"), _ERROR_TYPES) == HTML
 
 
+def _back(request: Request) -> str | None:
+    """The page the reader came from, when it is on this node (a way back that needs no script)."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc != request.url.netloc or not referer.path.startswith("/") or referer.path == request.url.path:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 def error_page(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
     """The HTML page a browser gets for an error: the status in the reader's words and a way on."""
     heading, advice = _PAGE_TEXT.get(status, _OTHER)
-    context = {"status": status, "heading": heading, "advice": advice, "detail": detail}
+    context = {"status": status, "heading": heading, "advice": advice, "detail": detail, "back": _back(request)}
     headers = dict(headers or {})
     headers["Vary"] = "Accept"
     return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
