@@ -192,3 +192,18 @@ def test_the_way_back_is_the_referring_page_on_this_node_only(client: TestClient
     assert (
         not theirs.xpath("//main//a[contains(@href, 'evil')]") and "javascript:" not in html.tostring(theirs).decode()
     )
+
+
+def test_arabic_landing_page_keeps_numbers_dates_and_identifiers_left_to_right(
+    client: TestClient, depositor: Account
+) -> None:
+    record = published_record(client, depositor)
+    doc = page(client.get(f"/records/{record['record_id']}", headers={"Accept-Language": "ar"}))
+    assert doc.get("dir") == "rtl"
+    sizes = doc.xpath("//section[@aria-labelledby='files']//td/bdi/text()")
+    assert len(sizes) == 1 and any(c.isdigit() for c in sizes[0]), sizes
+    published = doc.xpath("//dl[@class='facts']/dd[1]/bdi/text()")
+    assert len(published) == 1 and any(c.isdigit() for c in published[0]), published
+    assert doc.xpath("//dd/a[@dir='ltr' and starts-with(@href, 'http://testserver/')]")  # the identifier
+    style = doc.xpath("string(//style)")
+    assert "td{unicode-bidi:plaintext}" in style and "direction:ltr;unicode-bidi:isolate" in style
