@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -27,6 +28,11 @@ class Settings:
     # OAI-PMH: items per ListRecords/ListIdentifiers page, and the contact Identify gives.
     oai_page_size: int = 500  # bench/oai.py: 500 serves ~20-50% more records/s than 100
     admin_email: str = ""
+    # The node's face (web/theme.py): a line about the node for the About page and link previews, the
+    # accent colour of links, header and buttons, and a logo served by the node itself (e.g. /static/logo.svg).
+    node_description: str = ""
+    accent_color: str = "#0b5394"
+    logo_url: str = ""
     # Base URLs of nodes that hold copies of our blobs, asked to repair a damaged one (fixity).
     repair_peers: tuple[str, ...] = ()
     # Bounds of one harvest run (services/harvest/limits.py): requests to the peer, seconds, and
@@ -113,7 +119,53 @@ def _providers(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ..
     )
 
 
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+# WCAG AA for normal text: the accent is link text on white and the background of white header text.
+MIN_ACCENT_CONTRAST = 4.5
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.x relative luminance of a ``#rgb`` or ``#rrggbb`` colour."""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(c * 2 for c in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(one: str, other: str) -> float:
+    """WCAG 2.x contrast ratio of two colours, from 1 to 21."""
+    light, dark = sorted((relative_luminance(one), relative_luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _accent(raw: object) -> str:
+    value = str(raw).strip()
+    if not _HEX.fullmatch(value):
+        raise ConfigError(f"accent_color must be a hex colour such as #0b5394, not {raw!r}")
+    if contrast_ratio(value, "#ffffff") < MIN_ACCENT_CONTRAST:
+        raise ConfigError(f"accent_color {value} is too light: it needs a contrast of 4.5:1 with white (WCAG AA)")
+    return value.lower()
+
+
+# Quotes and angle brackets would leave the attribute; a backslash makes some browsers read "/\\host" as "//host".
+_UNSAFE_IN_PATH = frozenset("\"'<> \\")
+
+
+def _logo(raw: object) -> str:
+    value = str(raw).strip()
+    # The node's own path only: a page must load nothing from elsewhere.
+    if value and (not value.startswith("/") or value.startswith("//") or any(c in value for c in _UNSAFE_IN_PATH)):
+        raise ConfigError(f"logo_url must be a path on this node such as /static/logo.svg, not {raw!r}")
+    return value
+
+
 def _coerce(name: str, raw: object) -> object:
+    if name == "accent_color":
+        return _accent(raw)
+    if name == "logo_url":
+        return _logo(raw)
     if name in _COUNTS:
         if not str(raw).strip().isdigit() or int(str(raw)) < _COUNTS[name]:
             raise ConfigError(f"{name} must be a whole number of at least {_COUNTS[name]}, not {raw!r}")

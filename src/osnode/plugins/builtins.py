@@ -15,6 +15,7 @@ from ..web import (
     catalog,
     communities,
     dump,
+    face,
     oai,
     pages,
     panels,
@@ -60,6 +61,7 @@ ROUTES: list[APIRouter] = [
     admin_harvest.router,  # /admin/peers
     explore_pages.router,  # previews, SQL queries, cell atlases
     software.router,  # SWHID browse/resolver/API
+    face.router,  # favicons, /about, /communities pages
     upload_pages.router,  # /records/{id}/upload: the form, with a tus script when JS runs
     account_pages.router,  # /login, /logout, /register, /verify, /forgot, /reset
     account_home.router,  # /account

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
-from ..storage.catalog import records
+from ..storage.catalog import records, users, versions
 from ..storage.communities import ACCEPTED, REQUESTED, communities, record_communities
 from .node import Node, utcnow
 
@@ -129,6 +129,8 @@ def list_all(node: Node) -> list[Community]:
 
 
 def get(node: Node, slug: str) -> Community:
+    if not SLUG.fullmatch(slug):  # no community has such a slug; and a NUL must not reach PostgreSQL
+        raise NotFound(f"no community '{slug[:80]}'")
     counts = _counts()
     query = (
         select(communities, counts.c.n)
@@ -236,3 +238,41 @@ def of_records(conn: Connection, record_ids: list[str]) -> dict[str, list[str]]:
     for row in conn.execute(query):
         found.setdefault(row.record_id, []).append(row.slug)
     return found
+
+
+# -- reading, for the public pages ---------------------------------------------------------------
+
+PAGE_RECORDS = 50
+
+
+def records_in(node: Node, slug: str, limit: int = PAGE_RECORDS) -> list[dict[str, Any]]:
+    """The newest accepted records of a community: id, metadata and publication date of their latest
+    published version (what a list on a page shows)."""
+    query = (
+        select(records.c.id, versions.c.metadata, versions.c.published_at)
+        .select_from(
+            record_communities.join(records, records.c.id == record_communities.c.record_id).join(
+                versions, versions.c.id == records.c.latest_published_id
+            )
+        )
+        .where(record_communities.c.slug == slug, record_communities.c.status == ACCEPTED)
+        .order_by(versions.c.published_at.desc(), records.c.id)
+        .limit(limit)
+    )
+    with node.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [{"record_id": r.id, "metadata": r.metadata or {}, "published_at": r.published_at} for r in rows]
+
+
+def curators(node: Node) -> list[str]:
+    """Who decides what belongs in the communities: the node's curators (administrators may too)."""
+    query = select(users.c.name).where(users.c.role == "curator").order_by(users.c.name)
+    with node.engine.connect() as conn:
+        return list(conn.execute(query).scalars())
+
+
+def of_record(node: Node, record_id: str) -> list[Community]:
+    """The communities a record belongs to (accepted), for its landing page."""
+    with node.engine.connect() as conn:
+        slugs = of_records(conn, [record_id]).get(record_id, [])
+    return [c for c in list_all(node) if c.slug in slugs] if slugs else []

@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ..services.node import Node
-from . import problems, sessions, templating
+from . import apidocs, problems, sessions, templating
 from .compression import TextCompression
 from .methods import HeadAsGet
 from .panels import Provider
@@ -16,7 +16,7 @@ def build_app(node: Node, routers: list[APIRouter], panels: list[Provider]) -> F
     app = FastAPI(
         title=node.settings.node_name,
         summary="Open Science Node: deposit, version, publish and download research outputs",
-        docs_url="/api/docs",
+        docs_url=None,  # apidocs serves Swagger UI from the node, not a CDN
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -28,6 +28,7 @@ def build_app(node: Node, routers: list[APIRouter], panels: list[Provider]) -> F
     app.add_middleware(HeadAsGet)  # outermost: a HEAD gets the very headers its GET would
     for router in routers:
         app.include_router(router)
+    apidocs.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -13,7 +13,7 @@ from ..domain.errors import Gone, NotFound
 from ..domain.identifiers import orcid_url
 from ..formats import RecordView, citation, registry, schemaorg
 from ..formats.links import identifier_url, rights_url
-from ..services import access, exports, records, stats
+from ..services import access, communities, explore, exports, records, stats
 from ..services.node import Node
 from . import i18n, negotiation, panels, problems, signposting
 from .deps import NodeDep, ViewerDep
@@ -96,6 +96,9 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         "orcid_url": orcid_url,
         "this_node": node.settings.node_name,
         "panels": panels.panels_for(request, node, version, viewer),
+        "communities": communities.of_record(node, version.record_id),
+        "previewable": {entry.key for entry, _ in explore.explorable(version)},
+        "summary": next((d.description for d in view.metadata.descriptions), "")[:300],
     }
     return templates.TemplateResponse(request, "record.html", context, headers=headers)
 

@@ -31,7 +31,6 @@ from ..domain.access import Viewer
 from ..domain.errors import Forbidden
 from ..services import sessions
 from ..services.node import Node
-from . import problems
 
 COOKIE = "osnode_session"
 PRE_COOKIE = "osnode_pre"
@@ -200,6 +199,8 @@ def install(app: FastAPI) -> None:
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
         if wants_html(request):
             return RedirectResponse(login_url(request), status_code=303)
+        from . import problems  # problems renders pages with templating, which uses this module
+
         return problems.problem(401, "sign in first", request.url.path)
 
 

@@ -25,7 +25,7 @@ from starlette.templating import _TemplateResponse
 
 from ..domain import multilingual
 from ..services import accounts
-from . import i18n, sessions
+from . import i18n, sessions, theme
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -67,7 +67,7 @@ def signed_in(request: Request) -> dict[str, Any]:
 
 templates = LocalizedTemplates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"]),
-    context_processors=[i18n.context, signed_in],
+    context_processors=[i18n.context, theme.site, signed_in],
 )
 templates.env.globals.update(sessions.context_globals())
 
