@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ..domain.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthorized
+from ..domain.access import Viewer
+from ..domain.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from ..domain.records import Role
 from ..storage.accounts import account_links, sessions, signin_failures
 from ..storage.catalog import users
@@ -282,5 +283,28 @@ def update_profile(node: Node, user_id: int, display_name: str, language: str) -
     display_name = check_name(display_name)
     with node.transaction() as tx:
         tx.execute(update(users).where(users.c.id == user_id).values(display_name=display_name, language=language))
+        row = tx.execute(select(users).where(users.c.id == user_id)).one()
+    return _account(row)
+
+
+def waiting(node: Node) -> list[Account]:
+    """Accounts waiting for an administrator's approval (registration mode "approval")."""
+    with node.engine.connect() as conn:
+        rows = conn.execute(select(users).where(users.c.status == PENDING).order_by(users.c.id)).all()
+    return [_account(r) for r in rows]
+
+
+def set_status(node: Node, viewer: Viewer, user_id: int, status: str) -> Account:
+    """Approve (active), or disable, an account: administrators only. Disabling ends its sessions."""
+    if viewer.role is not Role.ADMIN or viewer.read_only:
+        raise Forbidden("only an administrator approves or disables accounts")
+    if status not in (ACTIVE, DISABLED):
+        raise InvalidInput("the status is active or disabled")
+    with node.transaction() as tx:
+        done = tx.execute(update(users).where(users.c.id == user_id).values(status=status))
+        if done.rowcount != 1:
+            raise NotFound(f"no user {user_id}")
+        if status == DISABLED:
+            tx.execute(delete(sessions).where(sessions.c.user_id == user_id))
         row = tx.execute(select(users).where(users.c.id == user_id)).one()
     return _account(row)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.errors import NodeError
-from ..services import accounts, challenge
+from ..services import accounts, challenge, oidc
 from ..services.node import Node
 from . import i18n, mail, sessions
 from .deps import NodeDep
@@ -40,6 +40,10 @@ MESSAGES = [
     N_("this form has expired or did not come from this site; reload the page and try again"),
     N_("a field of this form is too long"),
     N_("registration at this node is by invitation only"),
+    N_("the sign-in with this provider could not be completed; try again"),
+    N_("this sign-in was not started here, or was already used; start again"),
+    N_("this sign-in took too long; start again"),
+    N_("the provider's identity token was refused; try again"),
 ]
 TOO_LONG = "a field of this form is too long"
 BY_INVITATION = "registration at this node is by invitation only"
@@ -48,6 +52,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("node", request.app.state.node)
+    context.setdefault("providers", oidc.providers(request.app.state.node))
     return templates.TemplateResponse(request, name, context, status_code=status, headers=NO_STORE)
 
 

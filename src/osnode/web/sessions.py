@@ -98,6 +98,11 @@ def _anchor(request: Request) -> str:
     return made
 
 
+def browser_key(request: Request) -> str:
+    """A secret only this browser holds (the same anchor CSRF tokens use); call ``attach`` on the response."""
+    return _anchor(request)
+
+
 def csrf_token(request: Request) -> str:
     return hmac.new(_anchor(request).encode(), b"osnode csrf", hashlib.sha256).hexdigest()
 
