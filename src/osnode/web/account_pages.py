@@ -22,7 +22,8 @@ from .sessions import CsrfDep
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
-MAX_FIELD = 2000  # longer form fields are refused before anything reads them
+MAX_FIELD = 2000  # longer form fields are refused
+MAX_BODY = 64 * 1024  # a whole account form; a larger body is refused unread
 
 # What the services say, listed here so `make messages` extracts them for translation.
 MESSAGES = [
@@ -58,7 +59,10 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> Resp
 
 async def fields(request: Request, *names: str) -> dict[str, str]:
     """The named text fields of the posted form, trimmed of nothing (passwords keep their spaces)."""
-    form = await request.form()
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_BODY:  # refused before any of it is read
+        raise FormError(TOO_LONG, 413)
+    form = await request.form(max_fields=20)
     values = {n: form.get(n) for n in names}
     out = {n: v if isinstance(v, str) else "" for n, v in values.items()}
     if any(len(v) > MAX_FIELD for v in out.values()):

@@ -39,6 +39,7 @@ FIELD = "csrf"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_URLENCODED = 1024 * 1024
 MISSING_CSRF = "this form has expired or did not come from this site; reload the page and try again"
 
 
@@ -143,7 +144,12 @@ async def _sent_token(request: Request) -> str:
     token = request.headers.get(HEADER, "")
     if token:
         return token
-    if request.headers.get("content-type", "").split(";")[0].strip() in FORM_TYPES:
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind in FORM_TYPES:
+        length = request.headers.get("content-length", "")
+        # Starlette reads a urlencoded body whole: a huge or unsized one is not read here (and fails the check).
+        if kind == FORM_TYPES[0] and (not length.isdigit() or int(length) > MAX_URLENCODED):
+            return ""
         form = await request.form()  # cached by Starlette: the handler reads the same form again
         value = form.get(FIELD)
         return value if isinstance(value, str) else ""
