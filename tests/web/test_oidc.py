@@ -86,6 +86,17 @@ def test_orcid_sign_in_makes_and_links_the_account(web: TestClient, oidc_node: N
         assert len(conn.execute(select(users.c.id)).all()) == 1
 
 
+def test_orcid_sign_in_while_signed_in_links_the_orcid_to_that_account(web: TestClient, oidc_node: Node) -> None:
+    from tests.web.accounts_helpers import local_account, sign_in
+
+    account = local_account(oidc_node)
+    sign_in(web)
+    assert web.get(authorize(web, "orcid", ORCID)).status_code == 200
+    with oidc_node.engine.connect() as conn:
+        rows = conn.execute(select(users.c.id, users.c.orcid)).all()
+    assert [(r.id, r.orcid) for r in rows] == [(account.id, ORCID)]
+
+
 def test_institutional_sign_in_takes_the_verified_email_and_escapes_the_name(web: TestClient, oidc_node: Node) -> None:
     assert web.get(authorize(web, "uni", "ana-at-uni")).status_code == 200
     with oidc_node.engine.connect() as conn:

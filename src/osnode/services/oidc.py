@@ -159,9 +159,10 @@ def verify_id_token(id_token: str, jwks: dict[str, Any], issuer: str, client_id:
 
 
 def finish(
-    node: Node, name: str, redirect_uri: str, browser: str, state: str, code: str
+    node: Node, name: str, redirect_uri: str, browser: str, state: str, code: str, current: int | None = None
 ) -> tuple[accounts.Account, str]:
-    """Complete a sign-in at the callback: the account (found, linked or made) and where to go next."""
+    """Complete a sign-in at the callback: the account (found, linked or made) and where to go next.
+    ``current``: the account already signed in in this browser, which a new identity is linked to."""
     pending = _spend_state(node, name, state, browser)
     chosen = provider(node, name)
     document = _discover(chosen)
@@ -174,10 +175,12 @@ def finish(
     if "id_token" not in token:
         raise Unauthorized(FAILED)
     claims = verify_id_token(token["id_token"], jwks, document["issuer"], chosen.client_id, pending.nonce)
-    return _account_for(node, chosen, document["issuer"], claims), pending.next
+    return _account_for(node, chosen, document["issuer"], claims, current), pending.next
 
 
-def _account_for(node: Node, chosen: Provider, issuer: str, claims: dict[str, Any]) -> accounts.Account:
+def _account_for(
+    node: Node, chosen: Provider, issuer: str, claims: dict[str, Any], current: int | None
+) -> accounts.Account:
     subject = str(claims["sub"])[:255]
     orcid = _orcid(subject) if chosen.is_orcid or issuer in ORCID_ISSUERS else None
     with node.transaction() as tx:
@@ -185,7 +188,8 @@ def _account_for(node: Node, chosen: Provider, issuer: str, claims: dict[str, An
             select(identities.c.user_id).where(identities.c.provider == chosen.name, identities.c.subject == subject)
         ).scalar()
         if user_id is None:
-            if orcid:  # an account that already holds this ORCID iD (linked before, or set by its owner)
+            user_id = current  # signed in already: link this identity to that account
+            if user_id is None and orcid:  # an account that already holds this ORCID iD
                 user_id = tx.execute(select(users.c.id).where(users.c.orcid == orcid)).scalar()
             if user_id is None:
                 user_id = _new_account(tx, node, chosen, subject, claims)

@@ -43,9 +43,17 @@ async def callback(name: str, request: Request, node: Node = NodeDep) -> Respons
         error = "the sign-in with this provider could not be completed; try again"
         return page(request, "account/login.html", 401, error=error, next="/account", email="")
     browser = sessions.browser_key(request)
+    current = await sessions.viewer_of_cookie(request)
     try:
         account, target = await run_in_threadpool(
-            oidc.finish, node, name, _callback(node, name), browser, params["state"], params["code"]
+            oidc.finish,
+            node,
+            name,
+            _callback(node, name),
+            browser,
+            params["state"],
+            params["code"],
+            current.user_id if current else None,
         )
     except NodeError as exc:
         return page(request, "account/login.html", exc.status, error=exc.detail, next="/account", email="")
