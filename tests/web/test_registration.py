@@ -296,3 +296,34 @@ def test_the_mail_job_is_registered() -> None:
     from osnode.plugins.builtins import JOBS
 
     assert "mail" in {job.name for job in JOBS}
+
+
+def test_invitation_mode_registers_only_the_invited_email_once(data_dir: Path, database_url: str) -> None:
+    from osnode.services import invitations
+
+    node = Node.open(
+        load_settings(
+            data_dir,
+            database_url=database_url,
+            base_url="http://testserver",
+            registration="invitation",
+            register_min_seconds=0,
+        )
+    )
+    try:
+        boss = user_service.create_user(node, "boss", "admin")
+        with pytest.raises(Forbidden):
+            invitations.invite(node, Viewer(boss.id, Role.DEPOSITOR), "x@example.org")
+        code = invitations.invite(node, Viewer(boss.id, Role.ADMIN), "Invited@example.org")
+        with TestClient(create_app(node)) as client:
+            form = client.get(f"/register?invitation={code}&email=invited@example.org")
+            assert 'name="invitation"' in form.text and code in form.text
+            assert register(client, "other@example.org", invitation=code).status_code == 422
+            assert register(client, "invited@example.org", invitation="forged").status_code == 422
+            assert register(client, "invited@example.org", invitation=code).status_code == 200
+            assert register(client, "second@example.org", invitation=code).status_code == 422  # used
+        with node.engine.connect() as conn:
+            emails = conn.execute(select(users.c.email).where(users.c.email.is_not(None))).scalars().all()
+        assert emails == ["invited@example.org"]
+    finally:
+        node.close()

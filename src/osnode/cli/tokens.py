@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, time
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
 
 from ..config import load_settings
-from ..services import accounts, users
+from ..services import accounts, invitations, users
 from ..services.node import Node, utcnow
 from . import DataOpt, JsonOpt, LocalBackend, out, users_app
 
@@ -50,6 +51,18 @@ def approve(name: str, data: DataOpt = None) -> None:
     finally:
         local.close()
     out.print(f"user '{user.name}' approved")
+
+
+@users_app.command("invite")
+def invite(email: str, data: DataOpt = None) -> None:
+    """Invite EMAIL (registration mode "invitation") and print the single-use link to send them."""
+    local = LocalBackend(data)
+    try:
+        token = invitations.invite(local.node, local.viewer, email)
+        base = local.node.settings.public_url
+    finally:
+        local.close()
+    out.print(f"{base}/register?invitation={quote(token)}&email={quote(accounts.normal_email(email))}")
 
 
 @tokens_app.command("list")

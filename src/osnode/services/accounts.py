@@ -42,6 +42,7 @@ BAD_LINK = "this link is not valid: it has expired or was already used; ask for 
 TOO_MANY = "too many failed sign-ins; wait 15 minutes and try again"
 WAITING = "your account is waiting for an administrator's approval"
 DISABLED_ACCOUNT = "this account is disabled"
+BY_INVITATION = "registration at this node is by invitation only"
 
 
 @dataclass(frozen=True)
@@ -129,16 +130,26 @@ class Registered:
     verify_token: str | None
 
 
-def register(node: Node, email: str, password: str, display_name: str, language: str) -> Registered:
+def register(
+    node: Node, email: str, password: str, display_name: str, language: str, invitation: str = ""
+) -> Registered:
+    """A new local account. In registration mode "invitation" it needs an invitation made for this email."""
+    from . import invitations  # which builds on this module
+
     email = check_email(email)
     check_password(password)
     display_name = check_name(display_name)
+    by_invitation = node.settings.registration == "invitation"
+    if by_invitation and not invitation:
+        raise Forbidden(BY_INVITATION)
     hashed = passwords.hash_password(password)  # before the check, so both answers take the same time
     status = PENDING if node.settings.registration == "approval" else ACTIVE
     with node.transaction() as tx:
         existing = by_email(tx, email)
         if existing is not None:
             return Registered(existing, False, None)
+        if by_invitation:
+            invitations.spend(tx, invitation, email)
         values = dict(name=_free_name(tx, email), role=Role.DEPOSITOR.value, created=utcnow())
         values |= dict(email=email, display_name=display_name, password_hash=hashed, language=language, status=status)
         user_id = tx.execute(users.insert().values(**values)).inserted_primary_key[0]
@@ -232,7 +243,7 @@ def use_link(conn: Connection, token: str, purpose: str) -> int:
             account_links.c.token_hash == _hash(token[:100]), account_links.c.purpose == purpose
         )
     ).first()
-    if row is None or row.used is not None or _aware(row.expires) <= utcnow():
+    if row is None or row.used is not None or aware(row.expires) <= utcnow():
         raise InvalidInput(BAD_LINK)
     spent = conn.execute(
         update(account_links)
@@ -244,7 +255,7 @@ def use_link(conn: Connection, token: str, purpose: str) -> int:
     return row.user_id
 
 
-def _aware(when: datetime) -> datetime:
+def aware(when: datetime) -> datetime:
     """SQLite hands back naive datetimes for UTC ones."""
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 

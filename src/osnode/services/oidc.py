@@ -135,7 +135,7 @@ def _spend_state(node: Node, name: str, state: str, browser: str):  # type: igno
             tx.execute(delete(oidc_pending).where(oidc_pending.c.state_hash == row.state_hash))
     if row is None or row.provider != name or row.browser_hash != _hash(browser):
         raise Unauthorized("this sign-in was not started here, or was already used; start again")
-    if accounts._aware(row.created) < utcnow() - PENDING_LIFETIME:
+    if accounts.aware(row.created) < utcnow() - PENDING_LIFETIME:
         raise Unauthorized("this sign-in took too long; start again")
     return row
 

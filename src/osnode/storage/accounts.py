@@ -89,3 +89,15 @@ identities = Table(
     Column("subject", String(255), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
 )
+
+# Invitations (registration mode "invitation"): an emailed single-use code, stored hashed, that expires.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("invited_by", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False),
+    Column("used", DateTime(timezone=True), nullable=True),
+)

@@ -45,9 +45,9 @@ MESSAGES = [
     N_("this sign-in was not started here, or was already used; start again"),
     N_("this sign-in took too long; start again"),
     N_("the provider's identity token was refused; try again"),
+    N_("this invitation is not valid: it has expired or was already used"),
 ]
 TOO_LONG = "a field of this form is too long"
-BY_INVITATION = "registration at this node is by invitation only"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -128,24 +128,28 @@ def _register_page(request: Request, node: Node, status: int = 200, **context: A
 
 
 @router.get("/register", response_class=HTMLResponse)
-def register_form(request: Request, node: Node = NodeDep) -> Response:
-    return _register_page(request, node)
+def register_form(request: Request, invitation: str = "", email: str = "", node: Node = NodeDep) -> Response:
+    return _register_page(request, node, values={"invitation": invitation[:100], "email": email[:254]})
 
 
 @router.post("/register", response_class=HTMLResponse, dependencies=[CsrfDep])
 async def register(request: Request, node: Node = NodeDep) -> Response:
     try:
-        form = await fields(request, "email", "display_name", "password", "language", "website", "stamp")
+        form = await fields(request, "email", "display_name", "password", "language", "website", "stamp", "invitation")
     except FormError as exc:
         return _register_page(request, node, exc.status, error=exc.detail)
-    kept = {k: form[k] for k in ("email", "display_name", "language")}
-    if node.settings.registration == "invitation":
-        return _register_page(request, node, 403, error=BY_INVITATION, values=kept)
+    kept = {k: form[k] for k in ("email", "display_name", "language", "invitation")}
     language = i18n.supported(form["language"]) or i18n.request_language(request)
     try:
         challenge.check(node, form["stamp"], form["website"], node.settings.register_min_seconds)
         done = await run_in_threadpool(
-            accounts.register, node, form["email"], form["password"], form["display_name"], language
+            accounts.register,
+            node,
+            form["email"],
+            form["password"],
+            form["display_name"],
+            language,
+            form["invitation"],
         )
     except NodeError as exc:
         return _register_page(request, node, exc.status, error=exc.detail, values=kept)

@@ -114,10 +114,24 @@ def upgrade() -> None:
         _user_fk("identities"),
         sa.PrimaryKeyConstraint("provider", "subject", name="pk_identities"),
     )
+    op.create_table(
+        "invitations",
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("invited_by", sa.Integer(), nullable=False),
+        _when("created"),
+        _when("expires"),
+        _when("used", nullable=True),
+        sa.ForeignKeyConstraint(
+            ["invited_by"], ["users.id"], name="fk_invitations_invited_by_users", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name="pk_invitations"),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "invitations",
         "identities",
         "oidc_pending",
         "outbox",
