@@ -281,3 +281,13 @@ def test_the_header_names_the_signed_in_account_on_every_page(client: TestClient
     sign_in(client)
     for path in ("/", "/login", "/register", "/search"):
         assert "Ana Silva" in client.get(path).text, path
+
+
+def test_a_browser_refused_for_csrf_gets_a_page_in_its_language(client: TestClient, node: Node) -> None:
+    local_account(node)
+    sign_in(client)
+    page = client.post(
+        "/account/profile", data={"display_name": "x"}, headers={"Accept": "text/html", "Accept-Language": "fr"}
+    )
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "ce formulaire a expiré" in page.text

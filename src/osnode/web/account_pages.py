@@ -40,6 +40,7 @@ MESSAGES = [
     N_("the form has expired; reload the page and try again"),
     N_("this form has expired or did not come from this site; reload the page and try again"),
     N_("a field of this form is too long"),
+    N_("this request came from another site and was refused"),
     N_("registration at this node is by invitation only"),
     N_("the sign-in with this provider could not be completed; try again"),
     N_("this sign-in was not started here, or was already used; start again"),

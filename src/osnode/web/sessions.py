@@ -161,15 +161,20 @@ async def check_csrf(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
     if not _same_origin(request):
-        raise Forbidden("this request came from another site and was refused")
+        raise CsrfRefused("this request came from another site and was refused")
     anchor = session_id(request) or request.cookies.get(PRE_COOKIE, "")
     sent = await _sent_token(request)
     expected = hmac.new(anchor.encode(), b"osnode csrf", hashlib.sha256).hexdigest() if anchor else ""
     if not anchor or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden(MISSING_CSRF)
+        raise CsrfRefused(MISSING_CSRF)
 
 
 # -- pages that need someone signed in -------------------------------------------------------------
+
+
+class CsrfRefused(Forbidden):
+    """A state-changing request without this browser's token, or from another site: a browser gets a page
+    that says so (the form is simply sent again from a fresh page), an API client a 403 problem."""
 
 
 class SignInRequired(Exception):
@@ -212,6 +217,15 @@ def install(app: FastAPI) -> None:
         if wants_html(request):
             return RedirectResponse(login_url(request), status_code=303)
         return problems.problem(401, "sign in first", request.url.path)
+
+    @app.exception_handler(CsrfRefused)
+    async def refused(request: Request, exc: CsrfRefused) -> Response:
+        if wants_html(request):
+            from .templating import templates  # templating imports this module for csrf_field
+
+            context = {"node": _node(request), "notice": "refused", "error": exc.detail}
+            return templates.TemplateResponse(request, "account/notice.html", context, status_code=403)
+        return problems.problem(403, exc.detail, request.url.path)
 
 
 CsrfDep = Depends(check_csrf)
