@@ -49,7 +49,8 @@ MESSAGES = [
     N_("this invitation is not valid: it has expired or was already used"),
 ]
 TOO_LONG = "a field of this form is too long"
-NO_STORE = {"Cache-Control": "no-store"}
+# Account pages are never cached, and send no Referer (a reset link's token must not travel on).
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
