@@ -49,7 +49,7 @@ def test_sign_in_without_javascript_and_every_page_fits_a_phone(
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         expect(page.locator("h1")).to_be_visible()
-        assert page.url.endswith("/account")
+        assert page.url.endswith("/account"), page.content()[:3000]
         header = page.locator("header nav").first
         expect(header).to_contain_text("Ana Silva — <i>Luanda</i>")  # shown as text, never as markup
         for path in PAGES:

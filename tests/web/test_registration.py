@@ -238,7 +238,7 @@ def test_reset_works_once_and_ends_every_session(web: TestClient, mail_node: Nod
     assert token not in stored  # only its hash
     new = "a brand new passphrase"
     form = web.get(path)
-    assert form.status_code == 200 and form.headers["referrer-policy"] == "no-referrer"
+    assert form.status_code == 200 and form.headers["referrer-policy"] == "same-origin"
     done = web.post("/reset", data={"token": token, "password": new, "csrf": csrf_of(web, "/forgot")})
     assert done.status_code == 200 and "changed" in done.text
     assert elsewhere.get("/account", headers={"Accept": "text/html"}, follow_redirects=False).status_code == 303

@@ -49,8 +49,9 @@ MESSAGES = [
     N_("this invitation is not valid: it has expired or was already used"),
 ]
 TOO_LONG = "a field of this form is too long"
-# Account pages are never cached, and send no Referer (a reset link's token must not travel on).
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# Account pages are never cached and send no Referer to other sites (a reset link's token must not travel
+# on). Not "no-referrer": with it the browser sends "Origin: null" on the page's own forms, which CSRF refuses.
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
