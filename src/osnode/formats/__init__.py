@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from ..domain.access import level_in_force
 from ..domain.metadata import Metadata
 from ..domain.records import Access, AccessLevel, FileEntry, Version
+from . import trusted
 
 
 class FileView(NamedTuple):
@@ -61,10 +62,13 @@ class RecordView:
         file_url: Callable[[FileEntry], str],
         node_name: str,
         today: date,
+        stored: bool = False,
     ) -> RecordView:
-        """The view of a stored version on ``today``; ``file_url`` says where each file can be downloaded."""
+        """The view of a stored version on ``today``; ``file_url`` says where each file can be downloaded.
+        ``stored``: the metadata is as publication stored it (validated then), so it is read back
+        without validating again (``trusted``), which is what keeps OAI-PMH list pages fast."""
         return cls(
-            metadata=Metadata.model_validate(version.metadata),
+            metadata=trusted.metadata(version.metadata) if stored else Metadata.model_validate(version.metadata),
             identifier=identifier,
             record_url=record_url,
             version_number=version.number,

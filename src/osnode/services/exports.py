@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote
 
 from ..domain.access import Viewer, without_content_addresses
@@ -35,10 +36,15 @@ def export_url(node: Node, version: Version, name: str) -> str:
     return f"{landing_url(node, version)}/export/{name}"
 
 
-def record_view(node: Node, version: Version, viewer: Viewer) -> RecordView:
-    """The version as ``viewer`` sees it: files (and content addresses) only when the viewer may
-    download them."""
-    if not access.files_allowed(node, version, viewer):
+def record_view(
+    node: Node, version: Version, viewer: Viewer, *, today: date | None = None, stored: bool = False
+) -> RecordView:
+    """The version as ``viewer`` sees it on ``today`` (by default the node's): files (and content
+    addresses) only when the viewer may download them. The one place a ``RecordView`` is built: pages,
+    content negotiation, Signposting, feeds and the OAI-PMH provider all come here. ``stored``: the
+    metadata is read back as publication stored it, without validating it again (OAI-PMH pages)."""
+    today = today or node.today()
+    if not access.files_allowed(node, version, viewer, today):
         version = dataclasses.replace(version, metadata=without_content_addresses(version.metadata), files=[])
     return RecordView.from_version(
         version,
@@ -46,7 +52,8 @@ def record_view(node: Node, version: Version, viewer: Viewer) -> RecordView:
         record_url=node.record_url(version.record_id),
         file_url=lambda entry: file_url(node, version, entry),
         node_name=node.settings.node_name,
-        today=node.today(),
+        today=today,
+        stored=stored,
     )
 
 

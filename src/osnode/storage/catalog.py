@@ -287,6 +287,14 @@ def register_blob(conn: Connection, sha256: str, size: int, now: datetime) -> No
     conn.execute(insert_or_ignore(conn, blobs).values(sha256=sha256, size=size, created=now))
 
 
+def register_blobs(conn: Connection, stored: dict[str, int], now: datetime, batch: int = 500) -> None:
+    """``register_blob`` for many blobs at once (``sha256 -> size``; an archived tree's files), in a few
+    multi-row statements."""
+    rows = [{"sha256": sha256, "size": size, "created": now} for sha256, size in stored.items()]
+    for start in range(0, len(rows), batch):
+        conn.execute(insert_or_ignore(conn, blobs), rows[start : start + batch])
+
+
 def insert_or_ignore(conn: Connection, table: Table, index_elements: list[str] | None = None) -> Insert:
     """An INSERT that skips rows whose key is already there. SQLite and PostgreSQL both spell it
     ``ON CONFLICT DO NOTHING``, but SQLAlchemy builds it only from each dialect's own ``insert``."""
