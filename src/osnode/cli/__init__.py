@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from ..client import NodeClient, file_chunks
+from ..client import InProcessTransport, NodeClient
 from ..config import ConfigError, load_settings
 from ..domain.access import Viewer
 from ..domain.errors import NodeError
-from ..services import deposit, records, users
+from ..services import users
 from ..services.node import Node
 
 app = typer.Typer(help="Open Science Node: publish and share open research outputs.", no_args_is_help=True)
@@ -43,59 +43,58 @@ class CliError(Exception):
     """A usage problem reported as one line."""
 
 
-class LocalBackend:
-    """The same calls as ``NodeClient``, run directly on a data folder as its first administrator."""
+class AdminSession:
+    """A data folder opened as its first administrator, for the commands that have no API call yet."""
 
     def __init__(self, data: Path | None) -> None:
-        self.node = Node.open(load_settings(data))
+        settings = load_settings(data)
+        if not settings.data_dir.is_dir():
+            # Checked before opening: opening would create the folder for a command that then fails.
+            raise CliError(f"no node in {settings.data_dir}: run 'osnode init' first")
+        self.node = Node.open(settings)
         admin = users.first_admin(self.node)
         if admin is None:
+            self.node.close()
             raise CliError(f"node in {self.node.settings.data_dir} has no administrator yet: run 'osnode init' first")
         self.viewer: Viewer = users.viewer_for(admin)
 
     def close(self) -> None:
         self.node.close()
 
-    def _json(self, version: Any) -> dict[str, Any]:
-        return records.describe(self.node, version, self.viewer)
 
-    def create_draft(self, metadata: Any = None, access: Any = None) -> dict[str, Any]:
-        return self._json(deposit.create_draft(self.node, self.viewer, metadata, access))
+# A local upload goes to the in-process app in pieces of this size (the transport reads each one whole).
+LOCAL_UPLOAD_PIECE = 8 * 1024 * 1024
 
-    def upload(self, version_id: str, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        entry = deposit.add_file(self.node, version_id, path.name, file_chunks(path, progress), self.viewer)
-        version = records.get_version(self.node, version_id, self.viewer)
-        return records.file_json(
-            self.node, version, entry, readable=records.files_readable(self.node, version, self.viewer)
+
+def local_client(data: Path | None) -> NodeClient:
+    """``NodeClient`` on the data folder's own app, in this process, acting as the folder's first admin.
+
+    The same routes and errors as ``--url``; the admin identity is passed to the in-process app
+    (``trusted_app``), never minted as a token, and no port is opened.
+    """
+    from ..app import trusted_app
+
+    session = AdminSession(data)
+    try:
+        app = trusted_app(session.node, session.viewer)
+        client = NodeClient(
+            "http://osnode.local",  # any host: no request leaves the process; links use the settings
+            transport=InProcessTransport(app),
+            upload_piece=LOCAL_UPLOAD_PIECE,
         )
-
-    def publish(self, version_id: str) -> dict[str, Any]:
-        return self._json(deposit.publish(self.node, version_id, self.viewer))
-
-    def delete_draft(self, version_id: str) -> None:
-        deposit.delete_draft(self.node, version_id, self.viewer)
-
-    def get(self, any_id: str) -> dict[str, Any]:
-        return self._json(records.get_version(self.node, any_id, self.viewer))
-
-    def list(self, size: int = 20, cursor: str | None = None, state: str = "published") -> dict[str, Any]:
-        page = records.list_records(self.node, self.viewer, size=size, cursor=cursor, state=state)
-        return {"items": page.items, "cursor": page.next_cursor}
-
-    def new_version(self, any_id: str) -> dict[str, Any]:
-        return self._json(deposit.new_version(self.node, any_id, self.viewer))
-
-    def withdraw(self, any_id: str, reason: str) -> dict[str, Any]:
-        withdrawn = deposit.withdraw(self.node, any_id, self.viewer, reason)
-        return {"withdrawn": [records.tombstone(self.node, v) for v in withdrawn]}
+    except BaseException:
+        session.close()
+        raise
+    client.on_close(session.close)
+    return client
 
 
-def backend(data: Path | None, url: str | None, token: str | None) -> LocalBackend | NodeClient:
+def backend(data: Path | None, url: str | None, token: str | None) -> NodeClient:
     if url:
         if not token:
             raise CliError("--url needs --token (or $OSNODE_TOKEN)")
         return NodeClient(url, token)
-    return LocalBackend(data)
+    return local_client(data)
 
 
 def read_metadata_file(path: Path) -> tuple[Any, Any]:
@@ -232,7 +231,7 @@ def deposit_cmd(
         _print_version(result)
 
 
-def _discard_draft(node: LocalBackend | NodeClient, version_id: str) -> None:
+def _discard_draft(node: NodeClient, version_id: str) -> None:
     try:
         node.delete_draft(version_id)
     except (NodeError, OSError) as exc:
@@ -244,7 +243,7 @@ def _version_command(
     url: str | None,
     token: str | None,
     as_json: bool,
-    call: Callable[[LocalBackend | NodeClient], dict[str, Any]],
+    call: Callable[[NodeClient], dict[str, Any]],
 ) -> None:
     """Run one call that answers a version, on a data folder or a remote node, and print it."""
     node = backend(data, url, token)
