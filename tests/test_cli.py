@@ -353,7 +353,7 @@ def test_demo_replaces_only_its_own_folder(tmp_path: Path, cli: Cli) -> None:
     # Embedded SQLite: the whole demo node lives in its folder.
     data = tmp_path / "demo"
     first = token_in(ok(cli("demo", "--no-serve", "--data", data)))
-    again = token_in(ok(cli("demo", "--no-serve", "--data", data)))
+    again = token_in(ok(cli("demo", "--no-serve", "--fresh", "--data", data)))
     assert first != again
     assert len(ok(cli("list", "--json", "--data", data)).json()["items"]) == 4  # replaced, not added to
 

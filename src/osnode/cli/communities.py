@@ -6,10 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..services import communities
-from . import AdminSession, DataOpt, JsonOpt, out
+from . import AdminSession, DataOpt, JsonOpt, out, print_table
 
 # This module's commands; cli/commands.py adds them to the ``osnode`` command.
 commands = typer.Typer()
@@ -46,10 +45,8 @@ def list_(as_json: JsonOpt = False, data: DataOpt = None) -> None:
     if as_json:
         out.print_json(json.dumps({"items": listed}))
         return
-    table = Table("slug", "records", "title")
-    for community in found:
-        table.add_row(community.slug, str(community.records), community.title)
-    out.print(table)
+    rows = [[c.slug, str(c.records), c.title] for c in found]
+    print_table(["slug", "records", "title"], rows)
 
 
 @communities_app.command("include")
