@@ -177,7 +177,8 @@ def serve(
         settings = replace(settings, base_url=f"http://{host}:{port}")
     node = Node.open(settings)
     out.print(f"serving {node.settings.node_name} at http://{host}:{port}/ (data: {node.settings.data_dir})")
-    explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
+    if node.settings.explore_preload:
+        explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
     scheduler = scheduler_for(node)
     scheduler.start()
     try:
