@@ -12,20 +12,22 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from osnode.app import create_app
-from osnode.config import load_settings
+from osnode.config import Settings, load_settings
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import make_engine, migrate
@@ -172,10 +174,22 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
-    process: subprocess.Popen[bytes]
+    """A node served over real TCP: ``osnode serve`` in a process (``process``), or uvicorn in a thread
+    of this process (``server``), for tests whose point is the HTTP conversation, not the process."""
+
+    process: subprocess.Popen[bytes] | None
     url: str
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    node: Node | None = None  # the node the thread serves, closed with it
 
     def stop(self) -> None:
+        if self.server is not None and self.thread is not None and self.node is not None:
+            self.server.should_exit = True
+            self.thread.join(30)
+            self.node.close()
+            return
+        assert self.process is not None
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -232,9 +246,32 @@ def _came_up(process: subprocess.Popen[bytes], port: int, url: str, deadline: fl
     return False
 
 
+def serve_in_thread(settings: Settings) -> LiveServer:
+    """A node on ``settings``' folder and catalog, opened here and served by uvicorn in a thread, on a
+    socket bound first (so its links name the real port, as ``osnode serve`` does). It starts in a
+    fraction of a second where ``osnode serve`` costs seconds of imports on a busy machine; tests that
+    kill the server, or check what ``serve`` itself does, use ``start_server``."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    served = Node.open(replace(settings, base_url=url))
+    config = uvicorn.Config(create_app(served), log_level="warning", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not server.started:
+        served.close()
+        raise RuntimeError("uvicorn did not start in a thread")
+    return LiveServer(None, url, server, thread, served)
+
+
 @pytest.fixture
-def live_server(node: Node, data_dir: Path, database_url: str) -> Iterator[LiveServer]:
-    """``osnode serve`` on this test's node, in its own process."""
-    server = start_server(data_dir, database_url)
+def live_server(node: Node) -> Iterator[LiveServer]:
+    """This test's node served over real TCP (uvicorn in a thread of the test's process)."""
+    server = serve_in_thread(node.settings)
     yield server
     server.stop()

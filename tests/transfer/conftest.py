@@ -21,13 +21,6 @@ from tests.conftest import Account, LiveServer, start_server
 from tests.web.conftest import create_draft, publish, upload
 
 
-@pytest.fixture
-def live_server(node: Node, data_dir: Path, database_url: str) -> Iterator[LiveServer]:
-    server = start_server(data_dir, database_url)
-    yield server
-    server.stop()
-
-
 class LoopbackProxy:
     """Listens on a free 127.0.0.1 port and hands every accepted connection, with a fresh one to
     ``upstream``, to ``_relay``; subclasses decide what happens to the bytes in between."""
