@@ -52,6 +52,10 @@ class Settings:
     explore_max_rows: int = 20_000_000  # rows of a CSV, TSV, JSON Lines or Parquet table
     explore_max_unpacked_mb: int = 256  # decompressed bytes of an Excel workbook (a zip archive)
     explore_max_atlas_cells: int = 5_000_000  # cells (obs rows) of an .h5ad atlas
+    # Start the explore fork server (pandas, pyarrow, ... imported once) when serving, so the first view
+    # does not wait ~3 s; false defers it to the first job: a faster start and less memory on a node
+    # whose files are never explored (the test suite's short-lived servers).
+    explore_preload: bool = True
 
     # Accounts (services/accounts.py): who may register (open | invitation | approval), how long a browser
     # session lasts, and the failed sign-ins allowed per account and per address in a 15-minute window.
@@ -160,6 +164,8 @@ def _logo(raw: object) -> str:
         raise ConfigError(f"logo_url must be a path on this node such as /static/logo.svg, not {raw!r}")
     return value
 
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
 
 def _coerce(name: str, raw: object) -> object:
     if name == "accent_color":
@@ -187,6 +193,11 @@ def _coerce(name: str, raw: object) -> object:
         if not str(raw).isdigit() or not 1 <= int(str(raw)) <= 10_000:
             raise ConfigError(f"oai_page_size must be a whole number from 1 to 10000, not {raw!r}")
         return int(str(raw))
+    if name == "explore_preload":
+        flag = str(raw).strip().lower()
+        if flag not in _FLAGS:
+            raise ConfigError(f"{name} must be true or false, not {raw!r}")
+        return _FLAGS[flag]
     if name == "repair_peers":
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")

@@ -201,7 +201,8 @@ def serve(
     node = Node.open(settings)
     out.print(f"serving {node.settings.node_name} at http://{host}:{port}/ (data: {node.settings.data_dir})")
     out.print("press Ctrl+C to stop")
-    explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
+    if node.settings.explore_preload:
+        explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
     scheduler = scheduler_for(node)
     scheduler.start()
     try:
