@@ -13,7 +13,7 @@ from ..domain.errors import Gone, NotFound
 from ..domain.identifiers import orcid_url
 from ..formats import RecordView, citation, registry, schemaorg
 from ..formats.links import identifier_url, rights_url
-from ..services import access, exports, records, stats
+from ..services import access, exports, records, search, stats
 from ..services.node import Node
 from . import i18n, negotiation, panels, problems, signposting
 from .deps import NodeDep, ViewerDep
@@ -27,6 +27,7 @@ RECENT = 10  # records listed on the home page; the search page and feeds go fur
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     page = records.list_records(node, viewer, size=RECENT)
+    search.name_origins(node, page.items)
     context = {"node": node, "items": page.items, "stats": stats.totals(node)}
     return templates.TemplateResponse(request, "home.html", context)
 
