@@ -92,6 +92,7 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
             (r, identifier_url(r.relatedIdentifierType, r.relatedIdentifier)) for r in view.metadata.relatedIdentifiers
         ],
         "citation": citation.to_text(view),
+        "citations": _citations(view),
         "exports": [(e, exports.export_url(node, version, e.name)) for e in registry.exports()],
         "json_ld": schemaorg.to_script(view),
         "orcid_url": orcid_url,
@@ -99,6 +100,16 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         "panels": panels.panels_for(request, node, version, viewer),
     }
     return templates.TemplateResponse(request, "record.html", context, headers=headers)
+
+
+def _citations(view: RecordView) -> list[tuple[str, str, str]]:
+    """(id, style name, text) of every citation style the node writes, for "Copy citation"."""
+    return [
+        ("apa", "APA", citation.to_text(view)),
+        ("bibtex", "BibTeX", citation.to_bibtex(view).strip()),
+        ("ris", "RIS", citation.to_ris(view).strip()),
+        ("csl-json", "CSL-JSON", json.dumps(citation.to_csl_json(view), indent=1, ensure_ascii=False)),
+    ]
 
 
 @router.get("/records/{any_id}/export/{name}")
