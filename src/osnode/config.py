@@ -46,6 +46,8 @@ class Settings:
     explore_max_rows: int = 20_000_000  # rows of a CSV, TSV, JSON Lines or Parquet table
     explore_max_unpacked_mb: int = 256  # decompressed bytes of an Excel workbook (a zip archive)
     explore_max_atlas_cells: int = 5_000_000  # cells (obs rows) of an .h5ad atlas
+    # One line per request on the server's standard error (web/accesslog.py).
+    access_log: bool = True
 
     @property
     def catalog_url(self) -> str:
@@ -76,6 +78,12 @@ _COUNTS = {
 }
 
 
+# On/off settings, and the words that say which (TOML gives a bool, the environment a word).
+_SWITCHES = {"access_log"}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
 def _coerce(name: str, raw: object) -> object:
     if name in _COUNTS:
         if not str(raw).strip().isdigit() or int(str(raw)) < _COUNTS[name]:
@@ -83,6 +91,13 @@ def _coerce(name: str, raw: object) -> object:
         return int(str(raw).strip())
     if name == "data_dir":
         return Path(str(raw))
+    if name in _SWITCHES:
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise ConfigError(f"{name} must be true or false, not {raw!r}")
+        return word in _TRUE
     if name == "max_upload_bytes":
         try:
             return int(str(raw))
