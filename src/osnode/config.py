@@ -74,6 +74,8 @@ class Settings:
     # OpenID Connect providers (services/oidc.py), a TOML table per provider:
     # [oidc.orcid] discovery = "https://orcid.org/.well-known/openid-configuration", client_id, client_secret, label
     oidc: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # One line per request on the server's standard error (web/accesslog.py).
+    access_log: bool = True
 
     @property
     def catalog_url(self) -> str:
@@ -164,7 +166,11 @@ def _logo(raw: object) -> str:
         raise ConfigError(f"logo_url must be a path on this node such as /static/logo.svg, not {raw!r}")
     return value
 
-_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+# On/off settings, and the words that say which (TOML gives a bool, the environment a word).
+_SWITCHES = {"access_log", "explore_preload"}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
 
 
 def _coerce(name: str, raw: object) -> object:
@@ -184,6 +190,13 @@ def _coerce(name: str, raw: object) -> object:
         return _providers(raw)
     if name == "data_dir":
         return Path(str(raw))
+    if name in _SWITCHES:
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise ConfigError(f"{name} must be true or false, not {raw!r}")
+        return word in _TRUE
     if name == "max_upload_bytes":
         try:
             return int(str(raw))
@@ -193,11 +206,6 @@ def _coerce(name: str, raw: object) -> object:
         if not str(raw).isdigit() or not 1 <= int(str(raw)) <= 10_000:
             raise ConfigError(f"oai_page_size must be a whole number from 1 to 10000, not {raw!r}")
         return int(str(raw))
-    if name == "explore_preload":
-        flag = str(raw).strip().lower()
-        if flag not in _FLAGS:
-            raise ConfigError(f"{name} must be true or false, not {raw!r}")
-        return _FLAGS[flag]
     if name == "repair_peers":
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")

@@ -43,6 +43,8 @@ class RecordView:
     node_name: str = "Open Science Node"
     origin_node: str | None = None
     """Set on records harvested from another node: where the record lives."""
+    origin_url: str | None = None
+    """For a harvested copy: the original record's own address (its landing page at the origin)."""
     access_level: AccessLevel = AccessLevel.OPEN
     """The level in force on the day the view is built: an embargo past its end is ``OPEN``."""
     embargo_until: date | None = None
@@ -89,6 +91,12 @@ class RecordView:
     def pid_url(self) -> str:
         """What to cite and link: the DOI when there is one, else the version's landing page."""
         return self.doi_url or self.identifier
+
+    @property
+    def cite_url(self) -> str:
+        """What a citation points at: the DOI, else for a harvested copy the original record (its
+        address at the origin, else the origin itself), else this version's landing page."""
+        return self.doi_url or self.origin_url or self.origin_node or self.identifier
 
     @property
     def year(self) -> int | None:

@@ -18,6 +18,7 @@ from ..domain.records import FileEntry, Version
 from ..formats import RecordView
 from ..formats.registry import FORMATS
 from . import access, records
+from .harvest.peers import sources_of
 from .node import Node
 
 EXPORTS = FORMATS
@@ -46,7 +47,7 @@ def record_view(
     today = today or node.today()
     if not access.files_allowed(node, version, viewer, today):
         version = dataclasses.replace(version, metadata=without_content_addresses(version.metadata), files=[])
-    return RecordView.from_version(
+    view = RecordView.from_version(
         version,
         identifier=landing_url(node, version),
         record_url=node.record_url(version.record_id),
@@ -55,6 +56,21 @@ def record_view(
         today=today,
         stored=stored,
     )
+    return dataclasses.replace(view, origin_url=origin_url(node, version)) if version.origin_node else view
+
+
+def origin_url(node: Node, version: Version) -> str | None:
+    """Where a harvested copy's original lives: the landing page the peer named for it, else the URL its
+    metadata gives as an alternate identifier (None for this node's own records)."""
+    if not version.origin_node:
+        return None
+    for source in sources_of(node, version.record_id):
+        if source.url:
+            return source.url
+    for alternate in version.metadata.get("alternateIdentifiers") or []:
+        if isinstance(alternate, dict) and str(alternate.get("alternateIdentifierType", "")).upper() == "URL":
+            return str(alternate.get("alternateIdentifier") or "") or None
+    return None
 
 
 def render(view: RecordView, name: str) -> bytes:

@@ -175,7 +175,9 @@ search_facets = Table(
     metadata,
     Column("doc_id", Integer, ForeignKey("search_docs.id", ondelete="CASCADE"), primary_key=True),
     Column("facet", String(20), primary_key=True),
+    # Case-folded for subjects (one facet for "Statistics" and "statistics"); ``label`` is the value as written.
     Column("value", String(500), primary_key=True),
+    Column("label", String(500), nullable=True),
 )
 Index("ix_search_facets_facet_value", search_facets.c.facet, search_facets.c.value, search_facets.c.doc_id)
 
