@@ -8,8 +8,8 @@ in, costs nothing to keep); on PostgreSQL a ``search_terms`` table of the index'
 ``pg_trgm`` index, so a misspelt word finds its neighbours by trigram similarity. The index is
 rebuilt on the next open (``storage.search.INDEX_VERSION`` changed with this revision).
 
-Revision ID: 0014_search_fuzzy
-Revises: 0013
+Revision ID: 0015_search_fuzzy
+Revises: 0014_accounts
 """
 
 import sqlalchemy as sa
