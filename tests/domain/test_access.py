@@ -31,6 +31,7 @@ VIEWERS = {
     "anonymous": ANONYMOUS,
     "owner": Viewer(OWNER_ID, Role.DEPOSITOR),
     "other": Viewer(OWNER_ID + 1, Role.DEPOSITOR),
+    "reader": Viewer(OWNER_ID + 4, Role.READER),  # signed in, may not deposit: reads what anyone may
     "curator": Viewer(OWNER_ID + 2, Role.CURATOR),
     "admin": Viewer(OWNER_ID + 3, Role.ADMIN),
 }
@@ -64,10 +65,10 @@ def version(state: State, access: Access, owner_id: int = OWNER_ID, files: list[
 
 # Who gets the files of a published version, per access.
 PUBLISHED_FILES = {
-    "open": {"anonymous", "owner", "other", "curator", "admin"},
+    "open": {"anonymous", "owner", "other", "reader", "curator", "admin"},
     "embargo-future": {"owner", "admin"},
-    "embargo-today": {"anonymous", "owner", "other", "curator", "admin"},  # lifts on its date
-    "embargo-past": {"anonymous", "owner", "other", "curator", "admin"},
+    "embargo-today": {"anonymous", "owner", "other", "reader", "curator", "admin"},  # lifts on its date
+    "embargo-past": {"anonymous", "owner", "other", "reader", "curator", "admin"},
     "embargo-undated": {"owner", "admin"},
     "restricted": {"owner", "admin"},
     "metadata-only": {"owner", "admin"},
@@ -231,7 +232,7 @@ def test_only_readers_of_a_drafts_files_open_them(access: str) -> None:
     draft = version(State.DRAFT, ACCESSES[access], files=[FILE])
     opening = ACCESSES["open"]
     for name, viewer in VIEWERS.items():
-        if name in ("anonymous", "other"):
+        if name in ("anonymous", "other", "reader"):
             continue  # they may not edit the draft at all (decided before this rule)
         refusal = access_change_refusal(draft, opening, viewer, TODAY)
         assert (refusal is None) is (name in DRAFT_FILES[access]), name

@@ -47,7 +47,11 @@ def test_api_search_with_facets_filters_and_paging(client: TestClient, depositor
     assert body["total"] == 3 and body["messages"] == []
     assert body["items"][0]["title"].startswith("Rainfall")
     assert {v["value"]: v["count"] for v in body["facets"]["kind"]} == {"Dataset": 2, "Software": 1}
-    assert all("<mark>" in item["snippet"] for item in body["items"])
+    # The snippet is the description's matching passage; where only the title matches (Luanda), the
+    # description itself, never the title again.
+    snippets = {item["title"]: item["snippet"] for item in body["items"]}
+    assert "<mark>" in snippets["Rainfall in Jakarta"] and "<mark>" in snippets["Rainfall model code"]
+    assert snippets["Rainfall at Luanda"] == "Gauge readings at the airport."
     filtered = client.get("/api/search?q=rainfall&kind=Software&kind=Dataset&year=2022&sort=title").json()
     assert [i["title"] for i in filtered["items"]] == ["Rainfall in Jakarta"]
     paged = client.get("/api/search?q=rainfall&size=2&sort=title").json()
