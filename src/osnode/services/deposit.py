@@ -21,6 +21,7 @@ from ..domain.metadata import parse_metadata, publication_errors
 from ..domain.records import Access, AccessLevel, FileEntry, Role, State, Version, new_id
 from ..storage.blobs import BlobWriter, StoredBlob
 from ..storage.catalog import files, records, register_blob, versions
+from ..storage.drafts import draft_forms
 from ..storage.record_state import latest_published, refresh_record
 from . import access as permissions
 from .node import Node, failpoint, utcnow
@@ -153,6 +154,7 @@ def delete_draft(node: Node, version_id: str, viewer: Viewer) -> None:
     with node.transaction() as tx:
         draft = _editable_draft(tx, version_id, viewer)
         tx.execute(delete(files).where(files.c.version_id == version_id))
+        tx.execute(delete(draft_forms).where(draft_forms.c.version_id == version_id))
         tx.execute(delete(versions).where(versions.c.id == version_id))
         if draft.number == 1:
             tx.execute(delete(records).where(records.c.id == draft.record_id))
@@ -360,3 +362,20 @@ def withdraw(node: Node, any_id: str, viewer: Viewer, reason: str) -> list[Versi
         refresh_record(tx, target.record_id, now)
         result = [load_version(tx, v.id) for v in chosen]
     return [v for v in result if v is not None]
+
+
+def save_form_fields(node: Node, version_id: str, viewer: Viewer, fields: dict[str, str]) -> None:
+    """Keep the web form's raw fields beside a draft the viewer may edit (valid metadata or not)."""
+    now = utcnow()
+    with node.transaction() as tx:
+        _editable_draft(tx, version_id, viewer)
+        tx.execute(delete(draft_forms).where(draft_forms.c.version_id == version_id))
+        tx.execute(draft_forms.insert().values(version_id=version_id, fields=fields, updated=now))
+        tx.execute(update(versions).where(versions.c.id == version_id).values(updated=now))
+
+
+def form_fields(node: Node, version_id: str) -> dict[str, str] | None:
+    """The raw fields last saved from the web form for this draft (the caller has checked access)."""
+    with node.engine.connect() as conn:
+        row = conn.execute(select(draft_forms.c.fields).where(draft_forms.c.version_id == version_id)).first()
+    return dict(row.fields) if row else None
