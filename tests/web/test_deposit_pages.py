@@ -179,3 +179,20 @@ def test_html_in_every_field_is_escaped_and_oversized_fields_are_refused(client:
     assert huge.status_code in (413, 422)
     after = client.get(f"/deposit/{version_id}", headers=HTML).text
     assert "x" * 1000 not in after and "&lt;script&gt;alert(1)" in after  # the oversized post changed nothing
+
+
+def test_the_form_in_arabic_is_right_to_left_within_budget_and_identifiers_stay_left_to_right(
+    client: TestClient, node: Node
+) -> None:
+    csrf = signed_in(client, node)
+    version_id = new_draft(client, csrf)
+    client.post(f"/deposit/{version_id}", data=complete(csrf) | {"action": "save"}, headers=HTML)
+    page = client.get(f"/deposit/{version_id}?lang=ar", headers=HTML | {"Accept-Language": "ar"})
+    assert page.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert "احفظ المسودة" in page.text  # "Save draft"
+    assert f'name="creators.0.orcid" type="text" value="{ORCID}" dir="ltr"' in page.text
+    assert len(page.content) <= 30_000
+    for path in ("/my", f"/deposit/{version_id}/delete"):
+        other = client.get(path, headers=HTML | {"Accept-Language": "ar"})
+        assert other.status_code == 200 and 'dir="rtl"' in other.text and len(other.content) <= 30_000

@@ -40,7 +40,7 @@ MAX_FIELDS = 2000
 MAX_VALUE = 100_000  # a description's limit; shorter fields are held to theirs by the metadata model
 TOO_MANY = "this form has too many fields"
 TOO_LONG = "a field of this form is too long"
-_NAME = re.compile(r"^[A-Za-z]+(\.(\d{1,4}|[A-Za-z_]+)){0,4}$")
+_NAME = re.compile(r"^[A-Za-z]{1,40}(\.(\d{1,4}|[A-Za-z_]{1,40})){0,4}$")
 _INT = re.compile(r"^\d+$")
 
 
