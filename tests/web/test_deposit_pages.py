@@ -196,3 +196,32 @@ def test_the_form_in_arabic_is_right_to_left_within_budget_and_identifiers_stay_
     for path in ("/my", f"/deposit/{version_id}/delete"):
         other = client.get(path, headers=HTML | {"Accept-Language": "ar"})
         assert other.status_code == 200 and 'dir="rtl"' in other.text and len(other.content) <= 30_000
+
+
+def test_a_datacite_xml_export_comes_back_as_the_same_metadata(client: TestClient, node: Node) -> None:
+    csrf = signed_in(client, node)
+    version_id = new_draft(client, csrf)
+    client.post(f"/deposit/{version_id}/files", data={"csrf": csrf}, files=[("files", ("a.csv", b"1", "text/csv"))])
+    rich = complete(csrf) | {"action": "publish", "descriptions.0.description": "Cores from the Kalahari.",
+                             "subjects.0.subject": "soil", "subjects.0.subjectScheme": "keywords",
+                             "language": "en", "version": "1.0"}  # fmt: skip
+    assert client.post(f"/deposit/{version_id}", data=rich, headers=HTML, follow_redirects=False).status_code == 303
+    exported = client.get(f"/records/{version_id}/export/datacite-xml")
+    assert exported.status_code == 200
+    files = {"metadata": ("datacite.xml", exported.content, "application/xml")}
+    page = client.post("/deposit/import", data={"csrf": csrf}, files=files, headers=HTML)
+    assert page.status_code == 200, page.text
+    with node.engine.connect() as conn:
+        rows = conn.execute(select(versions).where(versions.c.state == "draft")).all()
+        original = conn.execute(select(versions.c.metadata).where(versions.c.id == version_id)).scalar_one()
+    assert len(rows) == 1
+    assert rows[0].metadata == original
+
+
+def test_an_unreadable_metadata_file_is_a_clear_422(client: TestClient, node: Node) -> None:
+    csrf = signed_in(client, node)
+    files = {"metadata": ("evil.xml", b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>", "text/xml")}
+    page = client.post("/deposit/import", data={"csrf": csrf}, files=files, headers=HTML)
+    assert page.status_code == 422 and "root:" not in page.text
+    with node.engine.connect() as conn:
+        assert conn.execute(select(versions)).first() is None

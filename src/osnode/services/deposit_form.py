@@ -92,13 +92,13 @@ def _listify(node: Any) -> Any:
     return {k: _listify(v) for k, v in node.items() if isinstance(k, str)}
 
 
-def _flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
+def flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
-            _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
+            flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _flatten(v, f"{prefix}.{i}", out)
+            flatten(v, f"{prefix}.{i}", out)
     elif value is not None:
         out[prefix] = str(value)
 
@@ -106,7 +106,7 @@ def _flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
 def compact(fields: dict[str, str]) -> dict[str, str]:
     """The same form with empty rows gone and rows numbered 0, 1, 2...: error paths then name fields."""
     out: dict[str, str] = {}
-    _flatten(_listify(_nest(fields)), "", out)
+    flatten(_listify(_nest(fields)), "", out)
     return out
 
 
@@ -119,7 +119,7 @@ def to_metadata(fields: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]
 
 def from_version(version: Version) -> dict[str, str]:
     out: dict[str, str] = {}
-    _flatten(version.metadata, "", out)
+    flatten(version.metadata, "", out)
     out["access.level"] = version.access.level.value
     if version.access.embargo_until:
         out["access.embargo_until"] = version.access.embargo_until.isoformat()

@@ -19,7 +19,7 @@ from starlette.formparsers import MultiPartException
 from ..domain import vocabularies
 from ..domain.access import Viewer
 from ..domain.errors import FieldError, InvalidInput, NodeError, TooLarge
-from ..services import deposit, deposit_form
+from ..services import deposit, deposit_form, metadata_import
 from ..services.node import Node
 from .account_pages import page
 from .deps import NodeDep
@@ -33,7 +33,11 @@ LICENCES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0", "MIT", "Apache-2.0", "GPL-3.
             "CC-BY-NC-4.0", "LGPL-3.0-or-later", "MPL-2.0", "AGPL-3.0-or-later", "ODbL-1.0"]  # fmt: skip
 FILES_PER_PAGE = 50
 MAX_FORM_FIELDS = deposit_form.MAX_FIELDS + 10
-MESSAGES = [N_("this form has too many fields"), N_("a field of this form is too long")]
+MESSAGES = [
+    N_("this form has too many fields"),
+    N_("a field of this form is too long"),
+    N_("this file is not DataCite XML, CodeMeta or CITATION.cff"),
+]
 
 
 def _context(node: Node, viewer: Viewer, version: Any, fields: dict[str, str], page_no: int) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def _form_page(
     by_field: dict[str, list[str]] = {}
     for error in errors or []:
         by_field.setdefault(error.path, []).append(error.message)
-    context = _context(node, viewer, version, fields, page_no) | {"errors": by_field} | extra
+    context = _context(node, viewer, version, fields, page_no) | {"errors": by_field, "shown": []} | extra
     return page(request, "deposit/form.html", status, **context)
 
 
@@ -94,6 +98,23 @@ async def create(request: Request, node: Node = NodeDep, viewer: Viewer = Signed
     except NodeError as exc:
         return _form_page(request, node, viewer, None, {}, errors=[FieldError("(root)", exc.detail)], status=exc.status)
     return await _save_and_show(request, node, viewer, version.id)
+
+
+@router.post("/deposit/import", response_class=HTMLResponse)
+async def start_from_file(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+    """A draft whose fields come from an uploaded DataCite XML, CodeMeta or CITATION.cff file."""
+    try:
+        form = await request.form(max_files=1, max_fields=5, max_part_size=metadata_import.MAX_BYTES)
+        upload = form.get("metadata")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput(metadata_import.UNREADABLE, [FieldError("file", metadata_import.UNREADABLE)])
+        data = await upload.read(metadata_import.MAX_BYTES + 1)
+        saved = await run_in_threadpool(metadata_import.start_from_file, node, viewer, upload.filename or "", data)
+    except MultiPartException as exc:
+        return _form_page(request, node, viewer, None, {}, errors=[FieldError("file", exc.message)], status=422)
+    except InvalidInput as exc:
+        return _form_page(request, node, viewer, None, {}, errors=exc.errors, status=422)
+    return _form_page(request, node, viewer, saved.version, saved.fields, errors=saved.errors)
 
 
 @router.get("/deposit/{version_id}", response_class=HTMLResponse)
