@@ -225,3 +225,14 @@ def test_an_unreadable_metadata_file_is_a_clear_422(client: TestClient, node: No
     assert page.status_code == 422 and "root:" not in page.text
     with node.engine.connect() as conn:
         assert conn.execute(select(versions)).first() is None
+
+
+def test_the_preview_is_the_landing_page_marked_as_a_draft_for_its_owner_only(client: TestClient, node: Node) -> None:
+    csrf = signed_in(client, node)
+    version_id = new_draft(client, csrf)
+    form = client.get(f"/deposit/{version_id}", headers=HTML).text
+    assert f'href="/records/{version_id}"' in form
+    preview = client.get(f"/records/{version_id}", headers=HTML)
+    assert preview.status_code == 200 and "Soil cores" in preview.text and ">draft<" in preview.text
+    client.cookies.clear()
+    assert client.get(f"/records/{version_id}", headers=HTML).status_code == 404
