@@ -1,4 +1,5 @@
-"""The web deposit form's raw fields beside each draft (kept even when they are not valid metadata yet)
+"""The web deposit form's raw fields beside each draft (kept even when they are not valid metadata yet), and
+an index on each depositor's versions for the workspace
 
 Revision ID: 0014_deposit_forms
 Revises: 0014_accounts
@@ -24,7 +25,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("version_id", name="pk_draft_forms"),
     )
+    op.create_index("ix_versions_owner_updated", "versions", ["owner_id", "updated"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_versions_owner_updated", table_name="versions")
     op.drop_table("draft_forms")
