@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from osnode.domain.errors import Forbidden, NotFound
+from osnode.domain.errors import Forbidden, InvalidInput, NotFound
 from osnode.services import deposit, deposit_form
 from osnode.services.node import Node
 from tests.conftest import Account
@@ -60,3 +60,32 @@ def test_the_workspace_lists_my_drafts_only(node: Node, depositor: Account, othe
     deposit_form.start(node, other_depositor.viewer)
     drafts, published = deposit_form.workspace(node, depositor.viewer)
     assert [d.id for d in drafts] == [mine.id] and published == []
+
+
+def test_a_co_owner_edits_the_draft_publishes_and_starts_a_new_version(
+    node: Node, depositor: Account, other_depositor: Account
+) -> None:
+    from tests.web.accounts_helpers import local_account
+
+    bea = local_account(node, "bea@example.org")
+    from osnode.services import users
+
+    bea_viewer = users.viewer_for(users.User(bea.id, bea.name, bea.role))
+    draft = deposit_form.start(node, depositor.viewer)
+    with pytest.raises(NotFound):
+        deposit_form.load(node, draft.id, bea_viewer)
+    with pytest.raises(Forbidden):  # only the owner shares a record
+        deposit_form.add_co_owner(node, draft.record_id, other_depositor.viewer, "bea@example.org")
+    with pytest.raises(InvalidInput):
+        deposit_form.add_co_owner(node, draft.record_id, depositor.viewer, "nobody@example.org")
+    deposit_form.add_co_owner(node, draft.record_id, depositor.viewer, "bea@example.org")
+    deposit_form.add_co_owner(node, draft.record_id, depositor.viewer, "bea@example.org")  # twice is harmless
+    fields = {"titles.0.title": "T", "creators.0.name": "Lee, Min", "resourceType.resourceTypeGeneral": "Dataset",
+              "publicationYear": "2026", "access.level": "metadata-only"}  # fmt: skip
+    saved = deposit_form.publish(node, draft.id, bea_viewer, fields)
+    assert not saved.errors and saved.version.state.value == "published"
+    assert [d.id for d in deposit_form.workspace(node, bea_viewer)[1]] == [draft.id]
+    following = deposit.new_version(node, draft.record_id, bea_viewer)
+    assert following.owner_id == depositor.user.id  # the record stays its owner's
+    with pytest.raises((Forbidden, NotFound)):
+        deposit_form.save(node, following.id, other_depositor.viewer, {"titles.0.title": "x"})

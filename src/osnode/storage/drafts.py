@@ -7,7 +7,7 @@ not, and the form is rebuilt from them: nothing typed is lost. Migration 0014_de
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table
 
 from .catalog import metadata
 
@@ -18,4 +18,13 @@ draft_forms = Table(
     # {"titles.0.title": "...", "creators.1.orcid": "...", "access.level": "open", ...}
     Column("fields", JSON, nullable=False),
     Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+# A record's co-owners (besides records.owner_id): added by an owner, by the email of an existing account.
+record_owners = Table(
+    "record_owners",
+    metadata,
+    Column("record_id", String(20), ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("added", DateTime(timezone=True), nullable=False),
 )

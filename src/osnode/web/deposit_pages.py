@@ -37,6 +37,7 @@ MESSAGES = [
     N_("this form has too many fields"),
     N_("a field of this form is too long"),
     N_("this file is not DataCite XML, CodeMeta or CITATION.cff"),
+    N_("there is no account with this email at this node"),
 ]
 
 
@@ -217,8 +218,25 @@ async def new_version(record_id: str, request: Request, node: Node = NodeDep, vi
     return RedirectResponse(f"/deposit/{version.id}", status_code=303)
 
 
+def _workspace(request: Request, node: Node, viewer: Viewer, status: int = 200, **context: Any) -> Response:
+    drafts, published = deposit_form.workspace(node, viewer)
+    return page(request, "deposit/my.html", status, drafts=drafts, published=published, **context)
+
+
 @router.get("/my", response_class=HTMLResponse)
 def workspace(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
-    drafts, published = deposit_form.workspace(node, viewer)
     done = request.query_params.get("done", "")
-    return page(request, "deposit/my.html", drafts=drafts, published=published, done=done == "deleted")
+    return _workspace(request, node, viewer, done=done if done in ("deleted", "shared") else "")
+
+
+@router.post("/my/co-owners", response_class=HTMLResponse)
+async def add_co_owner(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+    form = await request.form(max_fields=5, max_files=0)
+    record_id, email = (form.get(n) for n in ("record_id", "email"))
+    try:
+        if not isinstance(record_id, str) or not isinstance(email, str) or len(email) > 320:
+            raise InvalidInput(deposit_form.NO_SUCH_ACCOUNT)
+        await run_in_threadpool(deposit_form.add_co_owner, node, record_id, viewer, email)
+    except InvalidInput as exc:
+        return _workspace(request, node, viewer, 422, error=exc.detail)
+    return RedirectResponse("/my?done=shared", status_code=303)

@@ -26,8 +26,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("version_id", name="pk_draft_forms"),
     )
     op.create_index("ix_versions_owner_updated", "versions", ["owner_id", "updated"])
+    op.create_table(
+        "record_owners",
+        sa.Column("record_id", sa.String(20), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("added", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["records.id"], name="fk_record_owners_record_id_records", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_record_owners_user_id_users", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("record_id", "user_id", name="pk_record_owners"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("record_owners")
     op.drop_index("ix_versions_owner_updated", table_name="versions")
     op.drop_table("draft_forms")
