@@ -1,5 +1,6 @@
-"""The upload page in a real Chromium: the inline script sends the file as a tus upload in 1 MiB pieces, resumes
-after a dropped piece, and reloads to show the stored file; without JavaScript the plain form does the same."""
+"""The upload page in a real Chromium, signed in (the session, not a typed API token, authenticates): the inline
+script sends the file as a tus upload in 1 MiB pieces, resumes after a dropped piece, and reloads to show the
+stored file; without JavaScript the plain form does the same."""
 
 from __future__ import annotations
 
@@ -11,9 +12,21 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
+from osnode.domain.records import Role
+from osnode.services import users
+from osnode.services.node import Node
 from tests.conftest import Account, LiveServer, minimal_metadata
+from tests.web.accounts_helpers import PASSWORD, local_account
 
 SIZE = 2 * 1024 * 1024 + 12345  # three PATCH pieces
+
+
+@pytest.fixture
+def depositor(node: Node) -> Account:
+    """A local account (it signs in on the page) with an API token for the checks made from here."""
+    account = local_account(node)
+    user = users.User(account.id, account.name, Role.DEPOSITOR)
+    return Account(user, users.create_token(node, user, "e2e", "deposit"))
 
 
 @pytest.fixture
@@ -37,9 +50,16 @@ def stored_files(live_server: LiveServer, depositor: Account, draft_id: str) -> 
     return {f["key"]: f["checksum"] for f in response.json()["items"]}
 
 
-def upload_through_page(page: Page, url: str, token: str, path: Path) -> None:
+def sign_in(page: Page, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#email", "ana@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{base}/account")
+
+
+def upload_through_page(page: Page, url: str, path: Path) -> None:
     page.goto(url)
-    page.fill("#token", token)
     page.set_input_files("#file", str(path))
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#upload-done", timeout=60_000)
@@ -48,15 +68,16 @@ def upload_through_page(page: Page, url: str, token: str, path: Path) -> None:
 def test_script_uploads_with_tus_and_shows_the_file(
     page: Page, live_server: LiveServer, depositor: Account, draft_id: str, data_file: Path
 ) -> None:
+    sign_in(page, live_server.url)
     methods: list[str] = []
     page.on("request", lambda r: methods.append(r.method) if "/api/uploads/" in r.url else None)
-    upload_through_page(page, f"{live_server.url}/records/{draft_id}/upload", depositor.token, data_file)
+    upload_through_page(page, f"{live_server.url}/records/{draft_id}/upload", data_file)
     digest = hashlib.sha256(data_file.read_bytes()).hexdigest()
     assert digest in page.inner_text("#upload-done")
     assert data_file.name in page.inner_text("#upload-done")
     assert stored_files(live_server, depositor, draft_id) == {data_file.name: f"sha256:{digest}"}
     assert methods.count("PATCH") == 3  # 1 MiB pieces, no plain form post
-    assert page.locator("#token").input_value() == ""  # the token was not kept by the reloaded page
+    assert page.locator("#token").count() == 0  # nothing asks for an API token any more
 
 
 def test_script_resumes_after_a_dropped_piece(
@@ -75,8 +96,9 @@ def test_script_resumes_after_a_dropped_piece(
             seen["head"] += 1
         route.continue_()
 
+    sign_in(page, live_server.url)
     page.route("**/api/uploads/*", drop_first_patch)
-    upload_through_page(page, f"{live_server.url}/records/{draft_id}/upload", depositor.token, data_file)
+    upload_through_page(page, f"{live_server.url}/records/{draft_id}/upload", data_file)
     digest = hashlib.sha256(data_file.read_bytes()).hexdigest()
     assert stored_files(live_server, depositor, draft_id) == {data_file.name: f"sha256:{digest}"}
     assert digest in page.inner_text("#upload-done")
@@ -89,7 +111,8 @@ def test_plain_form_without_javascript(
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        upload_through_page(page, f"{live_server.url}/records/{draft_id}/upload", depositor.token, data_file)
+        sign_in(page, live_server.url)
+        upload_through_page(page, f"{live_server.url}/records/{draft_id}/upload", data_file)
         digest = hashlib.sha256(data_file.read_bytes()).hexdigest()
         assert digest in page.inner_text("#upload-done")
         assert stored_files(live_server, depositor, draft_id) == {data_file.name: f"sha256:{digest}"}

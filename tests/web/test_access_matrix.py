@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from osnode.services import packages
 from osnode.services.exports import EXPORTS
 from osnode.services.node import Node
+from osnode.storage.drafts import record_owners
 from tests.conftest import Account, LiveServer
 from tests.test_cli import fails, run_cli
 from tests.web.conftest import assert_problem, create_draft, publish, sha256, upload
@@ -26,7 +27,7 @@ from tests.web.test_access import headers_of
 
 DATA = b"participant,diagnosis\n1,rare-condition\n2,rare-condition\n"
 KEY = "cohort.csv"
-ROLES = ["anonymous", "other_depositor", "owner", "curator", "admin"]
+ROLES = ["anonymous", "other_depositor", "owner", "co_owner", "curator", "admin"]
 FUTURE = (datetime.now(UTC).date() + timedelta(days=365)).isoformat()
 
 LEVELS: dict[str, dict[str, Any]] = {
@@ -39,16 +40,16 @@ LEVELS: dict[str, dict[str, Any]] = {
 # Who may read the files of the published version, per level: the root of every other answer.
 READERS = {
     "open": set(ROLES),
-    "embargoed": {"owner", "admin"},
-    "restricted": {"owner", "admin"},
-    "metadata-only": {"owner", "admin"},
+    "embargoed": {"owner", "co_owner", "admin"},
+    "restricted": {"owner", "co_owner", "admin"},
+    "metadata-only": {"owner", "co_owner", "admin"},
 }
 
 
 def _by_reading(level: str, reader: int, other: int, *, anonymous: int, other_depositor: int) -> dict[str, int]:
     """Staff and owners get ``reader`` when they may read the files, else ``other``."""
     table = {"anonymous": anonymous, "other_depositor": other_depositor}
-    for role in ("owner", "curator", "admin"):
+    for role in ("owner", "co_owner", "curator", "admin"):
         table[role] = reader if role in READERS[level] else other
     return table
 
@@ -134,7 +135,14 @@ def test_access_matrix(
     role: str,
 ) -> None:
     version = _published(client, depositor, level)
-    headers = headers_of(request, role, depositor)
+    if role == "co_owner":  # another depositor the owner shared the record with (/my): the owner's rights
+        shared_with: Account = request.getfixturevalue("other_depositor")
+        with client.app.state.node.transaction() as tx:  # type: ignore[attr-defined]
+            tx.execute(record_owners.insert().values(record_id=version["record_id"], user_id=shared_with.user.id,
+                                                     added=datetime.now(UTC)))  # fmt: skip
+        headers = shared_with.headers
+    else:
+        headers = headers_of(request, role, depositor)
     status = _run(client, depositor, version, operation, headers, role in READERS[level])
     assert status == EXPECTED[operation][level][role], f"{operation} on a {level} record as {role}"
 

@@ -19,9 +19,10 @@ PAGE_BUDGET = 30 * 1024
 
 
 def post_form(client: TestClient, version_id: str, token: str, name: str, data: bytes) -> object:
+    """The form as a program sends it, with a bearer token (a browser's session is tested in test_deposit_pages)."""
     return client.post(
         f"/records/{version_id}/upload",
-        data={"token": token},
+        headers={"Authorization": f"Bearer {token}"} if token.strip() else {},
         files={"file": (name, data, "text/csv")},
         follow_redirects=False,
     )
@@ -35,8 +36,8 @@ def test_page_offers_a_plain_form_and_a_small_script(client: TestClient, deposit
     form = doc.get_element_by_id("upload-form")
     assert form.get("method") == "post" and form.get("enctype") == "multipart/form-data"
     assert form.get("action") == f"/records/{draft['id']}/upload"
-    token = doc.get_element_by_id("token")
-    assert token.get("type") == "password" and token.get("autocomplete") == "off"
+    assert not doc.xpath("//input[@name='token']")  # the session authenticates: no API token is typed in
+    assert doc.xpath("//form[@id='upload-form']//input[@name='csrf']")
     assert doc.get_element_by_id("file").get("type") == "file"
     assert form.get("data-create") == f"/api/records/{draft['id']}/uploads"
     # No external scripts or styles: the script is inline.
@@ -84,15 +85,15 @@ def test_bad_token_is_refused_with_a_message(client: TestClient, depositor: Acco
     draft = create_draft(client, depositor)
     response = post_form(client, draft["id"], "not-a-token", "x.csv", b"1")
     assert response.status_code == 401
-    assert html.fromstring(response.text).get_element_by_id("upload-error") is not None
-    empty = post_form(client, draft["id"], "  ", "x.csv", b"1")
+    empty = post_form(client, draft["id"], "  ", "x.csv", b"1")  # nobody signed in
     assert empty.status_code == 401
+    assert html.fromstring(empty.text).get_element_by_id("upload-error") is not None
     assert client.get(f"/api/records/{draft['id']}/files", headers=depositor.headers).json()["items"] == []
 
 
 def test_missing_file_is_a_422_page(client: TestClient, depositor: Account) -> None:
     draft = create_draft(client, depositor)
-    response = client.post(f"/records/{draft['id']}/upload", data={"token": depositor.token})
+    response = client.post(f"/records/{draft['id']}/upload", headers=depositor.headers)
     assert response.status_code == 422
     assert "upload-error" in response.text
 

@@ -32,7 +32,7 @@ class Viewer:
         return self.role in (Role.ADMIN, Role.CURATOR)
 
     def owns(self, version: Version) -> bool:
-        return self.user_id is not None and self.user_id == version.owner_id
+        return self.user_id is not None and (self.user_id == version.owner_id or self.user_id in version.co_owner_ids)
 
 
 ANONYMOUS = Viewer()

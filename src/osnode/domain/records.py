@@ -91,6 +91,8 @@ class Version:
     withdrawal_reason: str | None = None
     origin_node: str | None = None
     files: list[FileEntry] = field(default_factory=list)
+    # People the record's owner shared it with: they edit drafts and publish new versions as the owner does.
+    co_owner_ids: tuple[int, ...] = ()
 
     def file(self, key: str) -> FileEntry | None:
         return next((f for f in self.files if f.key == key), None)

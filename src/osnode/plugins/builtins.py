@@ -14,6 +14,7 @@ from ..web import (
     api,
     catalog,
     communities,
+    deposit_pages,
     dump,
     face,
     oai,
@@ -67,6 +68,7 @@ ROUTES: list[APIRouter] = [
     account_pages.router,  # /login, /logout, /register, /verify, /forgot, /reset
     account_home.router,  # /account
     oidc_pages.router,  # /login/oidc/{provider}: ORCID and the operator's OpenID Connect providers
+    deposit_pages.router,  # /deposit/new, /deposit/{id}, /my
 ]
 
 

@@ -21,6 +21,7 @@ from ..domain.metadata import parse_metadata, publication_errors
 from ..domain.records import Access, AccessLevel, FileEntry, Role, State, Version, new_id
 from ..storage.blobs import BlobWriter, StoredBlob
 from ..storage.catalog import files, records, versions
+from ..storage.drafts import draft_forms
 from ..storage.record_state import add_file as add_file_entry
 from ..storage.record_state import latest_published, publish_version, remove_files, withdraw_versions
 from . import access as permissions
@@ -154,6 +155,7 @@ def delete_draft(node: Node, version_id: str, viewer: Viewer) -> None:
     with node.transaction() as tx:
         draft = _editable_draft(tx, version_id, viewer)
         remove_files(tx, version_id)
+        tx.execute(delete(draft_forms).where(draft_forms.c.version_id == version_id))
         tx.execute(delete(versions).where(versions.c.id == version_id))
         if draft.number == 1:
             tx.execute(delete(records).where(records.c.id == draft.record_id))
@@ -340,3 +342,20 @@ def withdraw(node: Node, any_id: str, viewer: Viewer, reason: str) -> list[Versi
         withdraw_versions(tx, target.record_id, [v.id for v in chosen], reason, now)
         result = [load_version(tx, v.id) for v in chosen]
     return [v for v in result if v is not None]
+
+
+def save_form_fields(node: Node, version_id: str, viewer: Viewer, fields: dict[str, str]) -> None:
+    """Keep the web form's raw fields beside a draft the viewer may edit (valid metadata or not)."""
+    now = utcnow()
+    with node.transaction() as tx:
+        _editable_draft(tx, version_id, viewer)
+        tx.execute(delete(draft_forms).where(draft_forms.c.version_id == version_id))
+        tx.execute(draft_forms.insert().values(version_id=version_id, fields=fields, updated=now))
+        tx.execute(update(versions).where(versions.c.id == version_id).values(updated=now))
+
+
+def form_fields(node: Node, version_id: str) -> dict[str, str] | None:
+    """The raw fields last saved from the web form for this draft (the caller has checked access)."""
+    with node.engine.connect() as conn:
+        row = conn.execute(select(draft_forms.c.fields).where(draft_forms.c.version_id == version_id)).first()
+    return dict(row.fields) if row else None

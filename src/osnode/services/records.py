@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from ..domain.access import Viewer, can_see, files_refusal, without_content_addr
 from ..domain.errors import Gone, InvalidInput, NotFound
 from ..domain.records import Access, AccessLevel, FileEntry, State, Version
 from ..storage.catalog import files, records, versions
+from ..storage.drafts import record_owners
 from .node import Node
 
 MAX_PAGE = 200
@@ -46,7 +47,8 @@ def load_version(conn: Connection, version_id: str, *, for_update: bool = False)
     if row is None:
         return None
     file_rows = conn.execute(select(files).where(files.c.version_id == version_id).order_by(files.c.key)).all()
-    return version_of_row(row, list(file_rows))
+    shared = conn.execute(select(record_owners.c.user_id).where(record_owners.c.record_id == row.record_id)).scalars()
+    return replace(version_of_row(row, list(file_rows)), co_owner_ids=tuple(sorted(shared)))
 
 
 def record_versions(conn: Connection, record_id: str) -> list[Version]:

@@ -141,8 +141,11 @@ def reader_first(ctx: Context, items: Any) -> list[Any]:
 
 @pass_context
 def translate(ctx: Context, message: str, **variables: Any) -> str:
-    """Translate a string that came from Python (a label marked with ``N_``), not written in the template."""
-    return ctx.call(ctx.resolve("gettext"), message, **variables) if message else message
+    """Translate a string that came from Python (a label marked with ``N_``), not written in the template.
+
+    Plain text, so the page escapes it: such messages may quote what a visitor typed ("'<script>' is not an
+    ORCID iD"), which the newstyle gettext would have marked safe, and %-formatted (a stray "%(" was a 500)."""
+    return i18n.gettext(_lang(ctx), message, **variables) if message else message
 
 
 @pass_context

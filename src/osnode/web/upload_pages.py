@@ -1,8 +1,8 @@
 """The upload page of a draft: a plain form that works without JavaScript (multipart POST, streamed into the
 draft), and a small inline script that takes over when it can, sending the file as a resumable tus upload.
 
-Browsers send no bearer token on their own, so the depositor types an API token into the form; it travels
-with the upload only and is never stored by the page.
+The signed-in depositor's session authenticates both: the form carries the CSRF token, and the script's tus
+requests carry the session cookie and the ``X-CSRF-Token`` header. No API token is ever typed into a page.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..domain import multilingual
 from ..domain.access import Viewer
 from ..domain.errors import Gone, InvalidInput, NodeError, NotFound, TooLarge, Unauthorized
 from ..domain.records import Version
-from ..services import deposit, records, users
+from ..services import deposit, records
 from ..services.node import Node
 from . import i18n
 from .deps import NodeDep, ViewerDep
@@ -93,7 +93,7 @@ def upload_page(version_id: str, request: Request, node: Node = NodeDep, viewer:
     return _render(request, node, version_id, version)
 
 
-async def _receive(request: Request, node: Node, version_id: str) -> tuple[str, str]:
+async def _receive(request: Request, node: Node, version_id: str, viewer: Viewer) -> tuple[str, str]:
     """Read the form, store its file in the draft, and return the file's name and SHA-256."""
     limit = node.settings.max_upload_bytes
     length = request.headers.get("content-length", "")
@@ -104,11 +104,8 @@ async def _receive(request: Request, node: Node, version_id: str) -> tuple[str, 
     except MultiPartException as exc:
         raise InvalidInput(f"the form could not be read: {exc.message}") from None
     try:
-        token = form.get("token")
-        token = token.strip() if isinstance(token, str) else ""
-        if not token:
-            raise Unauthorized("enter your API token")
-        viewer = await run_in_threadpool(users.authenticate, node, token)
+        if viewer.user_id is None:
+            raise Unauthorized("sign in first")
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InvalidInput("choose a file to upload")
@@ -122,9 +119,9 @@ async def _receive(request: Request, node: Node, version_id: str) -> tuple[str, 
 
 
 @router.post("/records/{version_id}/upload", response_class=HTMLResponse)
-async def upload_form(version_id: str, request: Request, node: Node = NodeDep) -> Response:
+async def upload_form(version_id: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     try:
-        key, sha256 = await _receive(request, node, version_id)
+        key, sha256 = await _receive(request, node, version_id, viewer)
     except Gone:
         error = NotADraft(f"version {version_id} was withdrawn; only drafts take new files")
         return _render(request, node, version_id, None, error=error, status=409)
