@@ -119,7 +119,7 @@ Index("ix_versions_record_state", versions.c.record_id, versions.c.state)
 # OAI-PMH and feeds page through records by (updated, id); harvested sets filter by origin.
 Index("ix_records_updated_id", records.c.updated, records.c.id)
 Index("ix_versions_origin_node", versions.c.origin_node)
-# A depositor's own versions, newest first: the workspace and the deposit form's co-authors (0014_deposit_forms).
+# A depositor's own versions, newest first: the workspace and the deposit form's co-authors (0016_deposit_forms).
 Index("ix_versions_owner_updated", versions.c.owner_id, versions.c.updated)
 
 blobs = Table(

@@ -2,7 +2,7 @@
 
 The metadata column holds only valid DataCite; a half-typed ORCID or an empty creator row cannot live there.
 So the form's raw fields (name -> text, as the browser sent them) are stored here on every save, valid or
-not, and the form is rebuilt from them: nothing typed is lost. Migration 0014_deposit_forms creates it.
+not, and the form is rebuilt from them: nothing typed is lost. Migration 0016_deposit_forms creates it.
 """
 
 from __future__ import annotations
