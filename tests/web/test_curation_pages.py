@@ -54,7 +54,7 @@ def test_submit_review_accept_and_tell_the_depositor(node: Node) -> None:
     with TestClient(create_app(node)) as depositor, TestClient(create_app(node)) as curator:
         assert sign_in(depositor, "ana@example.org").status_code == 303
         page = depositor.get(f"/records/{draft.id}", headers=HTML)
-        assert 'action="/records/%s/communities"' % draft.record_id in page.text and EVIL not in page.text
+        assert f'action="/records/{draft.record_id}/communities"' in page.text and EVIL not in page.text
         token = csrf_of(depositor, f"/records/{draft.id}")
         # Without the CSRF token nothing happens.
         refused = depositor.post(f"/records/{draft.record_id}/communities", data={"community": "soil"}, headers=HTML)

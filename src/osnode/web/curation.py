@@ -19,9 +19,9 @@ from ..domain.errors import InvalidInput
 from ..services import communities, curation, records
 from ..services.node import Node
 from . import i18n, mail
-from .i18n import N_
 from .account_pages import fields, page
 from .deps import NodeDep
+from .i18n import N_
 from .sessions import SignedInDep
 
 router = APIRouter(include_in_schema=False)
