@@ -87,7 +87,7 @@ def test_submit_review_accept_and_tell_the_depositor(node: Node) -> None:
         assert (row.status, row.decision_message, row.decided_by) == ("accepted", "Bienvenue !", cur.id)
         [to_ana] = [m for m in _mails(node) if m.recipient == "ana@example.org"]
         assert to_ana.language == "fr" and "Bienvenue !" in to_ana.body
-        assert "accept" in to_ana.subject.lower()  # French: "accepté"
+        assert to_ana.subject.startswith("Votre notice a été acceptée dans Soil")
 
         # Once published, the landing page shows the community (accepted only).
         deposit.publish(node, draft.id, _viewer(ana))
