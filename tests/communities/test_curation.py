@@ -110,3 +110,26 @@ def test_a_community_curator_sees_a_draft_submitted_to_their_community_only(
     curation.decide(node, other_depositor.viewer, "rain", draft.record_id, False, "no")
     with pytest.raises(NotFound):  # decided: the draft is private again
         records.get_version(node, draft.id, other_depositor.viewer)
+
+
+def test_search_filters_by_community_once_accepted(node: Node, two: None, curator: Account, depositor: Account) -> None:
+    from osnode.services import search
+
+    inside = publish(node, depositor.viewer, titles=[{"title": "Loam"}])
+    outside = publish(node, depositor.viewer, titles=[{"title": "Clay"}])
+    curation.submit(node, depositor.viewer, "soil", inside, "")
+    curation.submit(node, depositor.viewer, "soil", outside, "")
+    assert search.query(node, "", {"community": ["soil"]}).total == 0  # requests are not memberships
+    curation.decide(node, curator.viewer, "soil", inside, True, "")
+    curation.decide(node, curator.viewer, "soil", outside, False, "")
+    found = search.query(node, "", {"community": ["soil"]})
+    assert [i["record_id"] for i in found.items] == [inside] and not found.messages
+    assert search.query(node, "loam", {"community": ["rain"]}).total == 0
+    assert {"value": "soil", "count": 1, "selected": True} in found.facets["community"]
+    communities.remove(node, curator.viewer, "soil", inside)
+    assert search.query(node, "", {"community": ["soil"]}).total == 0
+    search.reindex(node)  # a rebuilt index keeps the facet
+    curation.submit(node, depositor.viewer, "soil", outside, "again")
+    curation.decide(node, curator.viewer, "soil", outside, True, "")
+    search.reindex(node)
+    assert [i["record_id"] for i in search.query(node, "", {"community": ["soil"]}).items] == [outside]

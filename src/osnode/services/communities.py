@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..storage.catalog import records, users, versions
+from ..storage import search as search_index
 from ..storage.communities import ACCEPTED, REQUESTED, communities, record_communities
 from . import curation
 from .node import Node, utcnow
@@ -177,7 +178,9 @@ def _ensure_community(tx: Connection, slug: str) -> None:
 
 
 def _touch(tx: Connection, record_id: str, now: datetime) -> None:
+    """Its accepted communities changed: OAI-PMH datestamp and the search index's ``community`` facet follow."""
     tx.execute(update(records).where(records.c.id == record_id).values(updated=now))
+    search_index.index_record(tx, record_id)
 
 
 def include(node: Node, viewer: Viewer, slug: str, record_id: str) -> Membership:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, exists, func, insert, select, update
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..domain.records import Role
+from ..storage import search as search_index
 from ..storage.accounts import community_curators
 from ..storage.catalog import records, users, versions
 from ..storage.communities import ACCEPTED, DECLINED, REQUESTED, communities, record_communities
@@ -221,8 +222,9 @@ def decide(node: Node, viewer: Viewer, slug: str, record_id: str, accept: bool, 
             .where(key)
             .values(status=status, decided_by=viewer.user_id, decided_at=now, decision_message=text)
         )
-        if accept:  # its OAI-PMH sets changed: harvesters asking from their last harvest must see it again
+        if accept:  # its OAI-PMH sets and search facets changed (harvesters asking "from" must see it again)
             tx.execute(update(records).where(records.c.id == record_id).values(updated=now))
+            search_index.index_record(tx, record_id)
     submission = get(node, viewer, slug, record_id)
     depositor = accounts.get(node, submission.depositor_id) if submission.depositor_id else None
     return Decision(submission, accept, depositor)
