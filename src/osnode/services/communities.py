@@ -19,8 +19,8 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
-from ..storage.catalog import records, users, versions
 from ..storage import search as search_index
+from ..storage.catalog import records, users, versions
 from ..storage.communities import ACCEPTED, REQUESTED, communities, record_communities
 from . import curation
 from .node import Node, utcnow
