@@ -125,3 +125,41 @@ def test_a_curator_of_another_community_gets_403_and_changes_nothing(node: Node)
     row = _status(node, draft.record_id, "soil")
     assert (row.status, row.decided_by) == ("requested", None)
     assert _status(node, draft.record_id, "rain") is None
+
+
+def test_manage_a_community_in_the_browser(node: Node) -> None:
+    cur = local_account(node, "cura@example.org", Role.CURATOR)
+    bea = local_account(node, "bea@example.org", Role.DEPOSITOR)
+    with TestClient(create_app(node)) as client:
+        assert sign_in(client, "cura@example.org").status_code == 303
+        token = csrf_of(client, "/communities-new")
+        bad = client.post("/communities-new", data={"slug": "Bad Slug", "title": EVIL, "csrf": token})
+        assert bad.status_code == 422 and EVIL not in bad.text and "&lt;script&gt;" in bad.text
+        made = client.post(
+            "/communities-new",
+            data={"slug": "soil", "title": "Soil", "description": EVIL, "csrf": token},
+            follow_redirects=False,
+        )
+        assert made.status_code == 303 and made.headers["location"] == "/communities/soil/manage"
+        manage = client.get("/communities/soil/manage", headers=HTML)
+        assert manage.status_code == 200 and "cura@example.org" in manage.text and EVIL not in manage.text
+        page = client.get("/communities/soil", headers=HTML)
+        assert 'href="/communities/soil/requests"' in page.text and "Ana Silva" in page.text
+        edited = client.post("/communities/soil/manage", data={"title": "Soils", "description": "", "csrf": token})
+        assert edited.status_code == 200 and communities.get(node, "soil").title == "Soils"
+        added = client.post("/communities/soil/curators", data={"email": "bea@example.org", "csrf": token})
+        assert added.status_code == 200 and "bea@example.org" in added.text
+        unknown = client.post("/communities/soil/curators", data={"email": "zed@example.org", "csrf": token})
+        assert unknown.status_code == 404
+    assert {c.user_id for c in curation.curators_of(node, "soil")} == {cur.id, bea.id}
+    with TestClient(create_app(node)) as other:  # bea now curates soil; removes cura, then may not manage 'rain'
+        assert sign_in(other, "bea@example.org").status_code == 303
+        token = csrf_of(other, "/account")
+        gone = other.post(f"/communities/soil/curators/{cur.id}/remove", data={"csrf": token})
+        assert gone.status_code == 200
+        communities.create(node, _viewer(cur), "rain", "Rain")
+        assert other.get("/communities/rain/manage", headers=HTML).status_code == 403
+        refused = other.post("/communities/rain/manage", data={"title": "Mine", "csrf": token}, headers=HTML)
+        assert refused.status_code == 403 and communities.get(node, "rain").title == "Rain"
+        assert other.get("/communities-new", headers=HTML).status_code == 403  # a depositor creates none
+    assert {c.user_id for c in curation.curators_of(node, "soil")} == {bea.id}

@@ -14,6 +14,7 @@ from ..web import (
     api,
     catalog,
     communities,
+    community_admin,
     curation,
     dump,
     face,
@@ -66,6 +67,7 @@ ROUTES: list[APIRouter] = [
     upload_pages.router,  # /records/{id}/upload: the form, with a tus script when JS runs
     account_pages.router,  # /login, /logout, /register, /verify, /forgot, /reset
     account_home.router,  # /account
+    community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
 ]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, insert, select, update
 
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
@@ -250,3 +250,61 @@ def mine(node: Node, viewer: Viewer, record_id: str) -> list[Submission]:
     with node.engine.connect() as conn:
         rows = conn.execute(_select(and_(rc.c.record_id == record_id, rc.c.requested_by == viewer.user_id))).all()
     return [_submission(r) for r in rows]
+
+
+# -- managing a community: its text and its curators (its curators and admins) ---------------------------
+
+
+@dataclass(frozen=True)
+class Curator:
+    user_id: int
+    name: str
+    email: str
+
+
+def curators_of(node: Node, slug: str) -> list[Curator]:
+    query = (
+        select(users.c.id, users.c.display_name, users.c.name, users.c.email)
+        .join(community_curators, community_curators.c.user_id == users.c.id)
+        .where(community_curators.c.slug == slug)
+        .order_by(users.c.id)
+    )
+    with node.engine.connect() as conn:
+        return [Curator(r.id, r.display_name or r.name, r.email or "") for r in conn.execute(query)]
+
+
+def edit(node: Node, viewer: Viewer, slug: str, title: Any, description: Any) -> None:
+    from .communities import MAX_DESCRIPTION, MAX_TITLE, _text
+
+    errors: list[FieldError] = []
+    title = _text(title, "title", MAX_TITLE, errors, required=True)
+    description = _text(description, "description", MAX_DESCRIPTION, errors, required=False)
+    with node.transaction() as tx:
+        _community_exists(tx, slug)
+        ensure_curates(tx, viewer, slug)
+        if errors:
+            raise InvalidInput("the community cannot be changed", errors)
+        tx.execute(update(communities).where(communities.c.slug == slug).values(title=title, description=description))
+
+
+def add_curator_by_email(node: Node, viewer: Viewer, slug: str, email: Any) -> None:
+    """Make the account with this email a curator of ``slug``. An unknown email is a plain 404 for a curator,
+    who may already see the node's accounts through their communities; nothing is created."""
+    if not isinstance(email, str) or not email.strip() or len(email) > 320:
+        raise InvalidInput("give the email address of an account", [FieldError("email", "required")])
+    with node.transaction() as tx:
+        _community_exists(tx, slug)
+        ensure_curates(tx, viewer, slug)
+        account = accounts.by_email(tx, email.strip())
+        if account is None:
+            raise NotFound("no account has this email address")
+        add_curator(tx, slug, account.id)
+
+
+def remove_curator(node: Node, viewer: Viewer, slug: str, user_id: int) -> None:
+    with node.transaction() as tx:
+        _community_exists(tx, slug)
+        ensure_curates(tx, viewer, slug)
+        key = and_(community_curators.c.slug == slug, community_curators.c.user_id == user_id)
+        if tx.execute(delete(community_curators).where(key)).rowcount == 0:
+            raise NotFound("this account does not curate this community")
