@@ -246,3 +246,47 @@ def test_cli_refuses_in_one_line(
     remote = ("--url", live_server.url, "--token", curator.token)
     line = fails(run_cli("new-version", v1["record_id"], *remote), "may not read")
     assert "restricted" in line
+
+
+# -- who may see a draft submitted to a community ------------------------------------------------------
+
+DRAFT_VIEWERS = ["anonymous", "other_depositor", "owner", "curator", "admin", "soil_curator", "rain_curator"]
+# submission state of the draft in community 'soil' -> viewer -> GET /api/records/{draft} status. The curators of
+# 'soil' (accounts without a staff role) read the draft while it waits for their decision, and only then.
+DRAFT_SEEN: dict[str, dict[str, int]] = {
+    state: {
+        "anonymous": 404,
+        "other_depositor": 404,
+        "owner": 200,
+        "curator": 200,  # the node-wide curator role reads every draft, as before
+        "admin": 200,
+        "soil_curator": 200 if state == "requested" else 404,
+        "rain_curator": 404,
+    }
+    for state in ("not submitted", "requested", "declined")
+}
+
+
+@pytest.mark.parametrize("state", list(DRAFT_SEEN))
+def test_a_communitys_curators_see_the_drafts_submitted_to_it(
+    state: str, node: Node, client: TestClient, request: pytest.FixtureRequest, depositor: Account, admin: Account
+) -> None:
+    from osnode.services import communities, curation, users
+
+    communities.create(node, admin.viewer, "soil", "Soil")
+    communities.create(node, admin.viewer, "rain", "Rain")
+    extra: dict[str, Account] = {}
+    for slug in ("soil", "rain"):
+        user = users.create_user(node, f"{slug}-curator", "depositor")
+        extra[f"{slug}_curator"] = Account(user, users.create_token(node, user))
+        with node.transaction() as tx:
+            curation.add_curator(tx, slug, user.id)
+    draft = create_draft(client, depositor)
+    if state != "not submitted":
+        curation.submit(node, depositor.viewer, "soil", draft["record_id"], "please")
+    if state == "declined":
+        curation.decide(node, admin.viewer, "soil", draft["record_id"], False, "no")
+    for viewer, expected in DRAFT_SEEN[state].items():
+        headers = extra[viewer].headers if viewer in extra else headers_of(request, viewer, depositor)
+        got = client.get(f"/api/records/{draft['id']}", headers=headers).status_code
+        assert got == expected, f"{viewer} on a draft {state}: {got}, expected {expected}"

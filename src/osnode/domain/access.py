@@ -38,11 +38,12 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def can_see(version: Version, viewer: Viewer) -> bool:
-    """Drafts are private to their owner and to staff; published and withdrawn versions are public
-    (a withdrawn one as a tombstone)."""
+def can_see(version: Version, viewer: Viewer, *, reviewer: bool = False) -> bool:
+    """Drafts are private to their owner, to staff, and to the curators of a community the record was
+    submitted to (``reviewer``: they must read what they are asked to accept); published and withdrawn
+    versions are public (a withdrawn one as a tombstone)."""
     if version.state is State.DRAFT:
-        return viewer.owns(version) or viewer.is_staff
+        return viewer.owns(version) or viewer.is_staff or reviewer
     return True
 
 

@@ -14,6 +14,8 @@ from ..web import (
     api,
     catalog,
     communities,
+    community_admin,
+    curation,
     deposit_pages,
     dump,
     face,
@@ -69,6 +71,8 @@ ROUTES: list[APIRouter] = [
     account_home.router,  # /account
     oidc_pages.router,  # /login/oidc/{provider}: ORCID and the operator's OpenID Connect providers
     deposit_pages.router,  # /deposit/new, /deposit/{id}, /my
+    community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
+    curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
 ]
 
 

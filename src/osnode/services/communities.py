@@ -19,8 +19,10 @@ from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
+from ..storage import search as search_index
 from ..storage.catalog import records, users, versions
 from ..storage.communities import ACCEPTED, REQUESTED, communities, record_communities
+from . import curation
 from .node import Node, utcnow
 
 # Lower-case letters, digits and inner hyphens: fits URLs and OAI-PMH setSpecs as it is.
@@ -114,6 +116,8 @@ def create(node: Node, viewer: Viewer, slug: Any, title: Any, description: Any =
         if tx.execute(select(communities.c.slug).where(communities.c.slug == slug)).first():
             raise Conflict(f"a community '{slug}' exists already")
         tx.execute(insert(communities).values(slug=slug, title=title, description=description, created=now))
+        assert viewer.user_id is not None  # _require_staff
+        curation.add_curator(tx, slug, viewer.user_id)  # who creates a community curates it
     return Community(slug, title, description, now)
 
 
@@ -174,7 +178,9 @@ def _ensure_community(tx: Connection, slug: str) -> None:
 
 
 def _touch(tx: Connection, record_id: str, now: datetime) -> None:
+    """Its accepted communities changed: OAI-PMH datestamp and the search index's ``community`` facet follow."""
     tx.execute(update(records).where(records.c.id == record_id).values(updated=now))
+    search_index.index_record(tx, record_id)
 
 
 def include(node: Node, viewer: Viewer, slug: str, record_id: str) -> Membership:
@@ -186,11 +192,12 @@ def include(node: Node, viewer: Viewer, slug: str, record_id: str) -> Membership
     with node.transaction() as tx:
         _ensure_community(tx, slug)
         owner = _record_owner(tx, record_id)
-        if not viewer.is_staff and viewer.user_id != owner:
-            raise Forbidden("only curators, administrators and the record's owner may include it in a community")
+        curator = curation.curates(tx, viewer, slug)
+        if not curator and viewer.user_id != owner:
+            raise Forbidden("only the community's curators, administrators and the record's owner may include it")
         key = and_(record_communities.c.record_id == record_id, record_communities.c.slug == slug)
         current = tx.execute(select(record_communities.c.status).where(key)).scalar()
-        wanted = ACCEPTED if viewer.is_staff else REQUESTED
+        wanted = ACCEPTED if curator else REQUESTED
         if current in (ACCEPTED, wanted):
             return Membership(record_id, slug, current)
         if current is None:
@@ -218,8 +225,8 @@ def remove(node: Node, viewer: Viewer, slug: str, record_id: str) -> None:
         current = tx.execute(select(record_communities.c.status).where(key)).scalar()
         if current is None:
             raise NotFound(f"record '{record_id}' is not in community '{slug}'")
-        if not viewer.is_staff and viewer.user_id != owner:
-            raise Forbidden("only curators, administrators and the record's owner may remove it from a community")
+        if not curation.curates(tx, viewer, slug) and viewer.user_id != owner:
+            raise Forbidden("only the community's curators, administrators and the record's owner may remove it")
         tx.execute(delete(record_communities).where(key))
         if current == ACCEPTED:
             _touch(tx, record_id, utcnow())

@@ -73,9 +73,18 @@ def resolve(conn: Connection, any_id: str, viewer: Viewer) -> Version:
         version = load_version(conn, target) if target else None
         if version is None:
             raise NotFound(f"no record or version with id '{any_id}'")
-    if not can_see(version, viewer):
+    if not can_see(version, viewer, reviewer=_reviews(conn, version, viewer)):
         raise NotFound(f"no record or version with id '{any_id}'")
     return version
+
+
+def _reviews(conn: Connection, version: Version, viewer: Viewer) -> bool:
+    """Whether the viewer curates a community this draft's record was submitted to (asked only when it matters)."""
+    if version.state is not State.DRAFT or viewer.user_id is None or viewer.owns(version) or viewer.is_staff:
+        return False
+    from .curation import reviews  # curation reads records' versions too
+
+    return reviews(conn, viewer, version.record_id)
 
 
 def _latest_withdrawn_or_draft(conn: Connection, record_id: str) -> str | None:

@@ -14,6 +14,7 @@ from .catalog import metadata
 
 ACCEPTED = "accepted"
 REQUESTED = "requested"
+DECLINED = "declined"
 
 communities = Table(
     "communities",
@@ -33,6 +34,14 @@ record_communities = Table(
     Column("status", String(20), nullable=False),
     Column("requested_by", Integer, ForeignKey("users.id"), nullable=True),
     Column("created", DateTime(timezone=True), nullable=False),
+    # The depositor's note to the curators, and the curator's decision: who, when, and the message the
+    # depositor is sent with it (a declined request stays, so the depositor can read why).
+    Column("message", Text, nullable=True),
+    # A plain user id, not a foreign key: SQLite's batch migrations rebuild ``users`` and a second reference
+    # to it made that fail; the decision's record outlives the account anyway.
+    Column("decided_by", Integer, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decision_message", Text, nullable=True),
 )
 # A community's records (OAI-PMH sets, listings); the primary key serves a record's communities.
 Index("ix_record_communities_slug_status", record_communities.c.slug, record_communities.c.status)

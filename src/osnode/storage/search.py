@@ -31,11 +31,12 @@ from sqlalchemy import Connection, bindparam, delete, func, select, text
 from ..domain.metadata import Metadata
 from ..domain.moments import as_utc
 from .catalog import node_settings, records, search_docs, search_facets, versions
+from .communities import ACCEPTED, record_communities
 
-FACETS = ("kind", "subject", "year", "licence", "access", "language", "origin")
+FACETS = ("kind", "subject", "year", "licence", "access", "language", "origin", "community")
 LOCAL_ORIGIN = "local"
 # Bump when what goes into a document changes: ``ensure_current`` then rebuilds the index.
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"  # 2: case-folded facets and the typo vocabulary; 3: the communities a record was accepted into
 _VERSION_KEY = "search_index_version"
 _VALUE_MAX = 500
 
@@ -161,6 +162,7 @@ def index_new(conn: Connection, items: list[tuple[Any, Document]]) -> None:
         # JSON keeps an escaped NUL, but PostgreSQL text columns refuse one: it is no word anyway.
         docs.append({k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in doc.items()})
         facet_sets.append([(f, v.replace("\x00", ""), _clean(label)) for f, v, label in values])
+    _add_communities(conn, [doc["record_id"] for doc in docs], facet_sets)
     if conn.dialect.name == "sqlite":
         # RETURNING over many rows runs one INSERT per row on SQLite. Writers hold the database's one
         # write lock (BEGIN IMMEDIATE), so numbering the rows here is safe and one executemany does it.
@@ -197,6 +199,19 @@ def _add_terms(conn: Connection, params: list[dict[str, Any]]) -> None:
 
 _TERM_MAX = 60
 _ADD_TERMS = "INSERT INTO search_fts_terms (term) VALUES (:t) ON CONFLICT DO NOTHING"
+
+
+def _add_communities(
+    conn: Connection, record_ids: list[str], facet_sets: list[list[tuple[str, str, str | None]]]
+) -> None:
+    """The ``community`` facet: the communities each record was accepted into (one query for the batch)."""
+    rc = record_communities
+    found: dict[str, list[str]] = {}
+    query = select(rc.c.record_id, rc.c.slug).where(rc.c.record_id.in_(record_ids), rc.c.status == ACCEPTED)
+    for row in conn.execute(query):
+        found.setdefault(row.record_id, []).append(row.slug)
+    for record_id, values in zip(record_ids, facet_sets, strict=True):
+        values.extend(("community", slug, None) for slug in sorted(found.get(record_id, [])))
 
 
 _TSVECTOR = (

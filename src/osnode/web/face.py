@@ -7,9 +7,10 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from ..services import communities, stats
+from ..domain.access import Viewer
+from ..services import communities, curation, stats
 from ..services.node import Node
-from .deps import NodeDep
+from .deps import NodeDep, ViewerDep
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -44,12 +45,15 @@ def community_list(request: Request, node: Node = NodeDep) -> Response:
 
 
 @router.get("/communities/{slug}", response_class=HTMLResponse)
-def community_page(slug: str, request: Request, node: Node = NodeDep) -> Response:
+def community_page(slug: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     community = communities.get(node, slug)
+    with node.engine.connect() as conn:
+        curates = curation.curates(conn, viewer, slug)
     context = {
         "node": node,
         "community": community,
         "items": communities.records_in(node, slug),
-        "curators": communities.curators(node),
+        "curators": [c.name for c in curation.curators_of(node, slug)],
+        "curates": curates,
     }
     return templates.TemplateResponse(request, "community.html", context)

@@ -67,3 +67,56 @@ def send_invitation(node: Node, email: str, token: str, language: str) -> int:
     variables = {"node": node.settings.node_name, "link": link}
     subject = gettext(lang, INVITE_SUBJECT, **variables)
     return mail.enqueue(node, email, subject, gettext(lang, INVITE_BODY, **variables), lang)
+
+
+# -- curation ---------------------------------------------------------------------------------------
+
+REQUEST_SUBJECT = N_("New request for the community %(community)s at %(node)s")
+REQUEST_BODY = N_(
+    'Hello %(name)s,\n\n%(depositor)s asks for the record "%(title)s" to be included in the community '
+    "%(community)s.\n\nTheir message:\n%(note)s\n\nReview it here:\n\n%(link)s"
+)
+ACCEPTED_SUBJECT = N_("Your record was accepted into %(community)s")
+ACCEPTED_BODY = N_(
+    'Hello %(name)s,\n\nThe curators of the community %(community)s accepted your record "%(title)s".\n\n'
+    "Their message:\n%(note)s\n\n%(link)s"
+)
+DECLINED_SUBJECT = N_("Your record was not accepted into %(community)s")
+DECLINED_BODY = N_(
+    'Hello %(name)s,\n\nThe curators of the community %(community)s declined your record "%(title)s".\n\n'
+    "Their message:\n%(note)s\n\n%(link)s"
+)
+
+
+def _curation(node: Node, account: Account, subject: str, body: str, **variables: str) -> int:
+    lang = _language(account)
+    variables = {"node": node.settings.node_name, "name": account.shown_name, **variables}
+    return mail.enqueue(
+        node, account.email or "", gettext(lang, subject, **variables), gettext(lang, body, **variables), lang
+    )
+
+
+def send_new_request(
+    node: Node, curators: list[Account], depositor: str, community: str, title: str, message: str, link: str
+) -> int:
+    """Tell each curator of the community (in their own language) that a record waits for them."""
+    for curator in curators:
+        _curation(
+            node,
+            curator,
+            REQUEST_SUBJECT,
+            REQUEST_BODY,
+            depositor=depositor,
+            community=community,
+            title=title,
+            note=message or "—",
+            link=link,
+        )
+    return len(curators)
+
+
+def send_decision(
+    node: Node, depositor: Account, accepted: bool, community: str, title: str, message: str, link: str
+) -> int:
+    subject, body = (ACCEPTED_SUBJECT, ACCEPTED_BODY) if accepted else (DECLINED_SUBJECT, DECLINED_BODY)
+    return _curation(node, depositor, subject, body, community=community, title=title, note=message or "—", link=link)

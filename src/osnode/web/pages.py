@@ -15,6 +15,7 @@ from ..formats import RecordView, citation, registry, schemaorg
 from ..formats.links import identifier_url, rights_url
 from ..services import access, communities, explore, exports, records, search, stats
 from ..services.node import Node
+from . import curation as curation_pages
 from . import i18n, negotiation, panels, problems, signposting
 from .deps import NodeDep, ViewerDep
 from .files import send_file
@@ -101,6 +102,8 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         "communities": communities.of_record(node, version.record_id),
         "previewable": {entry.key for entry, _ in explore.explorable(version)},
         "summary": next((d.description for d in view.metadata.descriptions), "")[:300],
+        **curation_pages.record_curation(node, viewer, version.owner_id, version.record_id),
+        "submitted": request.query_params.get("submitted", ""),
     }
     return templates.TemplateResponse(request, "record.html", context, headers=headers)
 

@@ -36,6 +36,7 @@ FACET_LABELS = {
     "access": N_("Access"),
     "language": N_("Language"),
     "origin": N_("Origin"),
+    "community": N_("Community"),
 }
 # Facets whose values come from a controlled list the interface translates (the rest are shown as stored).
 VOCABULARY_FACETS = frozenset({"kind", "access"})
