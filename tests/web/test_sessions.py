@@ -264,3 +264,30 @@ def test_pending_and_disabled_accounts_cannot_sign_in(node: Node) -> None:
             tx.execute(update(users).where(users.c.id == account.id).values(status=status))
         with pytest.raises(Exception, match="approval|disabled"):
             accounts.sign_in(node, "ana@example.org", PASSWORD, "x")
+
+
+def test_a_huge_form_is_refused_unread(client: TestClient, node: Node) -> None:
+    local_account(node)
+    token = csrf_of(client)
+    body = f"csrf={token}&email=ana@example.org&password=" + "x" * 200_000
+    response = client.post(
+        "/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, follow_redirects=False
+    )
+    assert response.status_code == 413 and sessions.COOKIE not in client.cookies
+
+
+def test_the_header_names_the_signed_in_account_on_every_page(client: TestClient, node: Node) -> None:
+    local_account(node)
+    sign_in(client)
+    for path in ("/", "/login", "/register", "/search"):
+        assert "Ana Silva" in client.get(path).text, path
+
+
+def test_a_browser_refused_for_csrf_gets_a_page_in_its_language(client: TestClient, node: Node) -> None:
+    local_account(node)
+    sign_in(client)
+    page = client.post(
+        "/account/profile", data={"display_name": "x"}, headers={"Accept": "text/html", "Accept-Language": "fr"}
+    )
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "ce formulaire a expiré" in page.text

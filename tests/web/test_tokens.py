@@ -15,6 +15,7 @@ from osnode.domain.records import Role
 from osnode.services import users
 from osnode.services.node import Node, utcnow
 from osnode.storage.catalog import tokens
+from osnode.storage.catalog import users as users_table
 from tests.conftest import Account, minimal_metadata
 from tests.test_cli import Cli, cli, fails, ok  # noqa: F401 - cli is a fixture
 from tests.web.accounts_helpers import csrf_of, local_account, sign_in
@@ -136,3 +137,19 @@ def test_cli_lists_users_and_creates_lists_and_revokes_tokens(node: Node, data_d
     fails(cli("tokens", "revoke", "ana", str(token_id), *data, env=env), "no active token")
     fails(cli("tokens", "create", "ana", "--scope", "root", *data, env=env), "unknown scope")
     assert '"name": "ana"' in ok(cli("users", "list", "--json", *data, env=env)).stdout
+
+
+def test_cli_invites_and_approves(node: Node, data_dir: Path, cli: Cli) -> None:  # noqa: F811
+    from osnode.services import accounts
+
+    users.create_user(node, "boss", "admin")
+    env = {"OSNODE_DATABASE_URL": node.settings.catalog_url}
+    data = ["--data", str(data_dir)]
+    link = ok(cli("users", "invite", "New@Example.org", *data, env=env)).stdout.strip()
+    assert "/register?invitation=" in link and link.endswith("&email=new%40example.org")
+    fails(cli("users", "invite", "not-an-email", *data, env=env), "valid email")
+    waiting = local_account(node, "wait@example.org")
+    with node.transaction() as tx:
+        tx.execute(update(users_table).where(users_table.c.id == waiting.id).values(status="pending"))
+    ok(cli("users", "approve", "WAIT@example.org", *data, env=env))
+    assert accounts.get(node, waiting.id).status == "active"  # type: ignore[union-attr]

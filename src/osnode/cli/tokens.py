@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, time
 from typing import Annotated
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
 
 from ..config import load_settings
-from ..services import users
+from ..services import accounts, invitations, users
 from ..services.node import Node, utcnow
-from . import DataOpt, JsonOpt, out, users_app
+from . import DataOpt, JsonOpt, LocalBackend, out, users_app
 
 # This module's commands; cli/commands.py adds them to the ``osnode`` command.
 commands = typer.Typer()
@@ -36,6 +37,32 @@ def list_users(as_json: JsonOpt = False, data: DataOpt = None) -> None:
     for user in found:
         table.add_row(str(user.id), user.name, user.role.value)
     out.print(table)
+
+
+@users_app.command("approve")
+def approve(name: str, data: DataOpt = None) -> None:
+    """Approve a waiting account (registration mode "approval"): NAME is its user name or email."""
+    local = LocalBackend(data)
+    try:
+        user = (
+            users.get_user(local.node, accounts.normal_email(name)) if "@" in name else users.get_user(local.node, name)
+        )
+        accounts.set_status(local.node, local.viewer, user.id, accounts.ACTIVE)
+    finally:
+        local.close()
+    out.print(f"user '{user.name}' approved")
+
+
+@users_app.command("invite")
+def invite(email: str, data: DataOpt = None) -> None:
+    """Invite EMAIL (registration mode "invitation") and print the single-use link to send them."""
+    local = LocalBackend(data)
+    try:
+        token = invitations.invite(local.node, local.viewer, email)
+        base = local.node.settings.public_url
+    finally:
+        local.close()
+    out.print(f"{base}/register?invitation={quote(token)}&email={quote(accounts.normal_email(email))}")
 
 
 @tokens_app.command("list")

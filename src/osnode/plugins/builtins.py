@@ -17,6 +17,7 @@ from ..web import (
     dump,
     face,
     oai,
+    oidc_pages,
     pages,
     panels,
     search,
@@ -65,6 +66,7 @@ ROUTES: list[APIRouter] = [
     upload_pages.router,  # /records/{id}/upload: the form, with a tus script when JS runs
     account_pages.router,  # /login, /logout, /register, /verify, /forgot, /reset
     account_home.router,  # /account
+    oidc_pages.router,  # /login/oidc/{provider}: ORCID and the operator's OpenID Connect providers
 ]
 
 

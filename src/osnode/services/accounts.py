@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ..domain.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthorized
+from ..domain.access import Viewer
+from ..domain.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthorized
 from ..domain.records import Role
 from ..storage.accounts import account_links, sessions, signin_failures
 from ..storage.catalog import users
@@ -41,6 +42,7 @@ BAD_LINK = "this link is not valid: it has expired or was already used; ask for 
 TOO_MANY = "too many failed sign-ins; wait 15 minutes and try again"
 WAITING = "your account is waiting for an administrator's approval"
 DISABLED_ACCOUNT = "this account is disabled"
+BY_INVITATION = "registration at this node is by invitation only"
 
 
 @dataclass(frozen=True)
@@ -128,16 +130,26 @@ class Registered:
     verify_token: str | None
 
 
-def register(node: Node, email: str, password: str, display_name: str, language: str) -> Registered:
+def register(
+    node: Node, email: str, password: str, display_name: str, language: str, invitation: str = ""
+) -> Registered:
+    """A new local account. In registration mode "invitation" it needs an invitation made for this email."""
+    from . import invitations  # which builds on this module
+
     email = check_email(email)
     check_password(password)
     display_name = check_name(display_name)
+    by_invitation = node.settings.registration == "invitation"
+    if by_invitation and not invitation:
+        raise Forbidden(BY_INVITATION)
     hashed = passwords.hash_password(password)  # before the check, so both answers take the same time
     status = PENDING if node.settings.registration == "approval" else ACTIVE
     with node.transaction() as tx:
         existing = by_email(tx, email)
         if existing is not None:
             return Registered(existing, False, None)
+        if by_invitation:
+            invitations.spend(tx, invitation, email)
         values = dict(name=_free_name(tx, email), role=Role.DEPOSITOR.value, created=utcnow())
         values |= dict(email=email, display_name=display_name, password_hash=hashed, language=language, status=status)
         user_id = tx.execute(users.insert().values(**values)).inserted_primary_key[0]
@@ -231,7 +243,7 @@ def use_link(conn: Connection, token: str, purpose: str) -> int:
             account_links.c.token_hash == _hash(token[:100]), account_links.c.purpose == purpose
         )
     ).first()
-    if row is None or row.used is not None or _aware(row.expires) <= utcnow():
+    if row is None or row.used is not None or aware(row.expires) <= utcnow():
         raise InvalidInput(BAD_LINK)
     spent = conn.execute(
         update(account_links)
@@ -243,7 +255,7 @@ def use_link(conn: Connection, token: str, purpose: str) -> int:
     return row.user_id
 
 
-def _aware(when: datetime) -> datetime:
+def aware(when: datetime) -> datetime:
     """SQLite hands back naive datetimes for UTC ones."""
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -282,5 +294,28 @@ def update_profile(node: Node, user_id: int, display_name: str, language: str) -
     display_name = check_name(display_name)
     with node.transaction() as tx:
         tx.execute(update(users).where(users.c.id == user_id).values(display_name=display_name, language=language))
+        row = tx.execute(select(users).where(users.c.id == user_id)).one()
+    return _account(row)
+
+
+def waiting(node: Node) -> list[Account]:
+    """Accounts waiting for an administrator's approval (registration mode "approval")."""
+    with node.engine.connect() as conn:
+        rows = conn.execute(select(users).where(users.c.status == PENDING).order_by(users.c.id)).all()
+    return [_account(r) for r in rows]
+
+
+def set_status(node: Node, viewer: Viewer, user_id: int, status: str) -> Account:
+    """Approve (active), or disable, an account: administrators only. Disabling ends its sessions."""
+    if viewer.role is not Role.ADMIN or viewer.read_only:
+        raise Forbidden("only an administrator approves or disables accounts")
+    if status not in (ACTIVE, DISABLED):
+        raise InvalidInput("the status is active or disabled")
+    with node.transaction() as tx:
+        done = tx.execute(update(users).where(users.c.id == user_id).values(status=status))
+        if done.rowcount != 1:
+            raise NotFound(f"no user {user_id}")
+        if status == DISABLED:
+            tx.execute(delete(sessions).where(sessions.c.user_id == user_id))
         row = tx.execute(select(users).where(users.c.id == user_id)).one()
     return _account(row)

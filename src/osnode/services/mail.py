@@ -80,9 +80,9 @@ def _build(node: Node, message: Message) -> EmailMessage:
     email["From"] = node.settings.mail_from or node.settings.admin_email
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Content-Language"] = message.language
     email["Message-ID"] = make_msgid(domain="osnode")
     email.set_content(message.body)
+    email["Content-Language"] = message.language  # after set_content, which clears Content-* headers
     return email
 
 

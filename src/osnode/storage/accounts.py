@@ -67,3 +67,37 @@ outbox = Table(
     Column("sent", DateTime(timezone=True), nullable=True),
 )
 Index("ix_outbox_state_next_try", outbox.c.state, outbox.c.next_try)
+
+# OpenID Connect: a sign-in under way (state -> nonce, PKCE verifier, where to go, which browser), used once;
+# and the accounts' identities at each provider (the provider's "sub"), so the next sign-in finds the account.
+oidc_pending = Table(
+    "oidc_pending",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("provider", String(64), nullable=False),
+    Column("nonce", String(100), nullable=False),
+    Column("verifier", String(200), nullable=False),
+    Column("next", String(2000), nullable=False),
+    Column("browser_hash", String(64), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("provider", String(64), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+)
+
+# Invitations (registration mode "invitation"): an emailed single-use code, stored hashed, that expires.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("invited_by", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False),
+    Column("used", DateTime(timezone=True), nullable=True),
+)

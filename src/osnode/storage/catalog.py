@@ -57,15 +57,17 @@ users = Table(
     Column("created", DateTime(timezone=True), nullable=False),
     # Local accounts (migration 0014). The email is kept lower-cased, so unique means case-insensitively
     # unique; name-only users (made by the CLI) have none and sign in with tokens only.
-    Column("email", String(320), nullable=True, unique=True),
+    Column("email", String(320), nullable=True),
     Column("display_name", String(200), nullable=True),
     # An argon2id PHC string (services/passwords.py); none: no password sign-in.
     Column("password_hash", String(200), nullable=True),
     Column("email_verified", Boolean, nullable=False, server_default=false()),
     Column("language", String(8), nullable=False, server_default="en"),
-    Column("orcid", String(19), nullable=True, unique=True),
+    Column("orcid", String(19), nullable=True),
     Column("status", String(10), nullable=False, server_default="active"),
 )
+Index("ix_users_email", users.c.email, unique=True)
+Index("ix_users_orcid", users.c.orcid, unique=True)
 
 tokens = Table(
     "tokens",

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.errors import NodeError
-from ..services import accounts, challenge
+from ..services import accounts, challenge, oidc
 from ..services.node import Node
 from . import i18n, mail, sessions
 from .deps import NodeDep
@@ -22,7 +22,8 @@ from .sessions import CsrfDep
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
-MAX_FIELD = 2000  # longer form fields are refused before anything reads them
+MAX_FIELD = 2000  # longer form fields are refused
+MAX_BODY = 64 * 1024  # a whole account form; a larger body is refused unread
 
 # What the services say, listed here so `make messages` extracts them for translation.
 MESSAGES = [
@@ -39,21 +40,32 @@ MESSAGES = [
     N_("the form has expired; reload the page and try again"),
     N_("this form has expired or did not come from this site; reload the page and try again"),
     N_("a field of this form is too long"),
+    N_("this request came from another site and was refused"),
     N_("registration at this node is by invitation only"),
+    N_("the sign-in with this provider could not be completed; try again"),
+    N_("this sign-in was not started here, or was already used; start again"),
+    N_("this sign-in took too long; start again"),
+    N_("the provider's identity token was refused; try again"),
+    N_("this invitation is not valid: it has expired or was already used"),
 ]
 TOO_LONG = "a field of this form is too long"
-BY_INVITATION = "registration at this node is by invitation only"
-NO_STORE = {"Cache-Control": "no-store"}
+# Account pages are never cached and send no Referer to other sites (a reset link's token must not travel
+# on). Not "no-referrer": with it the browser sends "Origin: null" on the page's own forms, which CSRF refuses.
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
     context.setdefault("node", request.app.state.node)
+    context.setdefault("providers", oidc.providers(request.app.state.node))
     return templates.TemplateResponse(request, name, context, status_code=status, headers=NO_STORE)
 
 
 async def fields(request: Request, *names: str) -> dict[str, str]:
     """The named text fields of the posted form, trimmed of nothing (passwords keep their spaces)."""
-    form = await request.form()
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_BODY:  # refused before any of it is read
+        raise FormError(TOO_LONG, 413)
+    form = await request.form(max_fields=20)
     values = {n: form.get(n) for n in names}
     out = {n: v if isinstance(v, str) else "" for n, v in values.items()}
     if any(len(v) > MAX_FIELD for v in out.values()):
@@ -119,24 +131,28 @@ def _register_page(request: Request, node: Node, status: int = 200, **context: A
 
 
 @router.get("/register", response_class=HTMLResponse)
-def register_form(request: Request, node: Node = NodeDep) -> Response:
-    return _register_page(request, node)
+def register_form(request: Request, invitation: str = "", email: str = "", node: Node = NodeDep) -> Response:
+    return _register_page(request, node, values={"invitation": invitation[:100], "email": email[:254]})
 
 
 @router.post("/register", response_class=HTMLResponse, dependencies=[CsrfDep])
 async def register(request: Request, node: Node = NodeDep) -> Response:
     try:
-        form = await fields(request, "email", "display_name", "password", "language", "website", "stamp")
+        form = await fields(request, "email", "display_name", "password", "language", "website", "stamp", "invitation")
     except FormError as exc:
         return _register_page(request, node, exc.status, error=exc.detail)
-    kept = {k: form[k] for k in ("email", "display_name", "language")}
-    if node.settings.registration == "invitation":
-        return _register_page(request, node, 403, error=BY_INVITATION, values=kept)
+    kept = {k: form[k] for k in ("email", "display_name", "language", "invitation")}
     language = i18n.supported(form["language"]) or i18n.request_language(request)
     try:
         challenge.check(node, form["stamp"], form["website"], node.settings.register_min_seconds)
         done = await run_in_threadpool(
-            accounts.register, node, form["email"], form["password"], form["display_name"], language
+            accounts.register,
+            node,
+            form["email"],
+            form["password"],
+            form["display_name"],
+            language,
+            form["invitation"],
         )
     except NodeError as exc:
         return _register_page(request, node, exc.status, error=exc.detail, values=kept)

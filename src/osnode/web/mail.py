@@ -27,6 +27,12 @@ EXISTS_BODY = N_(
     "has an account. To sign in, or to reset your password, go to:\n\n%(link)s"
 )
 
+INVITE_SUBJECT = N_("You are invited to %(node)s")
+INVITE_BODY = N_(
+    "Hello,\n\nYou are invited to create an account at %(node)s. Open this link within 14 days to register with "
+    "this email address; it works once:\n\n%(link)s"
+)
+
 
 def _language(account: Account) -> str:
     return account.language if account.language in LANGUAGES else DEFAULT
@@ -52,3 +58,12 @@ def send_reset(node: Node, account: Account, token: str) -> int:
 
 def send_already_registered(node: Node, account: Account) -> int:
     return _queue(node, account, EXISTS_SUBJECT, EXISTS_BODY, f"{node.settings.public_url}/login")
+
+
+def send_invitation(node: Node, email: str, token: str, language: str) -> int:
+    """The invitation, in the language the administrator chose for this person."""
+    lang = language if language in LANGUAGES else DEFAULT
+    link = f"{node.settings.public_url}/register?invitation={quote(token)}&email={quote(email)}"
+    variables = {"node": node.settings.node_name, "link": link}
+    subject = gettext(lang, INVITE_SUBJECT, **variables)
+    return mail.enqueue(node, email, subject, gettext(lang, INVITE_BODY, **variables), lang)

@@ -38,6 +38,7 @@ FIELD = "csrf"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_URLENCODED = 1024 * 1024
 MISSING_CSRF = "this form has expired or did not come from this site; reload the page and try again"
 
 
@@ -97,6 +98,11 @@ def _anchor(request: Request) -> str:
     return made
 
 
+def browser_key(request: Request) -> str:
+    """A secret only this browser holds (the same anchor CSRF tokens use); call ``attach`` on the response."""
+    return _anchor(request)
+
+
 def csrf_token(request: Request) -> str:
     return hmac.new(_anchor(request).encode(), b"osnode csrf", hashlib.sha256).hexdigest()
 
@@ -137,7 +143,12 @@ async def _sent_token(request: Request) -> str:
     token = request.headers.get(HEADER, "")
     if token:
         return token
-    if request.headers.get("content-type", "").split(";")[0].strip() in FORM_TYPES:
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind in FORM_TYPES:
+        length = request.headers.get("content-length", "")
+        # Starlette reads a urlencoded body whole: a huge or unsized one is not read here (and fails the check).
+        if kind == FORM_TYPES[0] and (not length.isdigit() or int(length) > MAX_URLENCODED):
+            return ""
         form = await request.form()  # cached by Starlette: the handler reads the same form again
         value = form.get(FIELD)
         return value if isinstance(value, str) else ""
@@ -149,15 +160,20 @@ async def check_csrf(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
     if not _same_origin(request):
-        raise Forbidden("this request came from another site and was refused")
+        raise CsrfRefused("this request came from another site and was refused")
     anchor = session_id(request) or request.cookies.get(PRE_COOKIE, "")
     sent = await _sent_token(request)
     expected = hmac.new(anchor.encode(), b"osnode csrf", hashlib.sha256).hexdigest() if anchor else ""
     if not anchor or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Forbidden(MISSING_CSRF)
+        raise CsrfRefused(MISSING_CSRF)
 
 
 # -- pages that need someone signed in -------------------------------------------------------------
+
+
+class CsrfRefused(Forbidden):
+    """A state-changing request without this browser's token, or from another site: a browser gets a page
+    that says so (the form is simply sent again from a fresh page), an API client a 403 problem."""
 
 
 class SignInRequired(Exception):
@@ -202,6 +218,15 @@ def install(app: FastAPI) -> None:
         from . import problems  # problems renders pages with templating, which uses this module
 
         return problems.problem(401, "sign in first", request.url.path)
+
+    @app.exception_handler(CsrfRefused)
+    async def refused(request: Request, exc: CsrfRefused) -> Response:
+        if wants_html(request):
+            from .templating import templates  # templating imports this module for csrf_field
+
+            context = {"node": _node(request), "notice": "refused", "error": exc.detail}
+            return templates.TemplateResponse(request, "account/notice.html", context, status_code=403)
+        return problems.problem(403, exc.detail, request.url.path)
 
 
 CsrfDep = Depends(check_csrf)

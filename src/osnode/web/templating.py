@@ -25,6 +25,7 @@ from starlette.templating import _TemplateResponse
 
 from ..domain import multilingual
 from ..services import accounts
+from ..services import sessions as session_service
 from . import i18n, sessions, theme
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -59,10 +60,16 @@ class LocalizedTemplates(Jinja2Templates):
 
 def signed_in(request: Request) -> dict[str, Any]:
     """Who the header names: the signed-in account (``get_viewer`` left the viewer on the request), or nobody."""
-    viewer = getattr(request.state, "viewer", None)
-    if viewer is None or viewer.user_id is None or "authorization" in request.headers:
+    if "authorization" in request.headers:
         return {"signed_in": None}
-    return {"signed_in": accounts.get(request.app.state.node, viewer.user_id)}
+    node = request.app.state.node
+    viewer = getattr(request.state, "viewer", None)
+    if viewer is None:  # a page that did not ask who is there (/login, say): the cookie tells
+        sid = sessions.session_id(request)
+        viewer = session_service.viewer_of(node, sid) if sid else None
+    if viewer is None or viewer.user_id is None:
+        return {"signed_in": None}
+    return {"signed_in": accounts.get(node, viewer.user_id)}
 
 
 templates = LocalizedTemplates(

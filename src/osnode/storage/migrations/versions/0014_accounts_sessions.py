@@ -1,5 +1,5 @@
-"""Local accounts, browser sessions, emailed links, sign-in failures, community curators, scoped tokens and
-the email outbox
+"""Local accounts, browser sessions, emailed links, sign-in failures, community curators, scoped tokens, the
+email outbox, and OpenID Connect sign-ins and identities
 
 Revision ID: 0014_accounts
 Revises: 0013
@@ -23,21 +23,20 @@ def _user_fk(table: str) -> sa.ForeignKeyConstraint:
 
 
 def _accounts_columns() -> None:
-    # Batch mode: SQLite cannot add a UNIQUE column in place.
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("email", sa.String(320), nullable=True))
-        batch.add_column(sa.Column("display_name", sa.String(200), nullable=True))
-        batch.add_column(sa.Column("password_hash", sa.String(200), nullable=True))
-        batch.add_column(sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("language", sa.String(8), nullable=False, server_default="en"))
-        batch.add_column(sa.Column("orcid", sa.String(19), nullable=True))
-        batch.add_column(sa.Column("status", sa.String(10), nullable=False, server_default="active"))
-        batch.create_unique_constraint("uq_users_email", ["email"])
-        batch.create_unique_constraint("uq_users_orcid", ["orcid"])
-    with op.batch_alter_table("tokens") as batch:
-        batch.add_column(sa.Column("scope", sa.String(10), nullable=True))
-        batch.add_column(sa.Column("expires", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("revoked", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN (no table rebuild: on SQLite a rebuild of users would trip the foreign keys that point at
+    # it); uniqueness comes from unique indexes.
+    op.add_column("users", sa.Column("email", sa.String(320), nullable=True))
+    op.add_column("users", sa.Column("display_name", sa.String(200), nullable=True))
+    op.add_column("users", sa.Column("password_hash", sa.String(200), nullable=True))
+    op.add_column("users", sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("users", sa.Column("language", sa.String(8), nullable=False, server_default="en"))
+    op.add_column("users", sa.Column("orcid", sa.String(19), nullable=True))
+    op.add_column("users", sa.Column("status", sa.String(10), nullable=False, server_default="active"))
+    op.create_index("ix_users_email", "users", ["email"], unique=True)
+    op.create_index("ix_users_orcid", "users", ["orcid"], unique=True)
+    op.add_column("tokens", sa.Column("scope", sa.String(10), nullable=True))
+    op.add_column("tokens", sa.Column("expires", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("tokens", sa.Column("revoked", sa.DateTime(timezone=True), nullable=True))
 
 
 def upgrade() -> None:
@@ -96,16 +95,57 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_outbox"),
     )
     op.create_index("ix_outbox_state_next_try", "outbox", ["state", "next_try"])
+    op.create_table(
+        "oidc_pending",
+        sa.Column("state_hash", sa.String(64), nullable=False),
+        sa.Column("provider", sa.String(64), nullable=False),
+        sa.Column("nonce", sa.String(100), nullable=False),
+        sa.Column("verifier", sa.String(200), nullable=False),
+        sa.Column("next", sa.String(2000), nullable=False),
+        sa.Column("browser_hash", sa.String(64), nullable=False),
+        _when("created"),
+        sa.PrimaryKeyConstraint("state_hash", name="pk_oidc_pending"),
+    )
+    op.create_table(
+        "identities",
+        sa.Column("provider", sa.String(64), nullable=False),
+        sa.Column("subject", sa.String(255), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        _user_fk("identities"),
+        sa.PrimaryKeyConstraint("provider", "subject", name="pk_identities"),
+    )
+    op.create_table(
+        "invitations",
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("invited_by", sa.Integer(), nullable=False),
+        _when("created"),
+        _when("expires"),
+        _when("used", nullable=True),
+        sa.ForeignKeyConstraint(
+            ["invited_by"], ["users.id"], name="fk_invitations_invited_by_users", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name="pk_invitations"),
+    )
 
 
 def downgrade() -> None:
-    for table in ("outbox", "community_curators", "signin_failures", "account_links", "sessions"):
+    for table in (
+        "invitations",
+        "identities",
+        "oidc_pending",
+        "outbox",
+        "community_curators",
+        "signin_failures",
+        "account_links",
+        "sessions",
+    ):
         op.drop_table(table)
-    with op.batch_alter_table("tokens") as batch:
-        for column in ("revoked", "expires", "scope"):
-            batch.drop_column(column)
-    with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("uq_users_orcid", type_="unique")
-        batch.drop_constraint("uq_users_email", type_="unique")
-        for column in ("status", "orcid", "language", "email_verified", "password_hash", "display_name", "email"):
-            batch.drop_column(column)
+    op.drop_index("ix_users_orcid", table_name="users")
+    op.drop_index("ix_users_email", table_name="users")
+    for table, columns in (
+        ("tokens", ("revoked", "expires", "scope")),
+        ("users", ("status", "orcid", "language", "email_verified", "password_hash", "display_name", "email")),
+    ):
+        for column in columns:
+            op.drop_column(table, column)  # SQLite >= 3.35 drops a plain column in place
