@@ -8,11 +8,11 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.access import Viewer
-from ..domain.errors import Forbidden, Unauthorized
-from ..domain.records import Role, Version
+from ..domain.records import Version
 from ..services import harvest
 from ..services.node import Node
-from .deps import NodeDep, ViewerDep
+from .admin_access import AdminDep
+from .deps import NodeDep
 from .panels import Panel
 from .templating import templates
 
@@ -20,11 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin/peers", response_class=HTMLResponse)
-async def admin_peers(request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
-    if viewer.user_id is None:
-        raise Unauthorized("the peers page needs an administrator's API token")
-    if viewer.role is not Role.ADMIN:
-        raise Forbidden("only administrators may see the peers page")
+async def admin_peers(request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
     found = await run_in_threadpool(harvest.list_peers, node)
     totals = await run_in_threadpool(harvest.run_totals, node)
     context = {"node": node, "peers": found, "totals": totals}
