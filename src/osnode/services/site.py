@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from PIL import Image, UnidentifiedImageError
 
-from ..config import ConfigError, coerce
+from ..config import UI_LANGUAGES, ConfigError, coerce
 from ..domain.access import Viewer
 from ..domain.errors import FieldError, Forbidden, InvalidInput
 from ..domain.records import Role
@@ -23,6 +23,7 @@ MAX_TEXT = {"node_name": 200, "node_description": 1000}
 MAX_LOGO = 512 * 1024
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}  # SVG can carry scripts: refused
 LOGO_DIR = "site"
+LANGUAGES = UI_LANGUAGES
 BAD_SETTINGS = "some settings are not valid; nothing was changed"
 BAD_LOGO = "the logo must be a PNG or JPEG image of at most 512 KB"
 BAD_URL = "the base URL is an http or https address with no query, such as https://data.example.org"

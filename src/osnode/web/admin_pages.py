@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..config import UI_LANGUAGES
 from ..domain.access import Viewer
 from ..domain.errors import InvalidInput, NodeError, NotFound
 from ..domain.records import Role
@@ -156,9 +155,9 @@ SETTING_FIELDS = ("node_name", "node_description", "admin_email", "accent_color"
 
 def _settings_page(request: Request, node: Node, status: int = 200, **context: Any) -> Response:
     s = node.settings
-    values = {name: getattr(s, name) for name in SETTING_FIELDS} | {"languages": s.languages or UI_LANGUAGES}
+    values = {name: getattr(s, name) for name in SETTING_FIELDS} | {"languages": s.languages or site.LANGUAGES}
     context.setdefault("values", values)
-    context |= {"all_languages": {c: i18n.LANGUAGES[c] for c in UI_LANGUAGES}, "done": _done(request)}
+    context |= {"all_languages": {c: i18n.LANGUAGES[c] for c in site.LANGUAGES}, "done": _done(request)}
     return page(request, "admin/settings.html", status, **context)
 
 
