@@ -29,19 +29,23 @@ MODES = {
     "invitation": N_("by invitation"),
     "approval": N_("approval by an administrator"),
 }
+# What the services say, marked here so the catalogs carry them (the page translates them with `t`).
 MESSAGES = [
     N_("only an administrator may do this"),
     N_("choose one of the roles offered"),
     N_("you cannot take the administrator role from yourself"),
     N_("you cannot disable your own account"),
     N_("no such pending invitation"),
-    N_(site.BAD_SETTINGS),
-    N_(site.BAD_LOGO),
-    N_(site.BAD_URL),
-    N_(site.NO_NAME),
-    N_(site.TOO_LONG),
-    N_(site.BAD_COLOUR),
-    N_(site.BAD_LANGUAGES),
+    N_("some settings are not valid; nothing was changed"),
+    N_("the logo must be a PNG or JPEG image of at most 512 KB"),
+    N_("the base URL is an http or https address with no query, such as https://data.example.org"),
+    N_("the node needs a name"),
+    N_("this text is too long"),
+    N_("a colour is # and six hex digits, dark enough for white text (contrast 4.5:1)"),
+    N_("choose at least one of the languages offered"),
+    N_("active"),
+    N_("pending"),
+    N_("disabled"),
 ]
 BAD_MODE = N_("choose one of the modes offered")
 DONE = {"role", "status", "invited", "revoked", "settings", "logo"}
