@@ -187,3 +187,23 @@ def test_a_logo_upload_takes_effect_and_hostile_files_are_refused(client: TestCl
     served = client.get(path)
     assert served.status_code == 200 and served.content == _png() and served.headers["content-type"] == "image/png"
     assert client.get("/site/..%2Fcatalog.sqlite").status_code == 404
+
+
+def test_an_admin_adds_a_peer_sets_its_policy_and_bad_urls_change_nothing(client: TestClient, node: Node) -> None:
+    from osnode.services import harvest, replication
+
+    _admin(client, node)
+    token = csrf_of(client, "/admin/peers")
+    for url in ("javascript:alert(1)", "https://peer.example.org/oai?verb=Identify", "ftp://x.org"):
+        bad = client.post("/admin/peers", data={"url": url, "csrf": token}, headers=HTML)
+        assert bad.status_code == 422 and 'id="url-error"' in bad.text
+    assert harvest.list_peers(node) == []
+    added = client.post("/admin/peers", data={"url": "https://peer.example.org/oai", "name": "peer", "csrf": token})
+    assert added.status_code == 200 and 'id="peer-peer"' in added.text
+    again = client.post("/admin/peers", data={"url": "https://peer.example.org/oai", "name": "peer", "csrf": token})
+    assert again.status_code == 409
+    client.post("/admin/peers/peer/policy", data={"policy": "sets", "sets": "physics bio", "csrf": token})
+    assert replication.get_policy(node, "peer").sets == ("physics", "bio")
+    bad = client.post("/admin/peers/peer/policy", data={"policy": "everything", "csrf": token})
+    assert bad.status_code == 422 and replication.get_policy(node, "peer").policy == "sets"
+    assert client.post("/admin/peers/nobody/harvest", data={"csrf": token}, headers=HTML).status_code == 404
