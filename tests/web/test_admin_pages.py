@@ -18,8 +18,15 @@ from osnode.storage.accounts import invitations, outbox
 from tests.web.accounts_helpers import csrf_of, local_account, sign_in
 
 ADMIN = "root@example.org"
-PAGES = ["/admin", "/admin/users", "/admin/settings", "/admin/peers", "/admin/fixity"]
-POSTS = ["/admin/users/1/role", "/admin/invitations", "/admin/registration", "/admin/settings"]
+PAGES = ["/admin", "/admin/users", "/admin/settings", "/admin/peers", "/admin/fixity", "/admin/jobs", "/admin/outbox"]
+POSTS = [
+    "/admin/users/1/role",
+    "/admin/invitations",
+    "/admin/registration",
+    "/admin/settings",
+    "/admin/peers",
+    "/admin/outbox/1/retry",
+]
 HTML = {"accept": "text/html"}
 
 
@@ -207,3 +214,31 @@ def test_an_admin_adds_a_peer_sets_its_policy_and_bad_urls_change_nothing(client
     bad = client.post("/admin/peers/peer/policy", data={"policy": "everything", "csrf": token})
     assert bad.status_code == 422 and replication.get_policy(node, "peer").policy == "sets"
     assert client.post("/admin/peers/nobody/harvest", data={"csrf": token}, headers=HTML).status_code == 404
+
+
+def test_a_failed_message_is_retried_and_a_job_shows_its_last_run_and_error(client: TestClient, node: Node) -> None:
+    from sqlalchemy import update
+
+    from osnode.services import jobs, mail
+
+    _admin(client, node)
+    number = mail.enqueue(node, "x@example.org", "Hello", "Body", "en")
+    with node.transaction() as tx:
+        tx.execute(
+            update(outbox).where(outbox.c.id == number).values(state="failed", attempts=8, last_error="<b>550</b>")
+        )
+    page = client.get("/admin/outbox", headers=HTML).text
+    assert "&lt;b&gt;550&lt;/b&gt;" in page and f"/admin/outbox/{number}/retry" in page
+    token = csrf_of(client, "/admin/outbox")
+    assert client.post(f"/admin/outbox/{number}/retry", data={"csrf": token}).status_code == 200
+    assert [m.state for m in mail.listing(node)] == ["queued"]
+    assert client.post(f"/admin/outbox/{number}/retry", data={"csrf": token}).status_code == 404
+
+    def broken(_node: Node) -> None:
+        raise RuntimeError("peer down")
+
+    scheduler = jobs.Scheduler(node, [jobs.Job("broken", lambda _n: 0.0, broken)])
+    scheduler._due["broken"] = 0.0  # due now, without starting the thread
+    assert scheduler.run_due() == ["broken"]
+    page = client.get("/admin/jobs", headers=HTML).text
+    assert 'id="job-broken"' in page and "RuntimeError: peer down" in page

@@ -12,9 +12,10 @@ from sqlalchemy import delete, func, or_, select, update
 from ..domain.access import Viewer
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.records import Role
-from ..storage.accounts import invitations, outbox
+from ..storage.accounts import invitations
+from ..storage.accounts import outbox as outbox_table
 from ..storage.catalog import users
-from . import accounts
+from . import accounts, jobs, mail
 from .node import Node, utcnow
 
 PAGE = 50
@@ -109,6 +110,21 @@ def counts(node: Node, viewer: Viewer) -> dict[str, int]:
             "users": count(users),
             "waiting": count(users, users.c.status == accounts.PENDING),
             "invitations": count(invitations, invitations.c.used.is_(None), invitations.c.expires > utcnow()),
-            "mail_queued": count(outbox, outbox.c.state == "queued"),
-            "mail_failed": count(outbox, outbox.c.state == "failed"),
+            "mail_queued": count(outbox_table, outbox_table.c.state == "queued"),
+            "mail_failed": count(outbox_table, outbox_table.c.state == "failed"),
         }
+
+
+def outbox(node: Node, viewer: Viewer) -> list[mail.Message]:
+    require_admin(viewer)
+    return mail.listing(node)
+
+
+def retry_mail(node: Node, viewer: Viewer, message_id: int) -> None:
+    require_admin(viewer)
+    mail.retry(node, message_id)
+
+
+def job_statuses(node: Node, viewer: Viewer) -> list[jobs.JobStatus]:
+    require_admin(viewer)
+    return jobs.statuses(node)

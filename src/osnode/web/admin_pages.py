@@ -46,9 +46,11 @@ MESSAGES = [
     N_("active"),
     N_("pending"),
     N_("disabled"),
+    N_("no failed message with this number"),
+    N_("sent"),
 ]
 BAD_MODE = N_("choose one of the modes offered")
-DONE = {"role", "status", "invited", "revoked", "settings", "logo"}
+DONE = {"role", "status", "invited", "revoked", "settings", "logo", "retried"}
 
 
 def _done(request: Request) -> str:
@@ -150,6 +152,33 @@ async def registration(request: Request, node: Node = NodeDep, viewer: Viewer = 
     except (FormError, NodeError) as exc:
         return _users_page(request, node, viewer, getattr(exc, "status", 422), error=exc.detail)
     return await _act(request, node, viewer, "settings", site.update, {"registration": form["registration"]})
+
+
+# -- background jobs and the email outbox ----------------------------------------------------------
+
+
+@router.get("/admin/jobs", response_class=HTMLResponse)
+def jobs_page(request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
+    return page(request, "admin/jobs.html", jobs=admin.job_statuses(node, viewer))
+
+
+def _outbox_page(request: Request, node: Node, viewer: Viewer, status: int = 200, **context: Any) -> Response:
+    context |= {"messages": admin.outbox(node, viewer), "done": _done(request)}
+    return page(request, "admin/outbox.html", status, **context)
+
+
+@router.get("/admin/outbox", response_class=HTMLResponse)
+def outbox_page(request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
+    return _outbox_page(request, node, viewer)
+
+
+@router.post("/admin/outbox/{message_id}/retry", response_class=HTMLResponse)
+async def retry(message_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
+    try:
+        await run_in_threadpool(admin.retry_mail, node, viewer, message_id)
+    except NodeError as exc:
+        return _outbox_page(request, node, viewer, exc.status, error=exc.detail)
+    return RedirectResponse("/admin/outbox?done=retried", status_code=303)
 
 
 # -- node settings -------------------------------------------------------------------------------
