@@ -238,3 +238,26 @@ def test_cli_refuses_in_one_line(
     remote = ("--url", live_server.url, "--token", curator.token)
     line = fails(run_cli("new-version", v1["record_id"], *remote), "may not read")
     assert "restricted" in line
+
+
+# -- the admin pages: administrators only ------------------------------------------------------------
+
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/users",
+    "/admin/settings",
+    "/admin/peers",
+    "/admin/fixity",
+    "/admin/jobs",
+    "/admin/outbox",
+]
+# role -> status of every admin page for an API client with that role's token (a browser with no session is
+# sent to /login instead: tests/web/test_admin_pages.py).
+ADMIN_EXPECTED = {"anonymous": 401, "other_depositor": 403, "owner": 403, "curator": 403, "admin": 200}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_pages_matrix(request: pytest.FixtureRequest, client: TestClient, depositor: Account, role: str) -> None:
+    headers = headers_of(request, role, depositor)
+    for path in ADMIN_PAGES:
+        assert client.get(path, headers=headers).status_code == ADMIN_EXPECTED[role], f"{path} as {role}"
