@@ -150,6 +150,8 @@ def test_settings_take_effect_at_once_and_survive_a_restart(client: TestClient, 
     home = client.get("/", headers=HTML).text
     assert "Luanda Data" in home and "#224466" in home
     assert "lang=ar" in home and "lang=fr" not in home  # the language switch offers the chosen three
+    french = client.get("/", headers=HTML | {"Accept-Language": "fr"})
+    assert '<html lang="en"' in french.text  # a language not offered falls back to the first offered
     again = Node.open(load_settings(node.settings.data_dir, database_url=str(node.engine.url.render_as_string(False))))
     try:
         assert again.settings.node_name == "Luanda Data" and again.settings.languages == ("en", "ar", "pt")

@@ -102,6 +102,10 @@ def request_language(request: Request) -> str:
         cached = choose(
             request.query_params.get("lang"), request.cookies.get(COOKIE), request.headers.get("accept-language")
         )
+        node = getattr(request.app.state, "node", None)
+        offered = node.settings.languages if node is not None else ()
+        if offered and cached not in offered:  # the administrator offers fewer languages (/admin/settings)
+            cached = offered[0]
         request.state.lang = cached
     return cached
 
