@@ -13,8 +13,11 @@ PYTHON ?= python3
 env: $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 
-demo: env
-	$(UV) run --frozen osnode demo
+# The demo needs only the runtime: the test tools (the dev group: pytest, playwright, ...) stay out.
+# --inexact leaves them in place in a developer's environment instead of uninstalling them.
+demo: $(UV)
+	$(UV) sync --frozen --no-dev --inexact --python $(PYTHON)
+	$(UV) run --frozen --no-dev --no-sync osnode demo
 
 lint: env
 	$(UV) run --frozen ruff check .

@@ -114,8 +114,10 @@ def build(path: Path, n: int, seed: int = 7) -> None:
                     )
                 )
                 values = {("kind", kind), ("year", str(year)), ("licence", licence), ("access", access)}
-                values |= {("language", language), ("origin", origin)} | {("subject", s) for s in subs}
-                facet_rows += [(i + 1, f, v) for f, v in values]
+                values |= {("language", language), ("origin", origin)}
+                facet_rows += [(i + 1, f, v, None) for f, v in values]
+                # Subjects as the index stores them: case-folded key, written form as the label.
+                facet_rows += [(i + 1, "subject", s.casefold(), s) for s in {s.casefold(): s for s in subs}.values()]
             conn.executemany(
                 "INSERT INTO records (id, owner_id, created, latest_published_id, updated) VALUES (?, 1, ?, ?, ?)",
                 rec_rows,
@@ -130,7 +132,7 @@ def build(path: Path, n: int, seed: int = 7) -> None:
                 " descriptions, year, kind, access, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 doc_rows,
             )
-            conn.executemany("INSERT INTO search_facets (doc_id, facet, value) VALUES (?, ?, ?)", facet_rows)
+            conn.executemany("INSERT INTO search_facets (doc_id, facet, value, label) VALUES (?, ?, ?, ?)", facet_rows)
             if (first // batch) % 20 == 0:
                 print(f"  {first + count:,} records, {time.perf_counter() - began:.0f} s", file=sys.stderr)
         conn.execute("COMMIT")

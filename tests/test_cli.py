@@ -353,7 +353,7 @@ def test_demo_replaces_only_its_own_folder(tmp_path: Path, cli: Cli) -> None:
     # Embedded SQLite: the whole demo node lives in its folder.
     data = tmp_path / "demo"
     first = token_in(ok(cli("demo", "--no-serve", "--data", data)))
-    again = token_in(ok(cli("demo", "--no-serve", "--data", data)))
+    again = token_in(ok(cli("demo", "--no-serve", "--fresh", "--data", data)))
     assert first != again
     assert len(ok(cli("list", "--json", "--data", data)).json()["items"]) == 4  # replaced, not added to
 
@@ -423,8 +423,20 @@ def test_uninitialized_folder_and_bad_settings_are_one_line(
     (broken_toml / "osnode.toml").write_text("node_name = [\n", encoding="utf-8")
     fails(cli("list", "--data", broken_toml), "TOML")
     fails(cli("list", "--data", empty, env={"OSNODE_MAX_UPLOAD_BYTES": "lots"}), "max_upload_bytes")
-    fails(cli("list", "--data", empty, env={"OSNODE_DATABASE_URL": "not a url"}), "catalog")
-    fails(cli("list", "--data", empty, env={"OSNODE_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}), "catalog")
+    # A folder that exists (an empty one is refused before any catalog is opened, see below).
+    fails(cli("list", "--data", unknown_key.parent, env={"OSNODE_DATABASE_URL": "not a url"}), "catalog")
+    unreachable = "postgresql://nobody@127.0.0.1:1/none"
+    fails(cli("list", "--data", unknown_key.parent, env={"OSNODE_DATABASE_URL": unreachable}), "catalog")
+    assert not empty.exists()
+
+
+def test_list_in_an_empty_folder_creates_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
+    # No --data and no $OSNODE_DATA: the default ./osnode-data, which must not appear before 'init'.
+    monkeypatch.delenv("OSNODE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    fails(cli("list"), "osnode init", "osnode-data")
+    fails(cli("show", "x"), "osnode init")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_deposit_that_cannot_be_published_leaves_nothing(

@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     # The hooks, and the node's own jobs, panels and routes as the default plugin.
     "plugins": {"services", "web", "oaipmh"},
     # The one place that builds the app and the scheduler from the plugins.
-    "app": {"plugins", "services", "web"},
+    "app": {"plugins", "services", "web", "domain"},  # domain: the trusted viewer of the CLI's in-process app
     "cli": {"domain", "config", "services", "client", "web", "oaipmh", "plugins", "app"},
     "__main__": {"cli"},
     "__init__": set(),

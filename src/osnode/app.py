@@ -11,10 +11,12 @@ import pluggy
 from fastapi import FastAPI
 
 from . import plugins
+from .domain.access import Viewer
 from .plugins import builtins
 from .services.jobs import Job, Scheduler
 from .services.node import Node
 from .web.app import build_app
+from .web.deps import get_viewer
 
 
 def plugin_manager(*extra: object) -> pluggy.PluginManager:
@@ -26,6 +28,18 @@ def create_app(node: Node, pm: pluggy.PluginManager | None = None) -> FastAPI:
     pm = pm or plugin_manager()
     routes = plugins.gathered(pm.hook.register_routes())
     return build_app(node, routes, plugins.gathered(pm.hook.register_panels()))
+
+
+def trusted_app(node: Node, viewer: Viewer) -> FastAPI:
+    """The node's app where every request is ``viewer``: for the CLI's local mode, in-process only.
+
+    Never serve it. It is safe because it is reachable only through the Python object (the CLI's
+    in-process transport opens no socket) and it is built by someone who can already open the data
+    folder and its catalog, i.e. who holds every right it grants. No token is minted or stored.
+    """
+    app = create_app(node)
+    app.dependency_overrides[get_viewer] = lambda: viewer
+    return app
 
 
 def jobs(pm: pluggy.PluginManager | None = None) -> list[Job]:

@@ -1,4 +1,5 @@
-"""A small client for a node's JSON API, used by the CLI's ``--url`` mode and by other nodes."""
+"""A small client for a node's JSON API: the CLI's one way to a node (remote over HTTP, local in-process)
+and other nodes' way to this one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import anyio.from_thread
 import httpx
 
 from .domain.errors import FieldError, InvalidInput, NodeError
@@ -34,13 +36,60 @@ class RemoteError(NodeError):
         self.status = status
 
 
+class InProcessTransport(httpx.BaseTransport):
+    """Requests answered by an ASGI app in this process: no socket, nothing listening.
+
+    httpx's ``ASGITransport`` is async only; this runs it on one event loop in a helper thread (an anyio
+    portal) for the client's lifetime. Each request body is read whole before the app sees it, so callers
+    send large files in bounded pieces (``TusUpload``'s ``piece``).
+    """
+
+    def __init__(self, app: Any) -> None:
+        # The app's own errors come back as the 500 a server would send, not as an exception here.
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self._portal = self._portal_cm.__enter__()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+
+        async def send() -> httpx.Response:
+            inner = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            answer = await self._asgi.handle_async_request(inner)
+            # Raw bytes with the raw headers: the outer response decodes any gzip exactly once.
+            raw = b"".join([chunk async for chunk in answer.stream])  # type: ignore[union-attr]
+            return httpx.Response(answer.status_code, headers=answer.headers, content=raw)
+
+        return self._portal.call(send)
+
+    def close(self) -> None:
+        self._portal_cm.__exit__(None, None, None)
+
+
 class NodeClient:
-    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+        upload_piece: int | None = None,
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api", headers=headers, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/api", headers=headers, timeout=timeout, transport=transport
+        )
+        self._upload_piece = upload_piece
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, call: Callable[[], None]) -> None:
+        """Run ``call`` after the connection is closed (e.g. close the in-process node)."""
+        self._on_close.append(call)
 
     def close(self) -> None:
         self._http.close()
+        for call in self._on_close:
+            call()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -59,7 +108,7 @@ class NodeClient:
 
     def upload(self, version_id: str, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Upload with tus, resuming by itself after a dropped connection (see ``TusUpload``)."""
-        return TusUpload(self, version_id, path, progress).run()
+        return TusUpload(self, version_id, path, progress, piece=self._upload_piece).run()
 
     def upload_put(self, version_id: str, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Upload in one plain PUT: simplest, but a dropped connection means starting over."""
@@ -119,9 +168,11 @@ class TusUpload:
         progress: Callable[[int], None] | None = None,
         retries: int = 8,
         backoff: float = 0.5,
+        piece: int | None = None,
     ) -> None:
         self.client, self.version_id, self.path = client, version_id, path
         self.size = path.stat().st_size
+        self.piece = piece  # bytes per PATCH; None sends the rest of the file in one
         self.retries, self.backoff = retries, backoff
         self._progress = progress
         self._reported = 0
@@ -154,11 +205,11 @@ class TusUpload:
         )
         return urljoin(str(self.client._http.base_url), response.headers["location"])
 
-    def _body(self, offset: int) -> Iterator[bytes]:
+    def _body(self, offset: int, end: int) -> Iterator[bytes]:
         with self.path.open("rb") as handle:
             handle.seek(offset)
             position = offset
-            while chunk := handle.read(CHUNK):
+            while position < end and (chunk := handle.read(min(CHUNK, end - position))):
                 position += len(chunk)
                 yield chunk
                 self._report(position)
@@ -167,15 +218,16 @@ class TusUpload:
         url = self._call_with_retries(self._create)
         offset, failures = 0, 0
         while offset < self.size:
+            end = self.size if self.piece is None else min(self.size, offset + self.piece)
             try:
                 response = self._request(
                     "PATCH",
                     url,
-                    content=self._body(offset),
+                    content=self._body(offset, end),
                     headers={
                         "Upload-Offset": str(offset),
                         "Content-Type": "application/offset+octet-stream",
-                        "Content-Length": str(self.size - offset),
+                        "Content-Length": str(end - offset),
                     },
                 )
                 offset = int(response.headers["upload-offset"])

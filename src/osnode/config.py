@@ -54,6 +54,10 @@ class Settings:
     explore_max_rows: int = 20_000_000  # rows of a CSV, TSV, JSON Lines or Parquet table
     explore_max_unpacked_mb: int = 256  # decompressed bytes of an Excel workbook (a zip archive)
     explore_max_atlas_cells: int = 5_000_000  # cells (obs rows) of an .h5ad atlas
+    # Start the explore fork server (pandas, pyarrow, ... imported once) when serving, so the first view
+    # does not wait ~3 s; false defers it to the first job: a faster start and less memory on a node
+    # whose files are never explored (the test suite's short-lived servers).
+    explore_preload: bool = True
 
     # Accounts (services/accounts.py): who may register (open | invitation | approval), how long a browser
     # session lasts, and the failed sign-ins allowed per account and per address in a 15-minute window.
@@ -72,6 +76,8 @@ class Settings:
     # OpenID Connect providers (services/oidc.py), a TOML table per provider:
     # [oidc.orcid] discovery = "https://orcid.org/.well-known/openid-configuration", client_id, client_secret, label
     oidc: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # One line per request on the server's standard error (web/accesslog.py).
+    access_log: bool = True
 
     @property
     def catalog_url(self) -> str:
@@ -164,6 +170,12 @@ def _logo(raw: object) -> str:
     return value
 
 
+# On/off settings, and the words that say which (TOML gives a bool, the environment a word).
+_SWITCHES = {"access_log", "explore_preload"}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
 def _coerce(name: str, raw: object) -> object:
     if name == "accent_color":
         return _accent(raw)
@@ -181,6 +193,13 @@ def _coerce(name: str, raw: object) -> object:
         return _providers(raw)
     if name == "data_dir":
         return Path(str(raw))
+    if name in _SWITCHES:
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise ConfigError(f"{name} must be true or false, not {raw!r}")
+        return word in _TRUE
     if name == "max_upload_bytes":
         try:
             return int(str(raw))

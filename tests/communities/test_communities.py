@@ -16,6 +16,7 @@ from osnode.storage.catalog import records
 from tests.conftest import Account
 from tests.oaipmh.conftest import HOST, NS, Harvest, oai_id, publish
 from tests.oaipmh.test_provider import all_ids
+from tests.test_cli import Cli, cli, fails, ok, open_node, token_in  # noqa: F401  (cli is a fixture)
 
 
 def _updated(node: Node, record_id: str):  # type: ignore[no-untyped-def]
@@ -137,18 +138,14 @@ def test_the_api(client: TestClient, node: Node, curator: Account, depositor: Ac
 # -- CLI -----------------------------------------------------------------------------------------
 
 
-def test_the_cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.test_cli import fails, ok, open_node, run_cli, token_in
-
+def test_the_cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:  # noqa: F811
+    # In-process (``osnode.cli.main``): a process per command proved nothing more and cost ~2 s each.
     monkeypatch.setenv("OSNODE_DATABASE_URL", database_url)
     data = tmp_path / "cli-node"
-    token_in(ok(run_cli("init", "--data", data, database_url=database_url)))
-    ok(run_cli("communities", "add", "health", "--title", "Health", "--data", data, database_url=database_url))
-    fails(
-        run_cli("communities", "add", "health", "--title", "Again", "--data", data, database_url=database_url),
-        "exists already",
-    )
-    fails(run_cli("communities", "add", "Bad", "--title", "x", "--data", data, database_url=database_url), "slug")
+    token_in(ok(cli("init", "--data", data)))
+    ok(cli("communities", "add", "health", "--title", "Health", "--data", data))
+    fails(cli("communities", "add", "health", "--title", "Again", "--data", data), "exists already")
+    fails(cli("communities", "add", "Bad", "--title", "x", "--data", data), "slug")
     opened = open_node(data, database_url)
     try:
         from osnode.services import users
@@ -158,14 +155,14 @@ def test_the_cli(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPa
         record = publish(opened, users.viewer_for(admin))
     finally:
         opened.close()
-    ok(run_cli("communities", "include", "health", record, "--data", data, database_url=database_url))
-    fails(run_cli("communities", "include", "nowhere", record, "--data", data, database_url=database_url), "nowhere")
-    listed = ok(run_cli("communities", "list", "--json", "--data", data, database_url=database_url)).json()
+    ok(cli("communities", "include", "health", record, "--data", data))
+    fails(cli("communities", "include", "nowhere", record, "--data", data), "nowhere")
+    listed = ok(cli("communities", "list", "--json", "--data", data)).json()
     assert [(c["slug"], c["records"]) for c in listed["items"]] == [("health", 1)]
-    table = ok(run_cli("communities", "list", "--data", data, database_url=database_url)).stdout
+    table = ok(cli("communities", "list", "--data", data)).stdout
     assert "health" in table and "Health" in table
-    ok(run_cli("communities", "remove", "health", record, "--data", data, database_url=database_url))
-    listed = json.loads(run_cli("communities", "list", "--json", "--data", data, database_url=database_url).stdout)
+    ok(cli("communities", "remove", "health", record, "--data", data))
+    listed = json.loads(cli("communities", "list", "--json", "--data", data).stdout)
     assert listed["items"][0]["records"] == 0
 
 

@@ -215,3 +215,13 @@ def test_atlas_routes_work_through_the_workers(
 def test_bad_limits_are_refused_with_one_line(tmp_path: Path, setting: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"^{setting} must be a whole number"):
         load_settings(tmp_path, **{setting: value})
+
+
+def test_explore_preload_is_a_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(tmp_path).explore_preload is True
+    (tmp_path / "osnode.toml").write_text("explore_preload = false\n")
+    assert load_settings(tmp_path).explore_preload is False
+    monkeypatch.setenv("OSNODE_EXPLORE_PRELOAD", "yes")
+    assert load_settings(tmp_path).explore_preload is True
+    with pytest.raises(ConfigError, match="^explore_preload must be true or false"):
+        load_settings(tmp_path, explore_preload="sometimes")

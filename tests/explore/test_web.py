@@ -58,7 +58,7 @@ def test_landing_page_preview_within_budget(node: Node, client: TestClient, depo
     page = client.get(f"/records/{vid}")
     assert page.status_code == 200
     assert 'id="preview"' in page.text
-    assert "Cell atlas: 300 cells, 5 genes" in page.text
+    assert "Cell atlas: <bdi>300</bdi> cells, <bdi>5</bdi> genes" in page.text
     assert f"/records/{vid}/files/cells.h5ad/explore" in page.text
     assert "c0_1c0_1c0_1" in page.text  # first rows of the table
     assert "c39_0" not in page.text  # only the first columns are previewed
@@ -139,7 +139,7 @@ def test_atlas_page_changes_colouring(node: Node, client: TestClient, depositor:
     vid = publish(node, depositor, {"cells.h5ad": h5ad_bytes(tmp_path)})
     page = client.get(f"/records/{vid}/files/cells.h5ad/explore")
     assert page.status_code == 200
-    assert "300 cells, 5 genes" in page.text and 'id="legend"' in page.text
+    assert "<bdi>300</bdi> cells, <bdi>5</bdi> genes" in page.text and 'id="legend"' in page.text
     assert all(c in page.text for c in CELL_TYPES)
     batch = client.get(f"/records/{vid}/files/cells.h5ad/explore", params={"colour": "batch"})
     assert "colour=batch" in batch.text and "b1" in batch.text and "<option selected>batch</option>" in batch.text

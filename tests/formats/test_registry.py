@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from lxml import etree
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, RDF
 
 from osnode.formats import RecordView, registry
 from osnode.oaipmh import provider
+from osnode.services import harvest
 from osnode.web import pages
 from tests.formats.conftest import parse_xml
 
@@ -20,7 +24,14 @@ def test_names_prefixes_and_negotiated_types_are_unique() -> None:
 
 
 def test_oai_formats_in_protocol_order() -> None:
-    assert list(registry.oai_formats()) == ["oai_dc", "oai_datacite", "datacite"]
+    assert list(registry.oai_formats()) == ["oai_dc", "oai_datacite", "datacite", "dcat"]
+
+
+def test_the_harvester_asks_for_the_readable_formats_in_the_registrys_order() -> None:
+    assert harvest.PREFERRED_FORMATS == registry.harvestable() == ("oai_datacite", "datacite", "oai_dc")
+    # A format without a reader (DCAT-AP) is served over OAI-PMH but never asked of a peer.
+    readable = {o.prefix for f in registry.FORMATS.values() if f.read for o in f.oai}
+    assert set(harvest.PREFERRED_FORMATS) == readable and "dcat" not in readable
 
 
 def test_content_negotiation_offers_the_negotiable_formats() -> None:
@@ -69,6 +80,15 @@ def test_oai_writers_give_schema_valid_records(
     formats = registry.oai_formats()
     datacite_schema.assertValid(parse_xml(formats["datacite"].write(rich, "node.example.org").encode()))
     oai_dc_schema.assertValid(parse_xml(formats["oai_dc"].write(rich, "node.example.org").encode()))
+
+
+def test_dcat_over_oai_is_the_rdf_xml_export_without_its_declaration(rich: RecordView) -> None:
+    spec = registry.oai_formats()["dcat"]
+    text = spec.write(rich, "node.example.org")
+    assert text.startswith("<rdf:RDF") and "<?xml" not in text
+    exported = Graph().parse(data=registry.FORMATS["dcat-rdf"].write(rich), format="xml")
+    assert isomorphic(Graph().parse(data=text, format="xml"), exported)
+    assert (None, RDF.type, DCAT.Dataset) in exported
 
 
 def test_signposting_announces_one_format_per_media_type() -> None:

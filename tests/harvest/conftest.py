@@ -27,14 +27,6 @@ def serve(data_dir: Path, database_url: str, env: dict[str, str] | None = None, 
     return start_server(data_dir, database_url, env, patience=wait)
 
 
-@pytest.fixture
-def live_server(node: Node, data_dir: Path, database_url: str) -> Iterator[LiveServer]:
-    """The shared fixture's ``osnode serve`` on this test's node, started with more patience."""
-    server = serve(data_dir, database_url)
-    yield server
-    server.stop()
-
-
 def publish(node: Node, viewer: Viewer, **changes: Any) -> str:
     """A published metadata-only record; returns the record id."""
     draft = deposit.create_draft(node, viewer, minimal_metadata(**changes), {"level": "metadata-only"})

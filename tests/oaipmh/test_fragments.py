@@ -14,8 +14,8 @@ from lxml import etree
 
 from osnode.domain.metadata import Metadata, parse_metadata
 from osnode.domain.records import AccessLevel
-from osnode.formats import FileView, RecordView, datacite, dublincore
-from osnode.oaipmh import fragments, trusted
+from osnode.formats import FileView, RecordView, datacite, dublincore, trusted
+from osnode.oaipmh import fragments
 from tests.conftest import minimal_metadata
 from tests.formats.conftest import safe_parser
 

@@ -72,7 +72,9 @@ def test_a_full_harvest(server: LiveServer, catalog: dict[str, list[str]], metho
         assert "oai_datacite" in wrapped.raw and 'resourceTypeGeneral="Software"' in wrapped.raw
 
         formats = [f.metadataPrefix for f in scythe.list_metadata_formats(identifier=oai_id(everything[0]))]
-        assert formats == ["oai_dc", "oai_datacite", "datacite"]
+        assert formats == ["oai_dc", "oai_datacite", "datacite", "dcat"]
+        catalogued = scythe.get_record(identifier=oai_id(everything[0]), metadata_prefix="dcat")
+        assert "http://www.w3.org/ns/dcat#Dataset" in catalogued.raw
         specs = [s.setSpec for s in scythe.list_sets()]
         assert "kind:Software" in specs and f"origin:{HOST}" in specs
 

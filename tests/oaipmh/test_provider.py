@@ -6,10 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
+from rdflib import Graph
+from rdflib.namespace import DCAT, RDF
 
+from osnode.formats import registry
 from osnode.services import deposit
 from osnode.services.node import Node
 from tests.conftest import Account
+from tests.formats.conftest import conforms, dcat_shapes
 from tests.oaipmh.conftest import BASE_URL, HOST, NS, PAGE, Harvest, oai_id, publish, set_datestamp, set_origin
 
 T0 = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -75,9 +79,9 @@ def test_list_metadata_formats(harvest: Harvest, node: Node, admin: Account) -> 
     for arguments in ({}, {"identifier": oai_id(record)}):
         root = harvest.get(verb="ListMetadataFormats", **arguments)
         prefixes = [e.text for e in root.iterfind(".//oai:metadataPrefix", NS)]
-        assert prefixes == ["oai_dc", "oai_datacite", "datacite"]
+        assert prefixes == ["oai_dc", "oai_datacite", "datacite", "dcat"]
         namespaces = [e.text for e in root.iterfind(".//oai:metadataNamespace", NS)]
-        assert namespaces == [NS["oai_dc"], NS["od"], NS["d"]]
+        assert namespaces == [NS["oai_dc"], NS["od"], NS["d"], "http://www.w3.org/ns/dcat#"]
     code, _ = harvest.error(verb="ListMetadataFormats", identifier=oai_id("nope0-nope0"))
     assert code == "idDoesNotExist"
     code, _ = harvest.error(verb="ListMetadataFormats", identifier="oai:elsewhere.org:" + record)
@@ -154,7 +158,7 @@ def test_no_echo_of_harvested_records(harvest: Harvest, node: Node, admin: Accou
 # -- GetRecord -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("prefix", ["oai_dc", "oai_datacite", "datacite"])
+@pytest.mark.parametrize("prefix", ["oai_dc", "oai_datacite", "datacite", "dcat"])
 def test_get_record_in_every_format(harvest: Harvest, node: Node, admin: Account, prefix: str) -> None:
     record = publish(node, admin.viewer, files={"rain.csv": b"day,mm\n1,3\n"}, subjects=[{"subject": "Rain"}])
     root = harvest.get(verb="GetRecord", identifier=oai_id(record), metadataPrefix=prefix)
@@ -163,15 +167,33 @@ def test_get_record_in_every_format(harvest: Harvest, node: Node, admin: Account
     metadata = root.find("oai:GetRecord/oai:record/oai:metadata", NS)
     assert metadata is not None and len(metadata) == 1
     text = etree.tostring(metadata, encoding="unicode")
-    assert "Rainfall at Luanda" in text and f"{BASE_URL}/records/{record}" in text
+    assert "Rainfall at Luanda" in text
+    # Every format links the record; DCAT-AP describes the version, at its own landing page.
+    assert f"{BASE_URL}/records/{record if prefix != 'dcat' else ''}" in text
     if prefix == "oai_dc":
         assert metadata.find("oai_dc:dc/dc:subject", NS).text == "Rain"
         assert "text/csv" in [e.text for e in metadata.iterfind(".//dc:format", NS)]
     elif prefix == "oai_datacite":
         assert metadata.find("od:oai_datacite/od:payload/d:resource/d:subjects/d:subject", NS).text == "Rain"
+    elif prefix == "dcat":
+        assert metadata[0].tag == f"{{{NS['rdf']}}}RDF"
+        assert '/files/rain.csv"' in text  # an open file is a distribution with its download URL
     else:
         assert metadata.find("d:resource/d:subjects/d:subject", NS).text == "Rain"
         assert "/files/rain.csv" not in text  # DataCite XML lists formats and sizes, not download links
+
+
+def test_dcat_over_oai_pmh_conforms_to_dcat_ap(harvest: Harvest, node: Node, admin: Account) -> None:
+    record = publish(node, admin.viewer, files={"rain.csv": b"day,mm\n1,3\n"})
+    listed = harvest.get(verb="ListRecords", metadataPrefix="dcat")
+    assert ids(listed) == [oai_id(record)]
+    root = harvest.get(verb="GetRecord", identifier=oai_id(record), metadataPrefix="dcat")
+    rdf = root.find("oai:GetRecord/oai:record/oai:metadata/rdf:RDF", NS)
+    graph = Graph().parse(data=etree.tostring(rdf), format="xml")
+    conforms(dcat_shapes(), graph)
+    dataset = graph.value(predicate=RDF.type, object=DCAT.Dataset)
+    assert str(graph.value(dataset, DCAT.landingPage)).startswith(f"{BASE_URL}/records/")
+    assert len(list(graph.objects(dataset, DCAT.distribution))) == 1
 
 
 def test_oai_datacite_payload_is_datacite_4_7_but_the_wrapper_has_no_shared_schema(
@@ -467,7 +489,7 @@ def test_no_set_hierarchy_and_no_metadata_formats_never_happen(harvest: Harvest,
     deposit.withdraw(node, record, admin.viewer, "gone")
     assert harvest.get(verb="ListSets").find("oai:ListSets", NS) is not None
     root = harvest.get(verb="ListMetadataFormats", identifier=oai_id(record))
-    assert len(root.findall(".//oai:metadataFormat", NS)) == 3
+    assert len(root.findall(".//oai:metadataFormat", NS)) == len(registry.oai_formats()) == 4
 
 
 def test_the_base_url_without_a_domain_gives_no_oai_identifier(tmp_path, database_url, oai_schema) -> None:

@@ -139,7 +139,7 @@ def _version(node: Node, record_id: str) -> str:
 
 def test_origin_killed_mid_transfer_then_rerun_resumes(node: Node, make_origin: Callable[..., Origin]) -> None:
     big = os.urandom(5_000_000)
-    origin = make_origin([{"small.txt": b"small\n", "big.bin": big}], closed=0)
+    origin = make_origin([{"small.txt": b"small\n", "big.bin": big}], closed=0, process=True)  # killed below
     harvest_origin(node, origin)
     replication.set_policy(node, "origin", "open")
     (origin_id,) = origin.records

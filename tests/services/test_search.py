@@ -36,7 +36,7 @@ def titles(result: search.SearchResult) -> list[str]:
 
 
 def facet(result: search.SearchResult, name: str) -> dict[str, int]:
-    return {v["value"]: v["count"] for v in result.facets[name]}
+    return {v["label"]: v["count"] for v in result.facets[name]}
 
 
 def corpus(node: Node, account: Account) -> dict[str, str]:
@@ -376,3 +376,83 @@ def test_sqlite_and_postgresql_agree(both_nodes: tuple[Node, Node]) -> None:
     sqlite_results, pg_results = results
     assert sqlite_results == pg_results
     assert sqlite_results[0]["total"] == 15
+
+
+# -- forgiving search: prefixes, typos, folded subjects, named origins ------------------------------
+
+
+def _harvested_copy(node: Node, account: Account, peer_url: str, name: str, **meta: Any) -> str:
+    """A record as the harvester leaves it: published here, its version naming the peer it came from."""
+    from osnode.services.harvest import peers as harvest_peers
+    from osnode.storage.catalog import versions
+
+    harvest_peers.add_peer(node, peer_url, name=name)
+    record_id = publish(node, account, **meta)
+    with node.transaction() as tx:
+        tx.execute(
+            versions.update()
+            .where(versions.c.record_id == record_id)
+            .values(origin_node=harvest_peers.origin_of(peer_url))
+        )
+        index.index_record(tx, record_id)
+    return record_id
+
+
+def test_a_word_finds_the_longer_words_it_begins(node: Node, depositor: Account) -> None:
+    corpus(node, depositor)
+    assert set(titles(search.query(node, "rainfal"))) == {
+        "Rainfall at Luanda",
+        "Why Luanda floods",
+        "Road traffic counts in Luanda",
+    }
+    assert titles(search.query(node, "luan airp")) == ["Rainfall at Luanda"]
+    # Two letters are too few to stand for a word.
+    assert search.query(node, "ra").total == 0
+
+
+def test_whole_word_matches_rank_above_longer_words(node: Node, depositor: Account) -> None:
+    publish(node, depositor, titles=[{"title": "Rainfalls over the sea"}])
+    publish(node, depositor, titles=[{"title": "Rainfall over the sea"}])
+    assert titles(search.query(node, "rainfall")) == ["Rainfall over the sea", "Rainfalls over the sea"]
+    assert search.query(node, "rainfal").total == 2
+
+
+def test_a_typo_is_answered_with_the_nearest_word_of_the_index(node: Node, depositor: Account) -> None:
+    corpus(node, depositor)
+    result = search.query(node, "rainfll luanda")
+    assert titles(result)[0] == "Rainfall at Luanda" and result.total == 3
+    assert result.messages == ["Nothing matched the words as typed; showing results for 'rainfall luanda'."]
+    # A word like nothing in the index still finds nothing, and says nothing about corrections.
+    nothing = search.query(node, "xqzvvw")
+    assert nothing.total == 0 and nothing.messages == []
+
+
+def test_the_snippet_shows_the_description_not_the_title_again(node: Node, depositor: Account) -> None:
+    corpus(node, depositor)
+    traffic = search.query(node, "traffic").items[0]
+    assert "traffic" not in traffic["snippet"].lower() and traffic["snippet"].startswith("Counts of cars")
+    rain = search.query(node, "rainfall daily").items[0]
+    assert "<mark>Daily</mark>" in rain["snippet"] and "Rainfall at" not in rain["snippet"]
+
+
+def test_subject_facets_fold_case_and_show_the_commonest_form(node: Node, depositor: Account) -> None:
+    for subject in ("Statistics", "Statistics", "statistics", "STATISTICS"):
+        publish(node, depositor, subjects=[{"subject": subject}])
+    result = search.query(node, "")
+    assert [(v["label"], v["count"]) for v in result.facets["subject"]] == [("Statistics", 4)]
+    assert search.query(node, "", {"subject": ["statistics"]}).total == 4
+    assert search.query(node, "", {"subject": ["STATISTICS"]}).total == 4
+    assert search.query(node, "statistics").total == 4
+
+
+def test_harvested_copies_are_named_by_their_peer(node: Node, depositor: Account) -> None:
+    publish(node, depositor, titles=[{"title": "Soil moisture atlas"}])
+    _harvested_copy(
+        node, depositor, "https://data.example.org/oai", "example-data", titles=[{"title": "Soil moisture atlas"}]
+    )
+    result = search.query(node, "soil")
+    assert sorted((item["origin"] or "") for item in result.items) == ["", "example-data"]
+    origins = {v["value"]: v["label"] for v in result.facets["origin"]}
+    assert origins == {"local": "local", "https://data.example.org": "example-data"}
+    filtered = search.query(node, "soil", {"origin": ["https://data.example.org"]})
+    assert [item["origin"] for item in filtered.items] == ["example-data"]

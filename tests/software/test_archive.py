@@ -165,3 +165,22 @@ def test_the_origin_is_the_remote_without_credentials(node: Node, repo: Path) ->
     git(repo, "remote", "add", "origin", "https://ana:s3cret@git.example.org/ana/demo-tool.git")
     result = archive.archive_path(node, repo)
     assert result.origin == "https://git.example.org/ana/demo-tool.git"
+
+
+def test_commit_authors_become_the_creators_without_codemeta_or_cff(node: Node, admin: Account, tmp_path: Path) -> None:
+    plain = tmp_path / "plain-tool"
+    plain.mkdir()
+    git(plain, "init", "-q", "-b", "main")
+    people = [("Chidi Okafor", "chidi@example.org")] * 2 + [("Ana Silva", "ana@example.org")] * 3
+    people += [("Kim Minjun", "kim@example.org")]
+    for n, (name, email) in enumerate(people):
+        (plain / "notes.txt").write_text(f"change {n}\n")
+        git(plain, "add", "-A")
+        author = ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+        git(
+            plain, *author, "commit", "-q", "--author", f"{name} <{email}>", "-m", f"change {n}", date=1_700_000_000 + n
+        )
+    version, _ = archive.archive_software(node, admin.viewer, plain, publish=True)
+    creators = version.metadata["creators"]
+    assert [c["name"] for c in creators] == ["Ana Silva", "Chidi Okafor", "Kim Minjun"]  # by commit count, distinct
+    assert version.state.value == "published"

@@ -17,15 +17,8 @@ from osnode.app import create_app
 from osnode.config import load_settings
 from osnode.services import users
 from osnode.services.node import Node
-from tests.conftest import Account, LiveServer, start_server
+from tests.conftest import Account, LiveServer, serve_in_thread
 from tests.web.conftest import create_draft, publish, upload
-
-
-@pytest.fixture
-def live_server(node: Node, data_dir: Path, database_url: str) -> Iterator[LiveServer]:
-    server = start_server(data_dir, database_url)
-    yield server
-    server.stop()
 
 
 class LoopbackProxy:
@@ -148,7 +141,8 @@ def make_peer(tmp_path: Path) -> Iterator:
                 upload(client, account, draft["id"], key, data)
             publish(client, account, draft["id"])
         node.close()
-        server = start_server(folder, database_url)
+        # Served from a thread: the blob fetches see the same HTTP as from ``osnode serve``, started sooner.
+        server = serve_in_thread(load_settings(folder, database_url=database_url))
         started.append(server)
         return Peer(server, folder, server.url)
 

@@ -20,8 +20,8 @@ from osnode.client import NodeClient
 from osnode.services import uploads
 from osnode.services.node import Node, utcnow
 from osnode.storage.uploads import uploads as uploads_table
-from tests.conftest import Account, LiveServer
-from tests.transfer.conftest import proxy_to, start_server
+from tests.conftest import Account, LiveServer, start_server
+from tests.transfer.conftest import proxy_to
 from tests.web.conftest import assert_problem, create_draft, stored_blobs
 
 TUS = {"Tus-Resumable": "1.0.0"}

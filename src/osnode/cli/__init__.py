@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,18 +20,20 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from ..client import NodeClient, file_chunks
+from ..client import InProcessTransport, NodeClient
 from ..config import ConfigError, load_settings
 from ..domain.access import Viewer
 from ..domain.errors import NodeError
-from ..services import deposit, records, users
+from ..services import users
 from ..services.node import Node
 
 app = typer.Typer(help="Open Science Node: publish and share open research outputs.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users and API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
+# No automatic highlighting: it colours the digits inside a SHA-256 or an id apart from its letters,
+# which splits what a user copies; the CLI colours what it means to (markup) and nothing else.
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, highlight=False)
 
 DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Node data folder (default: $OSNODE_DATA, else ./osnode-data).")
@@ -43,59 +47,78 @@ class CliError(Exception):
     """A usage problem reported as one line."""
 
 
-class LocalBackend:
-    """The same calls as ``NodeClient``, run directly on a data folder as its first administrator."""
+class AdminSession:
+    """A data folder opened as its first administrator, for the commands that have no API call yet."""
 
     def __init__(self, data: Path | None) -> None:
-        self.node = Node.open(load_settings(data))
+        settings = load_settings(data)
+        if not settings.data_dir.is_dir():
+            # Checked before opening: opening would create the folder for a command that then fails.
+            raise CliError(f"no node in {settings.data_dir}: run 'osnode init' first")
+        self.node = Node.open(settings)
         admin = users.first_admin(self.node)
         if admin is None:
+            self.node.close()
             raise CliError(f"node in {self.node.settings.data_dir} has no administrator yet: run 'osnode init' first")
         self.viewer: Viewer = users.viewer_for(admin)
 
     def close(self) -> None:
         self.node.close()
 
-    def _json(self, version: Any) -> dict[str, Any]:
-        return records.describe(self.node, version, self.viewer)
 
-    def create_draft(self, metadata: Any = None, access: Any = None) -> dict[str, Any]:
-        return self._json(deposit.create_draft(self.node, self.viewer, metadata, access))
+# A local upload goes to the in-process app in pieces of this size (the transport reads each one whole).
+LOCAL_UPLOAD_PIECE = 8 * 1024 * 1024
 
-    def upload(self, version_id: str, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        entry = deposit.add_file(self.node, version_id, path.name, file_chunks(path, progress), self.viewer)
-        version = records.get_version(self.node, version_id, self.viewer)
-        return records.file_json(
-            self.node, version, entry, readable=records.files_readable(self.node, version, self.viewer)
+
+def local_client(data: Path | None) -> NodeClient:
+    """``NodeClient`` on the data folder's own app, in this process, acting as the folder's first admin.
+
+    The same routes and errors as ``--url``; the admin identity is passed to the in-process app
+    (``trusted_app``), never minted as a token, and no port is opened.
+    """
+    from ..app import trusted_app
+
+    session = AdminSession(data)
+    try:
+        app = trusted_app(session.node, session.viewer)
+        client = NodeClient(
+            "http://osnode.local",  # any host: no request leaves the process; links use the settings
+            transport=InProcessTransport(app),
+            upload_piece=LOCAL_UPLOAD_PIECE,
         )
-
-    def publish(self, version_id: str) -> dict[str, Any]:
-        return self._json(deposit.publish(self.node, version_id, self.viewer))
-
-    def delete_draft(self, version_id: str) -> None:
-        deposit.delete_draft(self.node, version_id, self.viewer)
-
-    def get(self, any_id: str) -> dict[str, Any]:
-        return self._json(records.get_version(self.node, any_id, self.viewer))
-
-    def list(self, size: int = 20, cursor: str | None = None, state: str = "published") -> dict[str, Any]:
-        page = records.list_records(self.node, self.viewer, size=size, cursor=cursor, state=state)
-        return {"items": page.items, "cursor": page.next_cursor}
-
-    def new_version(self, any_id: str) -> dict[str, Any]:
-        return self._json(deposit.new_version(self.node, any_id, self.viewer))
-
-    def withdraw(self, any_id: str, reason: str) -> dict[str, Any]:
-        withdrawn = deposit.withdraw(self.node, any_id, self.viewer, reason)
-        return {"withdrawn": [records.tombstone(self.node, v) for v in withdrawn]}
+    except BaseException:
+        session.close()
+        raise
+    client.on_close(session.close)
+    return client
 
 
-def backend(data: Path | None, url: str | None, token: str | None) -> LocalBackend | NodeClient:
+def backend(data: Path | None, url: str | None, token: str | None) -> NodeClient:
     if url:
         if not token:
             raise CliError("--url needs --token (or $OSNODE_TOKEN)")
         return NodeClient(url, token)
-    return LocalBackend(data)
+    return local_client(data)
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """A table on a terminal; tab-separated lines (a header, then one per row) into a pipe or a file.
+
+    Nothing is cut short: on a narrow terminal a long cell (a URL, an id) folds onto more lines instead
+    of ending in an ellipsis. Plain lines are whole, for scripts (``cut -f2``).
+    """
+    if not out.is_terminal:
+        for line in [headers, *rows]:
+            # Written as is: rich would expand the tabs into spaces.
+            out.file.write("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in line) + "\n")
+        return
+    table = Table()
+    for header in headers:
+        # Nothing ends in an ellipsis: a long URL or id folds onto more lines, every character kept.
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def read_metadata_file(path: Path) -> tuple[Any, Any]:
@@ -177,7 +200,9 @@ def serve(
         settings = replace(settings, base_url=f"http://{host}:{port}")
     node = Node.open(settings)
     out.print(f"serving {node.settings.node_name} at http://{host}:{port}/ (data: {node.settings.data_dir})")
-    explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
+    out.print("press Ctrl+C to stop")
+    if node.settings.explore_preload:
+        explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
     scheduler = scheduler_for(node)
     scheduler.start()
     try:
@@ -232,7 +257,7 @@ def deposit_cmd(
         _print_version(result)
 
 
-def _discard_draft(node: LocalBackend | NodeClient, version_id: str) -> None:
+def _discard_draft(node: NodeClient, version_id: str) -> None:
     try:
         node.delete_draft(version_id)
     except (NodeError, OSError) as exc:
@@ -244,7 +269,7 @@ def _version_command(
     url: str | None,
     token: str | None,
     as_json: bool,
-    call: Callable[[LocalBackend | NodeClient], dict[str, Any]],
+    call: Callable[[NodeClient], dict[str, Any]],
 ) -> None:
     """Run one call that answers a version, on a data folder or a remote node, and print it."""
     node = backend(data, url, token)
@@ -290,13 +315,13 @@ def list_cmd(
     if as_json:
         out.print_json(json.dumps(page))
         return
-    table = Table("id", "record", "v", "kind", "title")
+    rows = []
     for item in page["items"]:
         meta = item["metadata"]
         kind = (meta.get("resourceType") or {}).get("resourceTypeGeneral", "")
         title = (meta.get("titles") or [{"title": ""}])[0]["title"]
-        table.add_row(item["id"], item["record_id"], str(item["version"]), kind, title)
-    out.print(table)
+        rows.append([item["id"], item["record_id"], str(item["version"]), kind, title])
+    print_table(["id", "record", "v", "kind", "title"], rows)
     if page.get("cursor"):
         out.print(f"next page: --cursor {page['cursor']}")
 
@@ -358,22 +383,50 @@ def users_token(name: str, data: DataOpt = None) -> None:
     out.print(token)
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another program holds, before the demo spends a minute building."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = "it is already in use" if exc.errno == errno.EADDRINUSE else " ".join(str(exc).split())
+        raise CliError(f"cannot listen on {host}:{port}: {reason}; choose another with --port") from None
+
+
 @app.command()
 def demo(
-    data: Annotated[Path, typer.Option("--data", help="Folder for the demo node (recreated).")] = Path("demo-data"),
+    data: Annotated[Path, typer.Option("--data", help="Folder for the demo node.")] = Path("demo-data"),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Only create the demo node.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Replace an earlier demo node and its additions.")] = False,
 ) -> None:
-    """A fresh node with sample content (dataset, article, software), then serve it."""
-    from ..services.demo import build_demo
+    """A node with sample content (dataset, article, software, cell atlas), then serve it.
 
+    An earlier demo node in the folder is kept as it is, with whatever was added to it, unless --fresh.
+    """
+    from ..services import demo as demo_service
+
+    if not no_serve:
+        _check_port(host, port)
     # The demo runs on embedded defaults, whatever catalog this shell points at.
     os.environ.pop("OSNODE_DATABASE_URL", None)
-    summary = build_demo(data)
-    out.print(f"demo node in {data} with {len(summary.records)} records; admin token: {summary.token}")
+    base_url = f"http://{host}:{port}"
+    if demo_service.is_demo(data) and not fresh:
+        summary = demo_service.reopen_demo(data, base_url)
+        out.print(f"demo node in {data} kept as it was, with {len(summary.records)} published records")
+        out.print("  (osnode demo --fresh replaces it)")
+    else:
+        if demo_service.is_demo(data):
+            out.print(f"replacing the demo node in {data}: deleting {demo_service.demo_contents(data)}")
+        summary = demo_service.build_demo(data, base_url)
+        out.print(f"demo node in {data} with {len(summary.records)} records")
     for item in summary.records:
         out.print(f"  {item['kind']:<16} {item['url']}")
+    out.print(f"admin token: {summary.token}")
+    out.print("  (the administrator's API token: for the upload page, the API and osnode --url URL --token TOKEN)")
     if not no_serve:
         serve(data=data, host=host, port=port)
 

@@ -6,10 +6,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..services import communities
-from . import DataOpt, JsonOpt, LocalBackend, out
+from . import AdminSession, DataOpt, JsonOpt, out, print_table
 
 # This module's commands; cli/commands.py adds them to the ``osnode`` command.
 commands = typer.Typer()
@@ -26,7 +25,7 @@ def add(
     data: DataOpt = None,
 ) -> None:
     """Create a community."""
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         made = communities.create(local.node, local.viewer, slug, title, description)
     finally:
@@ -37,7 +36,7 @@ def add(
 @communities_app.command("list")
 def list_(as_json: JsonOpt = False, data: DataOpt = None) -> None:
     """List communities with their number of records."""
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         found = communities.list_all(local.node)
         listed = [c.as_dict(local.node) for c in found]
@@ -46,16 +45,14 @@ def list_(as_json: JsonOpt = False, data: DataOpt = None) -> None:
     if as_json:
         out.print_json(json.dumps({"items": listed}))
         return
-    table = Table("slug", "records", "title")
-    for community in found:
-        table.add_row(community.slug, str(community.records), community.title)
-    out.print(table)
+    rows = [[c.slug, str(c.records), c.title] for c in found]
+    print_table(["slug", "records", "title"], rows)
 
 
 @communities_app.command("include")
 def include(slug: str, record: str, data: DataOpt = None) -> None:
     """Include a published record (by its record id) in a community."""
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         membership = communities.include(local.node, local.viewer, slug, record)
     finally:
@@ -66,7 +63,7 @@ def include(slug: str, record: str, data: DataOpt = None) -> None:
 @communities_app.command("remove")
 def remove(slug: str, record: str, data: DataOpt = None) -> None:
     """Take a record out of a community."""
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         communities.remove(local.node, local.viewer, slug, record)
     finally:

@@ -11,14 +11,13 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ..config import load_settings
 from ..domain.errors import Conflict
 from ..services import harvest as harvesting
 from ..services.harvest import OAIClient
 from ..services.node import Node
-from . import CliError, DataOpt, JsonOpt, err, out
+from . import CliError, DataOpt, JsonOpt, err, out, print_table
 
 # This module's commands; cli/commands.py adds them to the ``osnode`` command.
 commands = typer.Typer()
@@ -81,23 +80,26 @@ def peers_list(as_json: JsonOpt = False, data: DataOpt = None) -> None:
     if as_json:
         out.print_json(json.dumps({"peers": [p.as_json() for p in found]}))
         return
-    table = Table("name", "url", "set", "every", "records", "last run", "status", "+", "~", "-", "errors")
+    headers = ["name", "url", "set", "every", "records", "last run", "status", "+", "~", "-", "errors"]
+    rows = []
     for peer in found:
         run = peer.last_run
-        table.add_row(
-            peer.name,
-            peer.base_url,
-            peer.set_spec or "",
-            f"{peer.every_hours:g} h" if peer.every_hours else "",
-            str(peer.records),
-            run.started.strftime("%Y-%m-%d %H:%M") if run else "never",
-            run.status if run else "",
-            str(run.added) if run else "",
-            str(run.updated) if run else "",
-            str(run.deleted) if run else "",
-            str(run.errors) if run else "",
+        rows.append(
+            [
+                peer.name,
+                peer.base_url,
+                peer.set_spec or "",
+                f"{peer.every_hours:g} h" if peer.every_hours else "",
+                str(peer.records),
+                run.started.strftime("%Y-%m-%d %H:%M") if run else "never",
+                run.status if run else "",
+                str(run.added) if run else "",
+                str(run.updated) if run else "",
+                str(run.deleted) if run else "",
+                str(run.errors) if run else "",
+            ]
         )
-    out.print(table)
+    print_table(headers, rows)
     for peer in found:
         run = peer.last_run
         if run and run.message:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..services import archive
-from . import CliError, DataOpt, JsonOpt, LocalBackend, err, out, read_metadata_file
+from . import AdminSession, CliError, DataOpt, JsonOpt, err, out, read_metadata_file
 
 # This module's commands; cli/commands.py adds them to the ``osnode`` command.
 commands = typer.Typer()
@@ -50,7 +50,7 @@ def archive_cmd(
     meta, access = read_metadata_file(metadata) if metadata else (None, None)
     if meta is not None and not isinstance(meta, dict):
         raise CliError("the metadata file must hold an object")
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         with err.status("archiving…", spinner="dots") if err.is_terminal and not as_json else nullcontext():
             version, result = archive.archive_software(
@@ -70,7 +70,7 @@ def swh_export_cmd(
     data: DataOpt = None,
 ) -> None:
     """Write a Software Heritage deposit package (metadata.xml + archive.tar.gz) for a record."""
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         manifest = archive.export_deposit(local.node, local.viewer, record, out_dir)
     finally:
@@ -91,7 +91,7 @@ def swh_import_cmd(
     """Archive a Software Heritage deposit package as a Software record."""
     if not folder.is_dir():
         raise CliError(f"not a folder: {folder}")
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         version, result = archive.import_deposit(local.node, local.viewer, folder, publish)
         body = archive.software_json(local.node, version, result, local.viewer)

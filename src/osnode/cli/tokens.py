@@ -14,7 +14,7 @@ from rich.table import Table
 from ..config import load_settings
 from ..services import accounts, invitations, users
 from ..services.node import Node, utcnow
-from . import DataOpt, JsonOpt, LocalBackend, out, users_app
+from . import AdminSession, DataOpt, JsonOpt, out, users_app
 
 # This module's commands; cli/commands.py adds them to the ``osnode`` command.
 commands = typer.Typer()
@@ -42,7 +42,7 @@ def list_users(as_json: JsonOpt = False, data: DataOpt = None) -> None:
 @users_app.command("approve")
 def approve(name: str, data: DataOpt = None) -> None:
     """Approve a waiting account (registration mode "approval"): NAME is its user name or email."""
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         user = (
             users.get_user(local.node, accounts.normal_email(name)) if "@" in name else users.get_user(local.node, name)
@@ -56,7 +56,7 @@ def approve(name: str, data: DataOpt = None) -> None:
 @users_app.command("invite")
 def invite(email: str, data: DataOpt = None) -> None:
     """Invite EMAIL (registration mode "invitation") and print the single-use link to send them."""
-    local = LocalBackend(data)
+    local = AdminSession(data)
     try:
         token = invitations.invite(local.node, local.viewer, email)
         base = local.node.settings.public_url

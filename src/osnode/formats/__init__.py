@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from ..domain.access import level_in_force
 from ..domain.metadata import Metadata
 from ..domain.records import Access, AccessLevel, FileEntry, Version
+from . import trusted
 
 
 class FileView(NamedTuple):
@@ -42,6 +43,8 @@ class RecordView:
     node_name: str = "Open Science Node"
     origin_node: str | None = None
     """Set on records harvested from another node: where the record lives."""
+    origin_url: str | None = None
+    """For a harvested copy: the original record's own address (its landing page at the origin)."""
     access_level: AccessLevel = AccessLevel.OPEN
     """The level in force on the day the view is built: an embargo past its end is ``OPEN``."""
     embargo_until: date | None = None
@@ -61,10 +64,13 @@ class RecordView:
         file_url: Callable[[FileEntry], str],
         node_name: str,
         today: date,
+        stored: bool = False,
     ) -> RecordView:
-        """The view of a stored version on ``today``; ``file_url`` says where each file can be downloaded."""
+        """The view of a stored version on ``today``; ``file_url`` says where each file can be downloaded.
+        ``stored``: the metadata is as publication stored it (validated then), so it is read back
+        without validating again (``trusted``), which is what keeps OAI-PMH list pages fast."""
         return cls(
-            metadata=Metadata.model_validate(version.metadata),
+            metadata=trusted.metadata(version.metadata) if stored else Metadata.model_validate(version.metadata),
             identifier=identifier,
             record_url=record_url,
             version_number=version.number,
@@ -85,6 +91,12 @@ class RecordView:
     def pid_url(self) -> str:
         """What to cite and link: the DOI when there is one, else the version's landing page."""
         return self.doi_url or self.identifier
+
+    @property
+    def cite_url(self) -> str:
+        """What a citation points at: the DOI, else for a harvested copy the original record (its
+        address at the origin, else the origin itself), else this version's landing page."""
+        return self.doi_url or self.origin_url or self.origin_node or self.identifier
 
     @property
     def year(self) -> int | None:

@@ -122,7 +122,7 @@ def to_csl_json(view: RecordView) -> dict[str, Any]:
     item["publisher"] = view.publisher_name
     if meta.doi:
         item["DOI"] = meta.doi
-    item["URL"] = view.pid_url
+    item["URL"] = view.cite_url
     version = _version(view)
     if version:
         item["version"] = version
@@ -192,7 +192,7 @@ def to_bibtex(view: RecordView) -> str:
         fields.append(("version", _tex(version)))
     if meta.doi:
         fields.append(("doi", _verbatim(meta.doi)))
-    fields.append(("url", _verbatim(view.pid_url)))
+    fields.append(("url", _verbatim(view.cite_url)))
     if meta.subjects:
         fields.append(("keywords", _tex(", ".join(_keywords(view)))))
     if meta.language:
@@ -231,7 +231,7 @@ def to_ris(view: RecordView) -> str:
         lines.append(("M3", meta.resourceType.resourceType))
     if meta.doi:
         lines.append(("DO", meta.doi))
-    lines.append(("UR", view.pid_url))
+    lines.append(("UR", view.cite_url))
     abstract = view.abstract()
     if abstract:
         lines.append(("AB", abstract))
@@ -266,4 +266,4 @@ def to_text(view: RecordView) -> str:
         head = f"{authors}{'' if authors.endswith('.') else '.'} {year} {title_part}"
     else:
         head = f"{title_part} {year}"
-    return f"{head}{publisher_part} {view.pid_url}"
+    return f"{head}{publisher_part} {view.cite_url}"

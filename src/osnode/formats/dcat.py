@@ -10,6 +10,7 @@ RDF/XML or JSON-LD; tests check it against the official SHACL shapes with pyshac
 from __future__ import annotations
 
 import hashlib
+import re
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, XSD
@@ -164,6 +165,20 @@ def to_turtle(view: RecordView) -> bytes:
 
 def to_rdf_xml(view: RecordView) -> bytes:
     return serialize(to_graph(view), SYNTAXES["application/rdf+xml"])
+
+
+# DCAT-AP over OAI-PMH. The protocol wants a schema and a namespace for every format; DCAT-AP has
+# no XML schema (it is RDF: its shapes are SHACL), so the schema named is the profile's release, and
+# the namespace is DCAT's, as other repositories offering DCAT over OAI-PMH do.
+OAI_PREFIX = "dcat"
+OAI_NAMESPACE = str(DCAT)
+OAI_SCHEMA = "https://semiceu.github.io/DCAT-AP/releases/3.0.1/"
+_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>\s*")
+
+
+def to_oai_text(view: RecordView, _repository: str) -> str:
+    """The RDF/XML document as the content of an OAI-PMH ``metadata`` element (no XML declaration)."""
+    return _DECLARATION.sub("", to_rdf_xml(view).decode(), count=1)
 
 
 def to_json_ld(view: RecordView) -> bytes:

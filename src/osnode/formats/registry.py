@@ -88,9 +88,10 @@ FORMATS: dict[str, Format] = {
             datacite.to_xml,
             datacite.NAMESPACE,
             oai=(
-                OAIFormat("datacite", datacite.SCHEMA_LOCATION, datacite.NAMESPACE, _datacite_text, 2),
-                # DataCite's own OAI wrapper around the same XML, which OpenAIRE harvests.
+                # DataCite's own OAI wrapper around the same XML, which OpenAIRE harvests; a harvester
+                # asks for it first (it is what DataCite repositories serve most completely).
                 OAIFormat("oai_datacite", datacite.OAI_SCHEMA, datacite.OAI_NAMESPACE, datacite.to_oai_text, 1),
+                OAIFormat("datacite", datacite.SCHEMA_LOCATION, datacite.NAMESPACE, _datacite_text, 2),
             ),
             read=datacite_read.from_xml,
         ),
@@ -134,7 +135,16 @@ FORMATS: dict[str, Format] = {
         # DCAT-AP 3.0.1 in three RDF syntaxes; its JSON-LD is not negotiated, since a record URL
         # asked for application/ld+json answers schema.org, what search engines read.
         Format("dcat-ttl", "text/turtle", "DCAT-AP (Turtle)", "ttl", dcat.to_turtle, dcat.PROFILE),
-        Format("dcat-rdf", "application/rdf+xml", "DCAT-AP (RDF/XML)", "rdf", dcat.to_rdf_xml, dcat.PROFILE),
+        Format(
+            "dcat-rdf",
+            "application/rdf+xml",
+            "DCAT-AP (RDF/XML)",
+            "rdf",
+            dcat.to_rdf_xml,
+            dcat.PROFILE,
+            # What CKAN's DCAT harvester and national portals read, offered over OAI-PMH too.
+            oai=(OAIFormat(dcat.OAI_PREFIX, dcat.OAI_SCHEMA, dcat.OAI_NAMESPACE, dcat.to_oai_text, 3),),
+        ),
         Format(
             "dcat-jsonld",
             "application/ld+json",
@@ -168,3 +178,10 @@ def oai_formats() -> dict[str, OAIFormat]:
     """The OAI-PMH metadata formats by prefix, in ListMetadataFormats order."""
     found = sorted((o for f in FORMATS.values() for o in f.oai), key=lambda o: o.rank)
     return {o.prefix: o for o in found}
+
+
+def harvestable() -> tuple[str, ...]:
+    """The OAI-PMH prefixes the harvester can read (a format with a reader), in the order it asks
+    for them: the registry's order of preference (DataCite says the most, oai_dc is what everyone
+    serves), each format's disseminations in the order it lists them."""
+    return tuple(o.prefix for f in FORMATS.values() if f.read is not None for o in f.oai)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from ..domain import access as rules
@@ -18,8 +19,9 @@ def readable_version(node: Node, any_id: str, viewer: Viewer) -> Version:
     return get_version(node, any_id, viewer)
 
 
-def files_allowed(node: Node, version: Version, viewer: Viewer) -> bool:
-    return files_refusal(version, viewer, node.today()) is None
+def files_allowed(node: Node, version: Version, viewer: Viewer, today: date | None = None) -> bool:
+    """Whether ``viewer`` may download the version's files on ``today`` (by default the node's today)."""
+    return files_refusal(version, viewer, today or node.today()) is None
 
 
 @dataclass(frozen=True)

@@ -150,15 +150,65 @@ def sample_records() -> list[tuple[dict[str, Any], list[tuple[str, bytes]]]]:
     ]
 
 
-def build_demo(folder: Path) -> DemoSummary:
-    """Create a new demo node in ``folder`` (replacing an earlier demo there, nothing else)."""
+def is_demo(folder: Path) -> bool:
+    """``folder`` holds a node that ``osnode demo`` made (and may replace)."""
+    return (folder / MARKER).is_file()
+
+
+def demo_contents(folder: Path) -> str:
+    """What replacing the demo node in ``folder`` would delete, in a few words (for the warning before)."""
+    files = sum(1 for p in folder.rglob("*") if p.is_file())
+    node = Node.open(load_settings(folder))
+    try:
+        admin = users.first_admin(node)
+        published = records.list_records(node, users.viewer_for(admin), size=records.MAX_PAGE).items if admin else []
+    finally:
+        node.close()
+    more = "+" if len(published) == records.MAX_PAGE else ""
+    return f"{len(published)}{more} published records and {files} files, including anything added since"
+
+
+def _entry(node: Node, version_id: str, record_id: str, label: str) -> dict[str, Any]:
+    return {"id": version_id, "record_id": record_id, "kind": label, "url": node.record_url(record_id)}
+
+
+def _label(metadata: dict[str, Any], files: list[tuple[str, bytes]]) -> str:
+    # Two records are Datasets: name the atlas, so a user knows which one opens the atlas viewer.
+    if any(key.endswith(".h5ad") for key, _ in files):
+        return "Cell atlas"
+    return str(metadata["resourceType"]["resourceTypeGeneral"])
+
+
+def reopen_demo(folder: Path, base_url: str | None = None) -> DemoSummary:
+    """An existing demo node kept as it is: a new admin token and its published records (newest first)."""
+    node = Node.open(load_settings(folder, **({"base_url": base_url} if base_url else {})))
+    try:
+        admin = users.first_admin(node)
+        if admin is None:
+            raise FileExistsError(f"{folder} holds an unfinished demo node; run 'osnode demo --fresh'")
+        viewer = users.viewer_for(admin)
+        summary = DemoSummary(users.create_token(node, admin, "demo"))
+        for item in records.list_records(node, viewer, size=records.MAX_PAGE).items:
+            label = _label(item["metadata"], [(f["key"], b"") for f in item["files"]])
+            summary.records.append(_entry(node, item["id"], item["record_id"], label))
+    finally:
+        node.close()
+    return summary
+
+
+def build_demo(folder: Path, base_url: str | None = None) -> DemoSummary:
+    """Create a new demo node in ``folder`` (replacing an earlier demo there, nothing else).
+
+    ``base_url`` is where it will be served (links in the summary use it); it is not stored, so a later
+    ``osnode serve --port`` links to its own port.
+    """
     if folder.exists() and any(folder.iterdir()):
-        if not (folder / MARKER).exists():
+        if not is_demo(folder):
             raise FileExistsError(f"{folder} exists and is not a demo node; choose another --data folder")
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    (folder / MARKER).write_text("created by osnode demo; 'osnode demo' may delete this folder\n")
-    node = Node.open(load_settings(folder))
+    (folder / MARKER).write_text("created by osnode demo; 'osnode demo --fresh' may delete this folder\n")
+    node = Node.open(load_settings(folder, **({"base_url": base_url} if base_url else {})))
     try:
         admin = users.create_user(node, "admin", "admin")
         summary = DemoSummary(users.create_token(node, admin, "demo"))
@@ -170,14 +220,7 @@ def build_demo(folder: Path) -> DemoSummary:
                 if metadata["resourceType"]["resourceTypeGeneral"] == "Software":  # archived, with SWHIDs
                     archive.archive_draft_file(node, viewer, draft.id, key)
             published = deposit.publish(node, draft.id, viewer)
-            summary.records.append(
-                {
-                    "id": published.id,
-                    "record_id": published.record_id,
-                    "kind": metadata["resourceType"]["resourceTypeGeneral"],
-                    "url": node.record_url(published.record_id),
-                }
-            )
+            summary.records.append(_entry(node, published.id, published.record_id, _label(metadata, files)))
         # A second version of the dataset: the CSV is carried over by reference, not copied.
         dataset_id = summary.records[0]["record_id"]
         second = deposit.new_version(node, dataset_id, viewer)

@@ -20,8 +20,9 @@ from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFo
 from ..domain.metadata import parse_metadata, publication_errors
 from ..domain.records import Access, AccessLevel, FileEntry, Role, State, Version, new_id
 from ..storage.blobs import BlobWriter, StoredBlob
-from ..storage.catalog import files, records, register_blob, versions
-from ..storage.record_state import latest_published, refresh_record
+from ..storage.catalog import files, records, versions
+from ..storage.record_state import add_file as add_file_entry
+from ..storage.record_state import latest_published, publish_version, remove_files, withdraw_versions
 from . import access as permissions
 from .node import Node, failpoint, utcnow
 from .records import load_version, record_versions, resolve
@@ -152,7 +153,7 @@ def update_draft(node: Node, version_id: str, viewer: Viewer, metadata: Any = No
 def delete_draft(node: Node, version_id: str, viewer: Viewer) -> None:
     with node.transaction() as tx:
         draft = _editable_draft(tx, version_id, viewer)
-        tx.execute(delete(files).where(files.c.version_id == version_id))
+        remove_files(tx, version_id)
         tx.execute(delete(versions).where(versions.c.id == version_id))
         if draft.number == 1:
             tx.execute(delete(records).where(records.c.id == draft.record_id))
@@ -184,18 +185,8 @@ def attach_blob(
     now = utcnow()
     with node.transaction() as tx:
         _editable_draft(tx, version_id, viewer)
-        register_blob(tx, blob.sha256, blob.size, now)
-        tx.execute(delete(files).where(files.c.version_id == version_id, files.c.key == key))
-        tx.execute(
-            files.insert().values(
-                version_id=version_id,
-                key=key,
-                sha256=blob.sha256,
-                size=blob.size,
-                mimetype=guessed,
-                created=now,
-            )
-        )
+        remove_files(tx, version_id, key)
+        add_file_entry(tx, version_id, key, blob.sha256, blob.size, guessed, now)
         tx.execute(update(versions).where(versions.c.id == version_id).values(updated=now))
     return FileEntry(key, blob.sha256, blob.size, guessed, now)
 
@@ -219,7 +210,7 @@ def remove_file(node: Node, version_id: str, key: str, viewer: Viewer) -> None:
         draft = _editable_draft(tx, version_id, viewer)
         if draft.file(key) is None:
             raise NotFound(f"draft {version_id} has no file named '{key}'")
-        tx.execute(delete(files).where(files.c.version_id == version_id, files.c.key == key))
+        remove_files(tx, version_id, key)
         tx.execute(update(versions).where(versions.c.id == version_id).values(updated=utcnow()))
 
 
@@ -244,13 +235,8 @@ def publish(node: Node, version_id: str, viewer: Viewer) -> Version:
             errors.append(FieldError("files", "add at least one file, or set access level to metadata-only"))
         if errors:
             raise InvalidInput("the draft is not ready to publish", errors)
-        tx.execute(
-            update(versions)
-            .where(versions.c.id == version_id)
-            .values(state=State.PUBLISHED.value, metadata=meta.to_json(), published_at=now, updated=now)
-        )
-        failpoint("publish.mid")
-        refresh_record(tx, draft.record_id, now)
+        mid = lambda: failpoint("publish.mid")  # noqa: E731 - crash tests stop between the two writes
+        publish_version(tx, draft.record_id, version_id, meta.to_json(), now, published_at=now, midway=mid)
         version = load_version(tx, version_id)
     assert version is not None
     return version
@@ -351,12 +337,6 @@ def withdraw(node: Node, any_id: str, viewer: Viewer, reason: str) -> list[Versi
                 raise Conflict(f"record {target.record_id} has no published version to withdraw")
         for version in chosen:
             rules.ensure_withdrawable(version)
-        for version in chosen:
-            tx.execute(
-                update(versions)
-                .where(versions.c.id == version.id)
-                .values(state=State.WITHDRAWN.value, withdrawn_at=now, withdrawal_reason=reason, updated=now)
-            )
-        refresh_record(tx, target.record_id, now)
+        withdraw_versions(tx, target.record_id, [v.id for v in chosen], reason, now)
         result = [load_version(tx, v.id) for v in chosen]
     return [v for v in result if v is not None]

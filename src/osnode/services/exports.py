@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote
 
 from ..domain.access import Viewer, without_content_addresses
@@ -17,6 +18,7 @@ from ..domain.records import FileEntry, Version
 from ..formats import RecordView
 from ..formats.registry import FORMATS
 from . import access, records
+from .harvest.peers import sources_of
 from .node import Node
 
 EXPORTS = FORMATS
@@ -35,19 +37,40 @@ def export_url(node: Node, version: Version, name: str) -> str:
     return f"{landing_url(node, version)}/export/{name}"
 
 
-def record_view(node: Node, version: Version, viewer: Viewer) -> RecordView:
-    """The version as ``viewer`` sees it: files (and content addresses) only when the viewer may
-    download them."""
-    if not access.files_allowed(node, version, viewer):
+def record_view(
+    node: Node, version: Version, viewer: Viewer, *, today: date | None = None, stored: bool = False
+) -> RecordView:
+    """The version as ``viewer`` sees it on ``today`` (by default the node's): files (and content
+    addresses) only when the viewer may download them. The one place a ``RecordView`` is built: pages,
+    content negotiation, Signposting, feeds and the OAI-PMH provider all come here. ``stored``: the
+    metadata is read back as publication stored it, without validating it again (OAI-PMH pages)."""
+    today = today or node.today()
+    if not access.files_allowed(node, version, viewer, today):
         version = dataclasses.replace(version, metadata=without_content_addresses(version.metadata), files=[])
-    return RecordView.from_version(
+    view = RecordView.from_version(
         version,
         identifier=landing_url(node, version),
         record_url=node.record_url(version.record_id),
         file_url=lambda entry: file_url(node, version, entry),
         node_name=node.settings.node_name,
-        today=node.today(),
+        today=today,
+        stored=stored,
     )
+    return dataclasses.replace(view, origin_url=origin_url(node, version)) if version.origin_node else view
+
+
+def origin_url(node: Node, version: Version) -> str | None:
+    """Where a harvested copy's original lives: the landing page the peer named for it, else the URL its
+    metadata gives as an alternate identifier (None for this node's own records)."""
+    if not version.origin_node:
+        return None
+    for source in sources_of(node, version.record_id):
+        if source.url:
+            return source.url
+    for alternate in version.metadata.get("alternateIdentifiers") or []:
+        if isinstance(alternate, dict) and str(alternate.get("alternateIdentifierType", "")).upper() == "URL":
+            return str(alternate.get("alternateIdentifier") or "") or None
+    return None
 
 
 def render(view: RecordView, name: str) -> bytes:

@@ -29,7 +29,7 @@ from ..storage.catalog import files, records, versions
 from ..storage.communities import ACCEPTED, communities, record_communities
 from .communities import of_records
 from .node import Node
-from .records import _version
+from .records import version_of_row
 
 _withdrawn = versions.alias("withdrawn")
 
@@ -142,7 +142,7 @@ def _items(conn, rows, with_metadata: bool) -> list[Item]:  # type: ignore[no-un
     memberships = of_records(conn, [row.record_id for row in rows])
     items = []
     for row in rows:
-        version = _version(row, file_rows.get(row.id, [])) if with_metadata else None
+        version = version_of_row(row, file_rows.get(row.id, [])) if with_metadata else None
         items.append(
             Item(
                 record_id=row.record_id,

@@ -33,8 +33,8 @@ from ..domain.metadata import parse_metadata
 from ..domain.records import State, validate_file_key
 from ..formats import bagit as bag_format
 from ..formats import datacite, rocrate
-from ..storage.catalog import files, records, register_blob, versions
-from ..storage.record_state import refresh_record
+from ..storage.catalog import records, versions
+from ..storage.record_state import add_file, refresh_record
 from . import access, exports, package_paths
 from .deposit import parse_access
 from .node import Node, failpoint, utcnow
@@ -302,16 +302,6 @@ def _insert_version(tx: Connection, item: dict[str, Any], owner_id: int, now: da
         )
     )
     for f in item["files"]:
-        register_blob(tx, f["sha256"], f["size"], now)
-        tx.execute(
-            files.insert().values(
-                version_id=item["version_id"],
-                key=f["key"],
-                sha256=f["sha256"],
-                size=f["size"],
-                mimetype=f["mimetype"],
-                created=now,
-            )
-        )
+        add_file(tx, item["version_id"], f["key"], f["sha256"], f["size"], f["mimetype"], now)
     failpoint("import.mid_version")
     refresh_record(tx, record_id, now)

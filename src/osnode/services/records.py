@@ -19,7 +19,7 @@ from .node import Node
 MAX_PAGE = 200
 
 
-def _version(row: Row, file_rows: list[Row]) -> Version:
+def version_of_row(row: Row, file_rows: list[Row]) -> Version:
     return Version(
         id=row.id,
         record_id=row.record_id,
@@ -46,12 +46,12 @@ def load_version(conn: Connection, version_id: str, *, for_update: bool = False)
     if row is None:
         return None
     file_rows = conn.execute(select(files).where(files.c.version_id == version_id).order_by(files.c.key)).all()
-    return _version(row, list(file_rows))
+    return version_of_row(row, list(file_rows))
 
 
 def record_versions(conn: Connection, record_id: str) -> list[Version]:
     rows = conn.execute(select(versions).where(versions.c.record_id == record_id).order_by(versions.c.number)).all()
-    return [_version(r, []) for r in rows]
+    return [version_of_row(r, []) for r in rows]
 
 
 def resolve(conn: Connection, any_id: str, viewer: Viewer) -> Version:

@@ -12,8 +12,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+from sqlalchemy import Connection, select
+
+from ..domain import multilingual
 from ..storage import search as index
+from ..storage.peers import peers
+from . import records
+from .harvest.peers import origin_of
 from .node import Node
 
 FACETS = index.FACETS
@@ -113,7 +120,7 @@ def query(
             messages.append(f"There is no filter called '{name[:40]}'; it was ignored. Filters: {', '.join(FACETS)}.")
             continue
         kept = [v.replace("\x00", "").strip() for v in values if v and v.strip()]
-        kept = list(dict.fromkeys(v[:500] for v in kept if v))[:MAX_FILTER_VALUES]
+        kept = list(dict.fromkeys(index.fold(name, v) for v in kept if v))[:MAX_FILTER_VALUES]
         if name == "year":
             bad = [v for v in kept if not v.isdigit()]
             for v in bad:
@@ -155,18 +162,94 @@ def query(
     )
     with node.engine.connect() as conn:
         found = index.search(conn, q, max(offset, 0), 0 if offset < 0 else size_n)
+        if not found.total and words and offset >= 0:
+            found = _corrected(conn, q, found, size_n, offset, messages)
+        names = origin_names(conn)
     pages = max(1, min(-(-found.total // size_n), window_pages))
     if offset >= 0 and found.total and page_n > pages:
         messages.append(f"Page {page_n} is past the last page ({pages}).")
-    items = [_item(node, hit) for hit in found.hits]
+    items = [_item(node, hit, names) for hit in found.hits]
     facets = {
-        name: [{"value": value, "count": count, "selected": value in chosen.get(name, [])} for value, count in values]
+        name: [
+            {
+                "value": value,
+                "label": _name(names, value) if name == "origin" and value != index.LOCAL_ORIGIN else label,
+                "count": count,
+                "selected": value in chosen.get(name, []),
+            }
+            for value, count, label in values
+        ]
         for name, values in found.facets.items()
     }
     return SearchResult(text.strip(), chosen, sort_name, page_n, size_n, found.total, pages, items, facets, messages)
 
 
-def _item(node: Node, hit: index.Hit) -> dict[str, Any]:
+def reader_titles(node: Node, items: list[dict[str, Any]], lang: str | None) -> None:
+    """Swap each hit's title for the one in the reader's language when its record has one.
+
+    The index keeps one title per record (the main one); the others are in the version's metadata, read here
+    for the page of hits only (at most ``MAX_SIZE`` rows, one connection)."""
+    if not items or lang is None:
+        return
+    with node.engine.connect() as conn:
+        for item in items:
+            version = records.load_version(conn, item["id"])
+            titles = (version.metadata.get("titles") if version else None) or []
+            if len(titles) > 1:
+                item["title"] = multilingual.preferred_title(titles, lang)
+                item["title_lang"] = multilingual.preferred_title_lang(titles, lang)
+
+
+def name_origins(node: Node, items: list[dict[str, Any]]) -> None:
+    """Give each listed version (``origin_node`` set when harvested) the name of the peer it came from, as
+    ``origin_name``, so two copies of one work are told apart on the page."""
+    with node.engine.connect() as conn:
+        names = origin_names(conn)
+    for item in items:
+        origin = item.get("origin_node")
+        item["origin_name"] = _name(names, origin) if origin and origin != index.LOCAL_ORIGIN else None
+
+
+def _corrected(
+    conn: Connection, q: index.Query, found: index.Found, size: int, offset: int, messages: list[str]
+) -> index.Found:
+    """Nothing matched: try each unknown word's nearest words of the index (typo tolerance) and, when a
+    corrected search finds records, answer with it and say so."""
+    fixed = list(q.words)
+    for i, word in enumerate(q.words):
+        if index.has_matches(conn, index.Query(words=(word,))):
+            continue
+        for candidate in index.similar_words(conn, word):
+            if index.has_matches(conn, index.Query(words=(candidate,), prefix=False)):
+                fixed[i] = candidate
+                break
+    if fixed == list(q.words):
+        return found
+    retry = index.search(conn, index.Query(tuple(fixed), q.phrases, q.filters, q.sort), offset, size)
+    if retry.total:
+        messages.append(f"Nothing matched the words as typed; showing results for '{' '.join(fixed)}'.")
+        return retry
+    return found
+
+
+def origin_names(conn: Connection) -> dict[str, str]:
+    """Each harvested copy's origin (the ``origin_node`` of its version) and the name of the peer it came from."""
+    return {origin_of(row.base_url): row.name for row in conn.execute(select(peers.c.name, peers.c.base_url))}
+
+
+def origin_name(node: Node, origin: str | None) -> str | None:
+    """The peer name of a record's origin (its host when no peer has that address), or None for local records."""
+    if not origin or origin == index.LOCAL_ORIGIN:
+        return None
+    with node.engine.connect() as conn:
+        return _name(origin_names(conn), origin)
+
+
+def _name(names: dict[str, str], origin: str) -> str:
+    return names.get(origin) or urlsplit(origin).hostname or origin
+
+
+def _item(node: Node, hit: index.Hit, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": hit.version_id,
         "record_id": hit.record_id,
@@ -179,6 +262,8 @@ def _item(node: Node, hit: index.Hit) -> dict[str, Any]:
         "url": node.record_url(hit.record_id),
         "snippet": hit.snippet,
         "score": hit.score,
+        # The peer a harvested copy came from, so two copies of one work can be told apart (None: this node's own).
+        "origin": None if hit.origin == index.LOCAL_ORIGIN else _name(names, hit.origin),
     }
 
 

@@ -175,7 +175,9 @@ search_facets = Table(
     metadata,
     Column("doc_id", Integer, ForeignKey("search_docs.id", ondelete="CASCADE"), primary_key=True),
     Column("facet", String(20), primary_key=True),
+    # Case-folded for subjects (one facet for "Statistics" and "statistics"); ``label`` is the value as written.
     Column("value", String(500), primary_key=True),
+    Column("label", String(500), nullable=True),
 )
 Index("ix_search_facets_facet_value", search_facets.c.facet, search_facets.c.value, search_facets.c.doc_id)
 
@@ -285,6 +287,14 @@ def migrate(engine: Engine) -> None:
 def register_blob(conn: Connection, sha256: str, size: int, now: datetime) -> None:
     """Record that the store holds ``sha256`` (the bytes are written first; a blob already known stays)."""
     conn.execute(insert_or_ignore(conn, blobs).values(sha256=sha256, size=size, created=now))
+
+
+def register_blobs(conn: Connection, stored: dict[str, int], now: datetime, batch: int = 500) -> None:
+    """``register_blob`` for many blobs at once (``sha256 -> size``; an archived tree's files), in a few
+    multi-row statements."""
+    rows = [{"sha256": sha256, "size": size, "created": now} for sha256, size in stored.items()]
+    for start in range(0, len(rows), batch):
+        conn.execute(insert_or_ignore(conn, blobs), rows[start : start + batch])
 
 
 def insert_or_ignore(conn: Connection, table: Table, index_elements: list[str] | None = None) -> Insert:

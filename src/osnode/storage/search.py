@@ -17,6 +17,7 @@ transaction, so it can never disagree with the catalog a reader sees.
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 import unicodedata
@@ -34,7 +35,7 @@ from .catalog import node_settings, records, search_docs, search_facets, version
 FACETS = ("kind", "subject", "year", "licence", "access", "language", "origin")
 LOCAL_ORIGIN = "local"
 # Bump when what goes into a document changes: ``ensure_current`` then rebuilds the index.
-INDEX_VERSION = "1"
+INDEX_VERSION = "2"
 _VERSION_KEY = "search_index_version"
 _VALUE_MAX = 500
 
@@ -79,20 +80,27 @@ class Document:
     descriptions: str
     year: int | None
     kind: str | None
-    facets: tuple[tuple[str, str], ...]
+    # (facet, value, label): label is the value as written when ``value`` is its case-folded key.
+    facets: tuple[tuple[str, str, str | None], ...]
+
+
+def fold(facet: str, value: str) -> str:
+    """The key a facet value is stored and filtered under: subjects are case-folded, so
+    "Statistics" and "statistics" are one facet value; other facets keep their values."""
+    return value.casefold()[:_VALUE_MAX] if facet == "subject" else value[:_VALUE_MAX]
 
 
 def document_of(meta: Metadata) -> Document:
     title = meta.main_title()
-    values: set[tuple[str, str]] = set()
+    values: dict[tuple[str, str], str | None] = {}
     if meta.kind:
-        values.add(("kind", meta.kind))
+        values[("kind", meta.kind)] = None
     for subject in meta.subjects:
-        values.add(("subject", subject.subject[:_VALUE_MAX]))
+        values.setdefault(("subject", fold("subject", subject.subject)), subject.subject[:_VALUE_MAX])
     for licence in meta.licences():
-        values.add(("licence", licence[:_VALUE_MAX]))
+        values[("licence", licence[:_VALUE_MAX])] = None
     if meta.language:
-        values.add(("language", meta.language))
+        values[("language", meta.language)] = None
     return Document(
         title=title,
         title_sort=" ".join(words(title))[:200],
@@ -102,11 +110,11 @@ def document_of(meta: Metadata) -> Document:
         descriptions=_join(d.description for d in meta.descriptions),
         year=meta.publicationYear,
         kind=meta.kind,
-        facets=tuple(values),
+        facets=tuple((facet, value, label) for (facet, value), label in values.items()),
     )
 
 
-def _row(version: Any, document: Document) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _row(version: Any, document: Document) -> tuple[dict[str, Any], list[tuple[str, str, str | None]]]:
     year = document.year or (version.published_at.year if version.published_at else None)
     doc = {
         "record_id": version.record_id,
@@ -122,12 +130,12 @@ def _row(version: Any, document: Document) -> tuple[dict[str, Any], list[tuple[s
         "access": version.access_level,
         "published_at": version.published_at,
     }
-    values = set(document.facets)
+    values = {(f, v): label for f, v, label in document.facets}
     if year:
-        values.add(("year", str(year)))
-    values.add(("access", version.access_level))
-    values.add(("origin", (version.origin_node or LOCAL_ORIGIN)[:_VALUE_MAX]))
-    return doc, sorted(values)
+        values[("year", str(year))] = None
+    values[("access", version.access_level)] = None
+    values[("origin", (version.origin_node or LOCAL_ORIGIN)[:_VALUE_MAX])] = None
+    return doc, sorted((f, v, label) for (f, v), label in values.items())
 
 
 def index_record(conn: Connection, record_id: str) -> None:
@@ -152,7 +160,7 @@ def index_new(conn: Connection, items: list[tuple[Any, Document]]) -> None:
         doc, values = _row(version, document)
         # JSON keeps an escaped NUL, but PostgreSQL text columns refuse one: it is no word anyway.
         docs.append({k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in doc.items()})
-        facet_sets.append(sorted({(f, v.replace("\x00", "")) for f, v in values}))
+        facet_sets.append([(f, v.replace("\x00", ""), _clean(label)) for f, v, label in values])
     if conn.dialect.name == "sqlite":
         # RETURNING over many rows runs one INSERT per row on SQLite. Writers hold the database's one
         # write lock (BEGIN IMMEDIATE), so numbering the rows here is safe and one executemany does it.
@@ -163,12 +171,32 @@ def index_new(conn: Connection, items: list[tuple[Any, Document]]) -> None:
         inserted = conn.execute(search_docs.insert().returning(search_docs.c.id, sort_by_parameter_order=True), docs)
         doc_ids = [row.id for row in inserted]
     facets = [
-        {"doc_id": i, "facet": f, "value": v} for i, values in zip(doc_ids, facet_sets, strict=True) for f, v in values
+        {"doc_id": i, "facet": f, "value": v, "label": label}
+        for i, values in zip(doc_ids, facet_sets, strict=True)
+        for f, v, label in values
     ]
     if facets:
         conn.execute(search_facets.insert(), facets)
     if conn.dialect.name == "postgresql":
-        conn.execute(text(_TSVECTOR), [_tsvector_params(doc, i) for doc, i in zip(docs, doc_ids, strict=True)])
+        params = [_tsvector_params(doc, i) for doc, i in zip(docs, doc_ids, strict=True)]
+        conn.execute(text(_TSVECTOR), params)
+        _add_terms(conn, params)
+
+
+def _clean(label: str | None) -> str | None:
+    return label.replace("\x00", "") if label else None
+
+
+def _add_terms(conn: Connection, params: list[dict[str, Any]]) -> None:
+    # PostgreSQL's vocabulary for "did you mean" (SQLite reads FTS5's own, search_fts_vocab). Words
+    # are never removed: a suggestion is only offered after it was searched and found something.
+    terms = sorted({w for p in params for key in ("a", "b", "c") for w in p[key].split() if len(w) <= _TERM_MAX})
+    if terms:
+        conn.execute(text(_ADD_TERMS), [{"t": t} for t in terms])
+
+
+_TERM_MAX = 60
+_ADD_TERMS = "INSERT INTO search_fts_terms (term) VALUES (:t) ON CONFLICT DO NOTHING"
 
 
 _TSVECTOR = (
@@ -197,6 +225,8 @@ def reindex_all(conn: Connection, batch: int = 500) -> int:
     conn.execute(delete(search_docs))
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES('rebuild')")
+    else:
+        conn.exec_driver_sql("DELETE FROM search_fts_terms")
     query = select(versions).join(records, records.c.latest_published_id == versions.c.id).order_by(versions.c.id)
     count, last = 0, ""
     while True:
@@ -235,13 +265,15 @@ class Hit:
     published_at: datetime | None
     snippet: str = ""
     score: float | None = None
+    origin: str = LOCAL_ORIGIN
 
 
 @dataclass
 class Found:
     total: int
     hits: list[Hit]
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # facet -> (value, count, label): label is the most common written form of a case-folded value.
+    facets: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -252,27 +284,58 @@ class Query:
     phrases: tuple[tuple[str, ...], ...] = ()
     filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     sort: str = "relevance"
+    # Words of at least PREFIX_MIN letters also find the words they begin ("rainfal" finds "rainfall").
+    prefix: bool = True
 
     @property
     def has_text(self) -> bool:
         return bool(self.words or self.phrases)
 
 
+PREFIX_MIN = 3
+
+
+def _prefixed(query: Query, word: str) -> bool:
+    return query.prefix and len(word) >= PREFIX_MIN
+
+
 def _fts5_expression(query: Query) -> str:
-    # Every word and phrase is quoted, so nothing the user typed can act as FTS5 syntax.
-    parts = [f'"{w}"' for w in query.words] + ['"' + " ".join(p) + '"' for p in query.phrases]
-    return " ".join(parts)
+    # Every word and phrase is quoted, so nothing the user typed can act as FTS5 syntax. A prefixed
+    # word is asked for whole OR as a prefix: a record holding the whole word matches both and so
+    # ranks above one that only holds a longer word (bm25 adds up what each part matched).
+    parts = [f'("{w}" OR "{w}"*)' if _prefixed(query, w) else f'"{w}"' for w in query.words]
+    parts += ['"' + " ".join(p) + '"' for p in query.phrases]
+    return " AND ".join(parts)
 
 
 def _tsquery(query: Query, params: dict[str, Any]) -> str:
     parts = []
-    if query.words:
-        params["tq_words"] = " ".join(query.words)
-        parts.append("plainto_tsquery('simple', :tq_words)")
+    for i, word in enumerate(query.words):
+        # words() output is letters and digits only, so it is safe inside a tsquery; the same
+        # whole-or-prefix pair as on SQLite ranks whole-word matches first.
+        params[f"tq_w{i}"] = f"{word} | {word}:*" if _prefixed(query, word) else word
+        parts.append(f"to_tsquery('simple', :tq_w{i})")
     for i, phrase in enumerate(query.phrases):
         params[f"tq_p{i}"] = " ".join(phrase)
         parts.append(f"phraseto_tsquery('simple', :tq_p{i})")
     return "(" + " && ".join(parts) + ")"
+
+
+def _whole_words_first(conn: Connection, query: Query, params: dict[str, Any], id_column: str) -> str:
+    """An ORDER BY term putting records that hold every word whole before those that only hold longer
+    words they begin (bm25's weights alone do not promise that on a small or skewed index)."""
+    if not any(_prefixed(query, w) for w in query.words):
+        return ""
+    whole = Query(query.words, query.phrases, prefix=False)
+    if conn.dialect.name == "sqlite":
+        params["fts_whole"] = _fts5_expression(whole)
+        return f"({id_column} IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fts_whole)) DESC, "
+    local: dict[str, Any] = {}
+    tsq = _tsquery(whole, local)
+    for key, value in local.items():
+        params[key + "_whole"] = value
+        tsq = tsq.replace(f":{key})", f":{key}_whole)")
+    return f"(d.document @@ {tsq}) DESC, "
 
 
 def _filter_sql(query: Query, id_column: str, params: dict[str, Any], binds: list[Any]) -> str:
@@ -305,13 +368,13 @@ def search(conn: Connection, query: Query, offset: int, limit: int, facet_limit:
         source = "search_fts JOIN search_docs d ON d.id = search_fts.rowid"
         bare, id_col, where = "search_fts", "search_fts.rowid", "search_fts MATCH :fts"
         score = f"-{BM25}"
-        order_relevance = f"{BM25}, d.record_id"
+        order_relevance = f"{_whole_words_first(conn, query, params, 'd.id')}{BM25}, d.record_id"
     elif query.has_text:
         tsq = _tsquery(query, params)
         source = bare = "search_docs d"
         id_col, where = "d.id", f"d.document @@ {tsq}"
         score = f"ts_rank(d.document, {tsq})"
-        order_relevance = f"{score} DESC, d.record_id"
+        order_relevance = f"{_whole_words_first(conn, query, params, 'd.id')}{score} DESC, d.record_id"
     else:
         source = bare = "search_docs d"
         id_col, where, score = "d.id", "1 = 1", "NULL"
@@ -352,15 +415,44 @@ def search(conn: Connection, query: Query, offset: int, limit: int, facet_limit:
         for r in rows
     ]
     _snippets(conn, query, hits, {r.record_id: r for r in rows}, params)
-    facets: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    _origins(conn, hits, {r.record_id: r.id for r in rows})
+    facets: dict[str, list[tuple[str, int, str]]] = {name: [] for name in FACETS}
     if total:
         counted = run(
-            f"SELECT facet, value, count(*) AS n FROM search_facets WHERE doc_id IN ({matching}) GROUP BY facet, value"
+            f"SELECT facet, value, label, count(*) AS n FROM search_facets WHERE doc_id IN ({matching})"
+            " GROUP BY facet, value, label"
         ).all()
-        for row in sorted(counted, key=lambda r: (r.facet, -r.n, r.value)):
-            if row.facet in facets and len(facets[row.facet]) < facet_limit:
-                facets[row.facet].append((row.value, row.n))
+        for facet, value, n, label in _merge_labels(counted):
+            if facet in facets and len(facets[facet]) < facet_limit:
+                facets[facet].append((value, n, label))
     return Found(total, hits, facets)
+
+
+def _merge_labels(counted: list[Any]) -> list[tuple[str, str, int, str]]:
+    """(facet, value, count, label) per value, most frequent first: the counts of a case-folded value's
+    written forms added up, and the form written most often as its label."""
+    totals: dict[tuple[str, str], int] = {}
+    forms: dict[tuple[str, str], dict[str, int]] = {}
+    for row in counted:
+        key = (row.facet, row.value)
+        totals[key] = totals.get(key, 0) + row.n
+        form = forms.setdefault(key, {})
+        form[row.label or row.value] = form.get(row.label or row.value, 0) + row.n
+    merged = [(f, v, n, max(sorted(forms[(f, v)]), key=forms[(f, v)].get)) for (f, v), n in totals.items()]
+    return sorted(merged, key=lambda m: (m[0], -m[2], m[1]))
+
+
+def _origins(conn: Connection, hits: list[Hit], doc_ids: dict[str, int]) -> None:
+    if not hits:
+        return
+    found = conn.execute(
+        select(search_facets.c.doc_id, search_facets.c.value).where(
+            search_facets.c.facet == "origin", search_facets.c.doc_id.in_(list(doc_ids.values()))
+        )
+    ).all()
+    by_id = {r.doc_id: r.value for r in found}
+    for hit in hits:
+        hit.origin = by_id.get(doc_ids[hit.record_id], LOCAL_ORIGIN)
 
 
 def _aware(moment: datetime | str | None) -> datetime | None:
@@ -379,14 +471,18 @@ def _snippets(conn: Connection, query: Query, hits: list[Hit], rows: dict[str, A
         return
     doc_ids = [rows[h.record_id].id for h in hits]
     if conn.dialect.name == "sqlite":
+        # The description's matching passage (column 3); when the description holds no match, the best
+        # other column's, unless that is the title, which the result already shows.
         found = conn.execute(
             text(
-                f"SELECT rowid AS id, snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24) AS s"
+                f"SELECT rowid AS id, snippet(search_fts, 3, '{_START}', '{_STOP}', '…', 24) AS a,"
+                f" snippet(search_fts, -1, '{_START}', '{_STOP}', '…', 24) AS b"
                 " FROM search_fts WHERE search_fts MATCH :fts AND rowid IN :ids"
             ).bindparams(bindparam("ids", expanding=True)),
             {"fts": params["fts"], "ids": doc_ids},
         ).all()
-        by_id = {r.id: r.s for r in found}
+        titles = {rows[h.record_id].id: rows[h.record_id].titles or "" for h in hits}
+        by_id = {r.id: _pick(r.a or "", r.b or "", titles.get(r.id, "")) for r in found}
     else:
         local: dict[str, Any] = {}
         tsq = _tsquery(query, local)
@@ -394,15 +490,65 @@ def _snippets(conn: Connection, query: Query, hits: list[Hit], rows: dict[str, A
         found = conn.execute(
             text(
                 f"SELECT id, ts_headline('simple', coalesce(descriptions, ''), {tsq}, :opts) AS a,"
-                f" ts_headline('simple', concat_ws(' · ', titles, creators, subjects), {tsq}, :opts) AS b"
+                f" ts_headline('simple', concat_ws(' · ', creators, subjects), {tsq}, :opts) AS b"
                 " FROM search_docs WHERE id IN :ids"
             ).bindparams(bindparam("ids", expanding=True)),
             local | {"opts": options, "ids": doc_ids},
         ).all()
-        by_id = {r.id: (r.a if _START in r.a else r.b) for r in found}
+        by_id = {r.id: (r.a if _START in r.a or _START not in r.b else r.b) for r in found}
     for hit in hits:
         raw = by_id.get(rows[hit.record_id].id) or ""
         hit.snippet = mark(raw) if _START in raw else html.escape(_shorten(raw), quote=False)
+
+
+def has_matches(conn: Connection, query: Query) -> bool:
+    """Whether any record matches the words and phrases of ``query`` (filters aside): one index probe."""
+    params: dict[str, Any] = {}
+    if conn.dialect.name == "sqlite":
+        params["fts"] = _fts5_expression(query)
+        sql = "SELECT 1 FROM search_fts WHERE search_fts MATCH :fts LIMIT 1"
+    else:
+        sql = f"SELECT 1 FROM search_docs d WHERE d.document @@ {_tsquery(query, params)} LIMIT 1"
+    return conn.execute(text(sql), params).first() is not None
+
+
+SUGGESTIONS = 5
+_SIMILAR = 0.7
+
+
+def similar_words(conn: Connection, word: str) -> list[str]:
+    """Words of the index that look like ``word`` (a likely typo of them), closest first.
+
+    SQLite reads FTS5's own vocabulary (``search_fts_vocab``) among the words sharing the first two
+    letters; PostgreSQL asks pg_trgm for the nearest words of ``search_fts_terms``. Both then rank
+    the candidates with the same measure, so both engines suggest the same words."""
+    if len(word) < PREFIX_MIN:
+        return []
+    if conn.dialect.name == "sqlite":
+        start = word[:2]
+        stop = start[:-1] + chr(ord(start[-1]) + 1)
+        candidates = conn.execute(
+            text("SELECT term FROM search_fts_vocab WHERE term >= :lo AND term < :hi"), {"lo": start, "hi": stop}
+        ).scalars()
+        pool = [t for t in candidates if abs(len(t) - len(word)) <= 2]
+    else:
+        pool = list(
+            conn.execute(
+                text(
+                    "SELECT term FROM search_fts_terms WHERE term % :w"
+                    " ORDER BY similarity(term, :w) DESC, term LIMIT 50"
+                ),
+                {"w": word},
+            ).scalars()
+        )
+    return [t for t in difflib.get_close_matches(word, sorted(pool), SUGGESTIONS, _SIMILAR) if t != word]
+
+
+def _pick(description: str, best: str, titles: str) -> str:
+    if _START in description or _START not in best:
+        return description
+    plain = best.replace(_START, "").replace(_STOP, "").strip("…")
+    return description if plain and plain in titles else best
 
 
 def _shorten(value: str, limit: int = 240) -> str:

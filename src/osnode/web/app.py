@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..services.node import Node
 from . import apidocs, problems, sessions, templating
+from .accesslog import AccessLog
 from .compression import TextCompression
 from .methods import HeadAsGet
 from .panels import Provider
@@ -25,7 +26,9 @@ def build_app(node: Node, routers: list[APIRouter], panels: list[Provider]) -> F
     problems.install(app)
     sessions.install(app)  # pages that need a signed-in person send browsers to /login
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
-    app.add_middleware(HeadAsGet)  # outermost: a HEAD gets the very headers its GET would
+    app.add_middleware(HeadAsGet)  # a HEAD gets the very headers its GET would
+    if node.settings.access_log:
+        app.add_middleware(AccessLog)  # outermost: logs what was really sent (compressed bytes) and how long it took
     for router in routers:
         app.include_router(router)
     apidocs.install(app)

@@ -31,6 +31,15 @@ TEXT_TYPES = re.compile(
 # Routes that serve users' bytes as they are: /records/{id}/files/{key}, /api/records/{id}/files/{key},
 # /api/blobs/{sha256}.
 FILE_PATH = re.compile(r"/(files|blobs)(/|$)")
+# Pages and JSON derived from a file live under its path too (a key is one path segment): the table
+# and atlas pages, profiles, atlas summaries, gene lists and expression tables. They are text like
+# any page (plots and subsets are not text, so the media type leaves them alone).
+DERIVED_PATH = re.compile(r"/files/[^/]+/(explore|profile|atlas(/(genes|expression))?)$")
+
+
+def serves_file_bytes(path: str) -> bool:
+    """Whether ``path`` is one of the routes that send users' bytes as they are."""
+    return bool(FILE_PATH.search(path)) and not DERIVED_PATH.search(path)
 
 
 def accepts_gzip(header: str) -> bool:
@@ -90,7 +99,7 @@ class TextCompression:
         self.level = level
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or FILE_PATH.search(scope.get("path", "")):
+        if scope["type"] != "http" or serves_file_bytes(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         wants_gzip = accepts_gzip(Headers(scope=scope).get("accept-encoding", ""))

@@ -229,12 +229,16 @@ def _atlas_page(
     legend = _legend(colour_info) if colour_info and not options["gene"] else []
     expression = None
     suggestions: list[str] = []
+    missing_gene = None
     if options["gene"]:
         try:
             field = options["colour"] or (names[0] if names else None)
             if field:
                 expression = service.expression(node, any_id, key, viewer, field, [options["gene"]])
         except InvalidInput:
+            # Said on the page, with the nearest names when there are any: a silently ignored gene
+            # looks like a plot of it.
+            missing_gene = options["gene"]
             suggestions = service.search_genes(node, any_id, key, viewer, options["gene"])[:20]
             options["gene"] = None
     # A gene colours the plot by itself; the chosen field then only groups the expression table.
@@ -251,6 +255,9 @@ def _atlas_page(
         "legend": legend,
         "expression": expression,
         "suggestions": suggestions,
+        "missing_gene": missing_gene,
+        # The subset form offers the categories of the field the plot is coloured by (else the first).
+        "subset_field": colour_info or (categorical[0] if categorical else None),
         "plot_url": f"{api}/plot.png?{_plot_query(plot_params)}",
         "api": api,
     }

@@ -13,7 +13,7 @@ from ..domain.errors import Gone, NotFound
 from ..domain.identifiers import orcid_url
 from ..formats import RecordView, citation, registry, schemaorg
 from ..formats.links import identifier_url, rights_url
-from ..services import access, communities, explore, exports, records, stats
+from ..services import access, communities, explore, exports, records, search, stats
 from ..services.node import Node
 from . import i18n, negotiation, panels, problems, signposting
 from .deps import NodeDep, ViewerDep
@@ -27,6 +27,7 @@ RECENT = 10  # records listed on the home page; the search page and feeds go fur
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     page = records.list_records(node, viewer, size=RECENT)
+    search.name_origins(node, page.items)
     context = {"node": node, "items": page.items, "stats": stats.totals(node)}
     return templates.TemplateResponse(request, "home.html", context)
 
@@ -91,6 +92,7 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
             (r, identifier_url(r.relatedIdentifierType, r.relatedIdentifier)) for r in view.metadata.relatedIdentifiers
         ],
         "citation": citation.to_text(view),
+        "citations": _citations(view),
         "exports": [(e, exports.export_url(node, version, e.name)) for e in registry.exports()],
         "json_ld": schemaorg.to_script(view),
         "orcid_url": orcid_url,
@@ -101,6 +103,16 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         "summary": next((d.description for d in view.metadata.descriptions), "")[:300],
     }
     return templates.TemplateResponse(request, "record.html", context, headers=headers)
+
+
+def _citations(view: RecordView) -> list[tuple[str, str, str]]:
+    """(id, style name, text) of every citation style the node writes, for "Copy citation"."""
+    return [
+        ("apa", "APA", citation.to_text(view)),
+        ("bibtex", "BibTeX", citation.to_bibtex(view).strip()),
+        ("ris", "RIS", citation.to_ris(view).strip()),
+        ("csl-json", "CSL-JSON", json.dumps(citation.to_csl_json(view), indent=1, ensure_ascii=False)),
+    ]
 
 
 @router.get("/records/{any_id}/export/{name}")

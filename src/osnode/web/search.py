@@ -16,9 +16,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
-from ..domain import multilingual
 from ..formats import atom, sitemap
-from ..services import records, search
+from ..services import search
 from ..services.node import Node
 from . import i18n
 from .deps import NodeDep
@@ -98,6 +97,10 @@ _MESSAGES: list[tuple[re.Pattern[str], str]] = [
             ),
         ),
         (
+            r"Nothing matched the words as typed; showing results for '(?P<words>.*)'\.",
+            N_("Nothing matched the words as typed; showing results for '%(words)s'."),
+        ),
+        (
             r"Page (?P<page>\d+) is past the last page \((?P<pages>\d+)\)\.",
             N_("Page %(page)s is past the last page (%(pages)s)."),
         ),
@@ -112,22 +115,6 @@ def translate_message(message: str, lang: str) -> str:
         if found:
             return i18n.gettext(lang, msgid, **found.groupdict())
     return message
-
-
-def _reader_titles(node: Node, items: list[dict[str, Any]], lang: str | None) -> None:
-    """Swap each hit's title for the one in the reader's language when its record has one.
-
-    The index keeps one title per record (the main one); the others are in the version's metadata, read here
-    for the page of hits only (at most ``search.MAX_SIZE`` rows, one connection)."""
-    if not items or lang is None:
-        return
-    with node.engine.connect() as conn:
-        for item in items:
-            version = records.load_version(conn, item["id"])
-            titles = (version.metadata.get("titles") if version else None) or []
-            if len(titles) > 1:
-                item["title"] = multilingual.preferred_title(titles, lang)
-                item["title_lang"] = multilingual.preferred_title_lang(titles, lang)
 
 
 _MARK = re.compile(r"</?mark>")
@@ -185,13 +172,13 @@ async def search_page(request: Request, node: Node = NodeDep) -> Response:
     lang = i18n.request_language(request)
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]  # lang is the page's, not a filter
     result = await run_in_threadpool(search.from_params, node, params)
-    await run_in_threadpool(_reader_titles, node, result.items, i18n.reader_language(request))
+    await run_in_threadpool(search.reader_titles, node, result.items, i18n.reader_language(request))
     facets = []
     for name, values in result.facets.items():
         links = [
             {
                 "value": v["value"],
-                "label": node.settings.node_name if (name == "origin" and v["value"] == "local") else v["value"],
+                "label": node.settings.node_name if (name == "origin" and v["value"] == "local") else v["label"],
                 "vocabulary": name in VOCABULARY_FACETS,
                 "count": v["count"],
                 "selected": v["selected"],

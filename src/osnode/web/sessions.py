@@ -211,19 +211,20 @@ def login_url(request: Request) -> str:
 
 
 def install(app: FastAPI) -> None:
+    # Imported here, not at the top: problems and templating render pages, and templating imports this
+    # module for csrf_field; by the time an app is built every module is loaded.
+    from . import problems
+    from .templating import templates
+
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
         if wants_html(request):
             return RedirectResponse(login_url(request), status_code=303)
-        from . import problems  # problems renders pages with templating, which uses this module
-
         return problems.problem(401, "sign in first", request.url.path)
 
     @app.exception_handler(CsrfRefused)
     async def refused(request: Request, exc: CsrfRefused) -> Response:
         if wants_html(request):
-            from .templating import templates  # templating imports this module for csrf_field
-
             context = {"node": _node(request), "notice": "refused", "error": exc.detail}
             return templates.TemplateResponse(request, "account/notice.html", context, status_code=403)
         from . import problems

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.background import BackgroundTask
 from starlette.templating import _TemplateResponse
 
@@ -101,19 +102,25 @@ def _reader(ctx: Context) -> str | None:
     return ctx.get("reader_lang")
 
 
-@pass_context
-def filesize(ctx: Context, n: int) -> str:
-    return i18n.format_size(n, _lang(ctx))
+def _isolated(text: str) -> Markup | str:
+    # Numbers, sizes and dates keep their own direction inside right-to-left text ("B 31" and "8.8-"
+    # otherwise): every formatted value comes out isolated, so no template has to remember it.
+    return Markup("<bdi>%s</bdi>") % text if text else text
 
 
 @pass_context
-def number(ctx: Context, n: int | float) -> str:
-    return i18n.format_number(n, _lang(ctx))
+def filesize(ctx: Context, n: int) -> Markup | str:
+    return _isolated(i18n.format_size(n, _lang(ctx)))
 
 
 @pass_context
-def when(ctx: Context, value: Any, with_time: bool = False) -> str:
-    return i18n.format_when(value, _lang(ctx), with_time)
+def number(ctx: Context, n: int | float) -> Markup | str:
+    return _isolated(i18n.format_number(n, _lang(ctx)))
+
+
+@pass_context
+def when(ctx: Context, value: Any, with_time: bool = False) -> Markup | str:
+    return _isolated(i18n.format_when(value, _lang(ctx), with_time))
 
 
 @pass_context

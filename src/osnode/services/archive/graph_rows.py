@@ -117,8 +117,7 @@ def add_snapshot(batch: Batch, branches: dict[bytes, tuple[str, bytes] | None]) 
 
 def write_batch(tx: Connection, batch: Batch) -> None:
     now = utcnow()
-    blob_rows = {b.sha256: {"sha256": b.sha256, "size": b.size, "created": now} for b in batch.blobs}
-    insert_ignoring_duplicates(tx, catalog.blobs, list(blob_rows.values()))
+    catalog.register_blobs(tx, {b.sha256: b.size for b in batch.blobs}, now)
     insert_ignoring_duplicates(tx, swh_contents, batch.contents)
     insert_ignoring_duplicates(tx, swh_directory_entries, batch.entries)
     insert_ignoring_duplicates(tx, swh_revisions, batch.revisions)

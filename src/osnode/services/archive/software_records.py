@@ -15,13 +15,16 @@ from .. import deposit, records
 from ..node import Node
 from .ingest import ArchiveResult, archive_path
 from .links import link_version
-from .objects import prefill_from_archive
+from .objects import log, prefill_from_archive
 from .tarballs import file_chunks, software_tarball_name, tarball_file
 
 
 def _merge_metadata(node: Node, result: ArchiveResult, given: dict[str, Any] | None) -> dict[str, Any]:
     meta = prefill_from_archive(node, result.root_directory)
     meta.update(given or {})
+    if not meta.get("creators") and result.head_revision:
+        # Neither codemeta.json, CITATION.cff nor the caller names anyone: the people who wrote the commits do.
+        meta["creators"] = commit_authors(node, result.head_revision)
     meta["resourceType"] = {"resourceTypeGeneral": "Software"} | (meta.get("resourceType") or {})
     if not meta.get("titles"):
         meta["titles"] = [{"title": Path(result.origin.rstrip("/")).name or "software"}]
@@ -31,6 +34,24 @@ def _merge_metadata(node: Node, result: ArchiveResult, given: dict[str, Any] | N
     )
     meta["relatedIdentifiers"] = related
     return meta
+
+
+COMMITS_READ = 5_000  # enough history to rank the authors of any project a person would archive by hand
+MAX_AUTHORS = 100
+
+
+def commit_authors(node: Node, head: str) -> list[dict[str, Any]]:
+    """The distinct authors of the commits behind ``head`` (by name), most commits first, as creators."""
+    counts: dict[str, int] = {}
+    with node.engine.connect() as conn:
+        for row in log(conn, head, COMMITS_READ):
+            raw = row.author.decode("utf-8", "replace") if isinstance(row.author, bytes) else str(row.author or "")
+            name = raw.split(" <")[0].strip()
+            if name:
+                counts[name] = counts.get(name, 0) + 1
+    # sorted() is stable: equal counts keep the order met in the history, newest first.
+    ranked = sorted(counts, key=lambda name: -counts[name])[:MAX_AUTHORS]
+    return [{"name": name, "nameType": "Personal"} for name in ranked]
 
 
 def software_json(node: Node, version: Version, result: ArchiveResult, viewer: Viewer) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from osnode.services.node import utcnow
 from osnode.storage import search
 from osnode.storage.catalog import records, versions
 from osnode.storage.peers import peers, record_sources
+from osnode.storage.record_state import add_published
 
 from .checking import Checked, CheckedPage
 from .errors import RecordRefused
 from .leases import LEASE
-from .mirroring import current_version, live_sources, store_metadata, withdraw
+from .mirroring import current_version, live_sources, store_metadata, withdraw_mirror
 from .runs import Context, note, save_run
 
 if TYPE_CHECKING:
@@ -146,10 +147,7 @@ def _create(ctx: Context, page: _Page, checked: Checked, now: datetime) -> str:
 
 def _flush(tx: Connection, page: _Page) -> None:
     """The page's new records, their index documents and sources: a few multi-row statements."""
-    if page.records:
-        tx.execute(records.insert(), page.records)
-        tx.execute(versions.insert(), page.versions)
-        search.index_new(tx, page.index)
+    add_published(tx, page.records, page.versions, page.index)
     if page.sources_new:
         tx.execute(record_sources.insert(), page.sources_new)
 
@@ -174,7 +172,7 @@ def _apply_deletion(tx: Connection, ctx: Context, record: HarvestedRecord, sourc
     if live_sources(tx, source.record_id):
         return "unchanged"  # another peer still has the work
     reason = f"deleted at its origin ({ctx.peer.name}: {record.identifier})"
-    return "deleted" if withdraw(tx, source.record_id, reason, now) else "unchanged"
+    return "deleted" if withdraw_mirror(tx, source.record_id, reason, now) else "unchanged"
 
 
 def _apply(tx: Connection, ctx: Context, page: _Page, record: HarvestedRecord, now: datetime) -> str:

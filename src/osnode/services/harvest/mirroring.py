@@ -1,5 +1,6 @@
 """The state of a mirrored (harvested) record: how many sources still have it, its metadata
-replaced in place, its withdrawal when its last source deletes it.
+replaced in place, its withdrawal when its last source deletes it. The writes themselves are the
+node's one way to change a record (``storage.record_state``), the same a deposit uses.
 """
 
 from __future__ import annotations
@@ -7,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, select
 
 from osnode.domain.records import State
-from osnode.storage import search
-from osnode.storage.catalog import records, versions
+from osnode.storage.catalog import versions
 from osnode.storage.peers import record_sources
+from osnode.storage.record_state import publish_version, withdraw_versions
 
 
 def live_sources(tx: Connection, record_id: str) -> int:
@@ -32,35 +33,19 @@ def current_version(tx: Connection, record_id: str) -> Row | None:
     ).first()
 
 
-def withdraw(tx: Connection, record_id: str, reason: str, now: datetime) -> bool:
+def withdraw_mirror(tx: Connection, record_id: str, reason: str, now: datetime) -> bool:
+    """Withdraw a harvested record whose last source deleted it; False when it was not published."""
     version = current_version(tx, record_id)
     if version is None or version.state != State.PUBLISHED.value:
         return False
-    tx.execute(
-        update(versions)
-        .where(versions.c.id == version.id)
-        .values(state=State.WITHDRAWN.value, withdrawn_at=now, withdrawal_reason=reason, updated=now)
-    )
-    tx.execute(update(records).where(records.c.id == record_id).values(latest_published_id=None, updated=now))
-    search.index_record(tx, record_id)
+    withdraw_versions(tx, record_id, [version.id], reason, now)
     return True
 
 
 def store_metadata(tx: Connection, record_id: str, metadata: dict[str, Any], now: datetime) -> None:
     """A harvested record mirrors its origin: new metadata replaces the old in place (the origin
-    keeps the version history), and a record that reappears after a deletion is published again."""
+    keeps the version history), and a record that reappears after a deletion is published again
+    (keeping the moment it was first published here)."""
     version = current_version(tx, record_id)
     assert version is not None
-    tx.execute(
-        update(versions)
-        .where(versions.c.id == version.id)
-        .values(
-            metadata=metadata,
-            state=State.PUBLISHED.value,
-            withdrawn_at=None,
-            withdrawal_reason=None,
-            updated=now,
-        )
-    )
-    tx.execute(update(records).where(records.c.id == record_id).values(latest_published_id=version.id, updated=now))
-    search.index_record(tx, record_id)
+    publish_version(tx, record_id, version.id, metadata, now)

@@ -17,7 +17,7 @@ from osnode.storage.catalog import versions
 from osnode.storage.peers import harvest_runs, peers, record_sources
 
 from .errors import PeerError
-from .mirroring import live_sources, withdraw
+from .mirroring import live_sources, withdraw_mirror
 from .peerclient import Connect
 from .reading import PREFERRED_FORMATS
 from .runs import RunInfo
@@ -227,7 +227,7 @@ def remove_peer(node: Node, name: str) -> int:
         tx.execute(delete(peers).where(peers.c.id == peer.id))
         withdrawn = 0
         for record_id in record_ids:
-            if not live_sources(tx, record_id) and withdraw(tx, record_id, f"peer {name} was removed", now):
+            if not live_sources(tx, record_id) and withdraw_mirror(tx, record_id, f"peer {name} was removed", now):
                 withdrawn += 1
     return withdrawn
 

@@ -21,15 +21,15 @@ from typing import Any
 import orjson
 from lxml import etree
 
-from osnode.formats import datacite, datacite_read, dublincore
+from osnode.formats import datacite, datacite_read, dublincore, registry
 from osnode.formats.xmltext import safe_parser
 
 from .errors import HarvestError, OAIProtocolError
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_DATACITE = "http://schema.datacite.org/oai/oai-1.1/"
-# In order of preference: DataCite says the most, oai_dc is what everyone serves.
-PREFERRED_FORMATS = ("oai_datacite", "datacite", "oai_dc")
+# What to ask a peer for, in order of preference: the formats of the registry that have a reader.
+PREFERRED_FORMATS = registry.harvestable()
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>", re.S)
