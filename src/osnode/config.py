@@ -33,6 +33,8 @@ class Settings:
     node_description: str = ""
     accent_color: str = "#0b5394"
     logo_url: str = ""
+    # Languages the node offers in its language switch (codes of web/i18n.py); empty offers them all.
+    languages: tuple[str, ...] = ()
     # Base URLs of nodes that hold copies of our blobs, asked to repair a damaged one (fixity).
     repair_peers: tuple[str, ...] = ()
     # Bounds of one harvest run (services/harvest/limits.py): requests to the peer, seconds, and
@@ -125,6 +127,7 @@ def _providers(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ..
     )
 
 
+UI_LANGUAGES = ("en", "es", "fr", "pt", "ar", "zh", "ko")
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 # WCAG AA for normal text: the accent is link text on white and the background of white header text.
 MIN_ACCENT_CONTRAST = 4.5
@@ -206,11 +209,35 @@ def _coerce(name: str, raw: object) -> object:
         if not str(raw).isdigit() or not 1 <= int(str(raw)) <= 10_000:
             raise ConfigError(f"oai_page_size must be a whole number from 1 to 10000, not {raw!r}")
         return int(str(raw))
+    if name == "languages":
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        codes = tuple(dict.fromkeys(str(c).strip() for c in items if str(c).strip()))
+        if any(c not in UI_LANGUAGES for c in codes):
+            raise ConfigError(f"languages must be codes among {', '.join(UI_LANGUAGES)}, not {raw!r}")
+        return codes
     if name == "repair_peers":
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(str(u).strip().rstrip("/") for u in items if str(u).strip())
     return str(raw).rstrip("/") if name == "base_url" else str(raw)
+
+
+def coerce(name: str, raw: object) -> object:
+    """One setting's value checked as the config file's would be (the admin pages change a few at run time)."""
+    return _coerce(name, raw)
+
+
+def with_stored(settings: Settings, stored: dict[str, object]) -> Settings:
+    """``settings`` with the values an administrator stored in the catalog; one no longer valid is skipped."""
+    known = {f.name for f in fields(Settings)}
+    checked: dict[str, object] = {}
+    for name, raw in stored.items():
+        try:
+            if name in known:
+                checked[name] = _coerce(name, raw)
+        except ConfigError:
+            continue
+    return replace(settings, **checked)
 
 
 def load_settings(data_dir: str | Path | None = None, **overrides: object) -> Settings:

@@ -37,6 +37,7 @@ class Target:
     path: str
     status: int = 200
     token: bool = False
+    bad_token: bool = False  # a browser with no session is sent to sign in; a wrong token gets the 401 page
 
 
 @dataclass
@@ -128,9 +129,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "upload": Target(f"/records/{ids['draft']}/upload", token=True),
             "admin-peers": Target("/admin/peers", token=True),
             "admin-fixity": Target("/admin/fixity", token=True),
+            "admin": Target("/admin", token=True),
+            "admin-users": Target("/admin/users", token=True),
+            "admin-settings": Target("/admin/settings", token=True),
+            "admin-jobs": Target("/admin/jobs", token=True),
+            "admin-outbox": Target("/admin/outbox", token=True),
             "api-docs": Target("/api/docs"),
             "error-404": Target("/records/doesnotexist", 404),
-            "error-401": Target("/admin/peers", 401),
+            "error-401": Target("/admin/peers", 401, bad_token=True),
             "error-404-community": Target("/communities/no-such-community", 404),
         }
         pages |= _software_pages(server.url, ids["history"])
@@ -142,7 +148,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 PAGE_NAMES = [
     "home", "search", "dataset", "article", "software", "atlas-record", "tombstone", "table", "query", "atlas",
     "software-tree", "software-file", "software-log", "communities", "community", "about", "upload",
-    "admin-peers", "admin-fixity", "api-docs", "error-404", "error-401", "error-404-community",
+    "admin-peers", "admin-fixity", "admin", "admin-users", "admin-settings", "admin-jobs", "admin-outbox",
+    "api-docs", "error-404", "error-401", "error-404-community",
 ]  # fmt: skip
 
 
@@ -150,6 +157,8 @@ def _context(browser: Browser, site: Site, target: Target, width: int, language:
     headers = {"Accept-Language": language}
     if target.token:
         headers["Authorization"] = f"Bearer {site.token}"
+    if target.bad_token:
+        headers["Authorization"] = "Bearer osn_not-a-token"
     return browser.new_context(viewport={"width": width, "height": 900}, extra_http_headers=headers)
 
 
@@ -186,7 +195,10 @@ def test_every_page_fits_stays_local_and_is_photographed(
 def test_every_page_weighs_at_most_30_kb(browser: Browser, site: Site, name: str, language: str) -> None:
     target = site.pages[name]
     if target.status != 200:
-        response = httpx.get(site.url + target.path, headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
+        headers = {"Accept": "text/html", "Accept-Encoding": "gzip"}
+        if target.bad_token:
+            headers["Authorization"] = "Bearer osn_not-a-token"
+        response = httpx.get(site.url + target.path, headers=headers)
         assert response.status_code == target.status and response.headers["content-type"].startswith("text/html")
         assert response.num_bytes_downloaded <= PAGE_BUDGET
         return

@@ -290,3 +290,26 @@ def test_a_communitys_curators_see_the_drafts_submitted_to_it(
         headers = extra[viewer].headers if viewer in extra else headers_of(request, viewer, depositor)
         got = client.get(f"/api/records/{draft['id']}", headers=headers).status_code
         assert got == expected, f"{viewer} on a draft {state}: {got}, expected {expected}"
+
+
+# -- the admin pages: administrators only ------------------------------------------------------------
+
+ADMIN_PAGES = [
+    "/admin",
+    "/admin/users",
+    "/admin/settings",
+    "/admin/peers",
+    "/admin/fixity",
+    "/admin/jobs",
+    "/admin/outbox",
+]
+# role -> status of every admin page for an API client with that role's token (a browser with no session is
+# sent to /login instead: tests/web/test_admin_pages.py).
+ADMIN_EXPECTED = {"anonymous": 401, "other_depositor": 403, "owner": 403, "curator": 403, "admin": 200}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_pages_matrix(request: pytest.FixtureRequest, client: TestClient, depositor: Account, role: str) -> None:
+    headers = headers_of(request, role, depositor)
+    for path in ADMIN_PAGES:
+        assert client.get(path, headers=headers).status_code == ADMIN_EXPECTED[role], f"{path} as {role}"

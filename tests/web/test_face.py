@@ -35,7 +35,7 @@ def _error_routes(client: TestClient, depositor: Account) -> dict[int, tuple[str
     assert response.status_code == 200, response.text
     return {
         404: ("GET", "/communities/nope", {}),
-        401: ("GET", "/admin/peers", {}),
+        401: ("GET", "/admin/peers", {"Authorization": "Bearer osn_not-a-token"}),  # no session: sign-in page
         403: ("GET", "/admin/peers", depositor.headers),
         405: ("POST", "/about", {}),
         410: ("GET", f"/records/{gone['record_id']}/export/bibtex", {}),

@@ -11,6 +11,7 @@ from ..web import (
     account_home,
     account_pages,
     admin_harvest,
+    admin_pages,
     api,
     catalog,
     communities,
@@ -63,6 +64,7 @@ ROUTES: list[APIRouter] = [
     communities.router,
     dump.router,
     admin_harvest.router,  # /admin/peers
+    admin_pages.router,  # /admin, /admin/users, /admin/settings
     explore_pages.router,  # previews, SQL queries, cell atlases
     software.router,  # SWHID browse/resolver/API
     face.router,  # favicons, /about, /communities pages

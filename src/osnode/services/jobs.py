@@ -15,8 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from .node import Node
+from ..storage import site_settings
+from .node import Node, utcnow
 
 log = logging.getLogger("osnode.jobs")
 
@@ -47,6 +49,7 @@ class Scheduler:
             if interval is not None:
                 # First run one interval after start, so a restart loop cannot hammer peers.
                 self._due[job.name] = now + interval
+                _note(self.node, job.name, next_run=utcnow() + timedelta(seconds=interval))
         self._thread.start()
 
     def scheduled(self) -> list[str]:
@@ -65,18 +68,62 @@ class Scheduler:
             due = self._due.get(job.name)
             if due is None or time.monotonic() < due or self._stop.is_set():
                 continue
+            started, error = utcnow(), ""
             try:
                 job.run(self.node)
-            except Exception:  # a job's failure is its own to record; the scheduler carries on
+            except Exception as exc:  # a job's failure is its own to record; the scheduler carries on
                 log.exception("background job %s failed", job.name)
+                error = f"{type(exc).__name__}: {exc}"[:2000]
             ran.append(job.name)
             interval = job.interval(self.node)
             if interval is None:
                 self._due.pop(job.name, None)
             else:
                 self._due[job.name] = time.monotonic() + interval
+            later = utcnow() + timedelta(seconds=interval) if interval is not None else None
+            _note(self.node, job.name, last_run=started, last_error=error, next_run=later)
         return ran
 
     def _loop(self) -> None:
         while not self._stop.wait(self.tick):
             self.run_due()
+
+
+# -- what the admin page shows ---------------------------------------------------------------------
+
+JOB_PREFIX = "job:"
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    name: str
+    last_run: datetime | None
+    last_error: str
+    next_run: datetime | None
+
+
+def _note(node: Node, name: str, **changes: datetime | str | None) -> None:
+    """Keep a job's last and next run in the catalog; a failure to note never stops the scheduler."""
+    try:
+        with node.transaction(durable=False) as tx:
+            current = site_settings.read(tx, JOB_PREFIX + name).get("", {})
+            state = dict(current) if isinstance(current, dict) else {}
+            state |= {k: v.isoformat() if isinstance(v, datetime) else v for k, v in changes.items()}
+            site_settings.write(tx, {name: state}, JOB_PREFIX)
+    except Exception:
+        log.exception("could not note the run of job %s", name)
+
+
+def statuses(node: Node) -> list[JobStatus]:
+    """Every job that was scheduled on this node, with its last run, last error and next run."""
+    with node.engine.connect() as conn:
+        stored = site_settings.read(conn, JOB_PREFIX)
+
+    def when(value: object) -> datetime | None:
+        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+    return [
+        JobStatus(name, when(s.get("last_run")), str(s.get("last_error") or ""), when(s.get("next_run")))
+        for name, s in sorted(stored.items())
+        if isinstance(s, dict)
+    ]

@@ -18,6 +18,7 @@ from email.utils import make_msgid
 
 from sqlalchemy import select, update
 
+from ..domain.errors import NotFound
 from ..storage.accounts import outbox
 from .jobs import Job
 from .node import Node, utcnow
@@ -150,3 +151,15 @@ def _failed(node: Node, message: Message, error: str) -> None:
 
 
 JOBS = [Job("mail", lambda node: CHECK_SECONDS if node.settings.smtp_host else None, send_due)]
+
+
+def retry(node: Node, message_id: int) -> None:
+    """Put a message that was given up on back in the queue, to be tried at the send job's next turn."""
+    with node.transaction() as tx:
+        done = tx.execute(
+            update(outbox)
+            .where(outbox.c.id == message_id, outbox.c.state == FAILED)
+            .values(state=QUEUED, next_try=utcnow())
+        )
+    if done.rowcount != 1:
+        raise NotFound("no failed message with this number")

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from ..config import Settings
-from ..storage import search
+from ..config import Settings, with_stored
+from ..storage import search, site_settings
 from ..storage.blobs import BlobStore
 from ..storage.catalog import RELAXED, WRITE, make_engine, migrate
 
@@ -38,6 +38,8 @@ class Node:
         node = cls(settings, engine, blobs)
         with node.transaction() as tx:
             search.ensure_current(tx)
+            stored = site_settings.read(tx)
+        node.settings = with_stored(settings, stored)  # what an administrator set in the browser wins
         return node
 
     def close(self) -> None:

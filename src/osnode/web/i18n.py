@@ -102,6 +102,10 @@ def request_language(request: Request) -> str:
         cached = choose(
             request.query_params.get("lang"), request.cookies.get(COOKIE), request.headers.get("accept-language")
         )
+        node = getattr(request.app.state, "node", None)
+        offered = node.settings.languages if node is not None else ()
+        if offered and cached not in offered:  # the administrator offers fewer languages (/admin/settings)
+            cached = offered[0]
         request.state.lang = cached
     return cached
 
@@ -126,9 +130,12 @@ def direction(lang: str) -> str:
 def switch_links(request: Request, current: str) -> list[dict[str, Any]]:
     """One link per language, keeping the rest of the query string (a search stays the same search)."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    node = getattr(request.app.state, "node", None)
+    offered = (node.settings.languages if node is not None else ()) or tuple(LANGUAGES)  # the admin's choice
     return [
         {"code": code, "name": name, "href": "?" + urlencode([*kept, ("lang", code)]), "current": code == current}
         for code, name in LANGUAGES.items()
+        if code in offered or code == current
     ]
 
 

@@ -227,6 +227,8 @@ def install(app: FastAPI) -> None:
         if wants_html(request):
             context = {"node": _node(request), "notice": "refused", "error": exc.detail}
             return templates.TemplateResponse(request, "account/notice.html", context, status_code=403)
+        from . import problems
+
         return problems.problem(403, exc.detail, request.url.path)
 
 
