@@ -24,10 +24,10 @@ def plugin_manager(*extra: object) -> pluggy.PluginManager:
     return plugins.plugin_manager([builtins], extra)
 
 
-def create_app(node: Node, pm: pluggy.PluginManager | None = None) -> FastAPI:
+def create_app(node: Node, pm: pluggy.PluginManager | None = None, *, served: bool = True) -> FastAPI:
     pm = pm or plugin_manager()
     routes = plugins.gathered(pm.hook.register_routes())
-    return build_app(node, routes, plugins.gathered(pm.hook.register_panels()))
+    return build_app(node, routes, plugins.gathered(pm.hook.register_panels()), served=served)
 
 
 def trusted_app(node: Node, viewer: Viewer) -> FastAPI:
@@ -37,7 +37,7 @@ def trusted_app(node: Node, viewer: Viewer) -> FastAPI:
     in-process transport opens no socket) and it is built by someone who can already open the data
     folder and its catalog, i.e. who holds every right it grants. No token is minted or stored.
     """
-    app = create_app(node)
+    app = create_app(node, served=False)
     app.dependency_overrides[get_viewer] = lambda: viewer
     return app
 

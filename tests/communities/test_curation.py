@@ -125,7 +125,7 @@ def test_search_filters_by_community_once_accepted(node: Node, two: None, curato
     found = search.query(node, "", {"community": ["soil"]})
     assert [i["record_id"] for i in found.items] == [inside] and not found.messages
     assert search.query(node, "loam", {"community": ["rain"]}).total == 0
-    assert {"value": "soil", "count": 1, "selected": True} in found.facets["community"]
+    assert {"value": "soil", "label": "soil", "count": 1, "selected": True} in found.facets["community"]
     communities.remove(node, curator.viewer, "soil", inside)
     assert search.query(node, "", {"community": ["soil"]}).total == 0
     search.reindex(node)  # a rebuilt index keeps the facet

@@ -21,7 +21,8 @@ def test_a_community_curator_curates_that_community_only(node: Node, admin: Acco
     assert curators.may_curate(node, me, "rain")
     assert not curators.may_curate(node, me, "soil")  # a curator of one community acting in another
     assert not curators.may_curate(node, Viewer(me.user_id, me.role, read_only=True), "rain")
-    assert curators.of_community(node, "rain") == [(depositor.user.id, "depositor")]
+    # whoever creates a community curates it (here the admin), beside those added
+    assert curators.of_community(node, "rain") == [(admin.user.id, "admin"), (depositor.user.id, "depositor")]
     with pytest.raises(Conflict):
         curators.add(node, admin.viewer, "rain", depositor.user.id)
     curators.remove(node, admin.viewer, "rain", depositor.user.id)

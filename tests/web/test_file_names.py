@@ -96,7 +96,7 @@ def test_form_upload_refuses_with_a_page(client: TestClient, node: Node, deposit
     draft = create_draft(client, depositor)
     response = client.post(
         f"/records/{draft['id']}/upload",
-        data={"token": depositor.token},
+        headers=depositor.headers,
         files={"file": (name, b"x", "text/csv")},
         follow_redirects=False,
     )

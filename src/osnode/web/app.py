@@ -13,7 +13,7 @@ from .methods import HeadAsGet
 from .panels import Provider
 
 
-def build_app(node: Node, routers: list[APIRouter], panels: list[Provider]) -> FastAPI:
+def build_app(node: Node, routers: list[APIRouter], panels: list[Provider], *, served: bool = True) -> FastAPI:
     app = FastAPI(
         title=node.settings.node_name,
         summary="Open Science Node: deposit, version, publish and download research outputs",
@@ -27,7 +27,7 @@ def build_app(node: Node, routers: list[APIRouter], panels: list[Provider]) -> F
     sessions.install(app)  # pages that need a signed-in person send browsers to /login
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
     app.add_middleware(HeadAsGet)  # a HEAD gets the very headers its GET would
-    if node.settings.access_log:
+    if served and node.settings.access_log:  # the CLI's in-process app is no server: nothing to log
         app.add_middleware(AccessLog)  # outermost: logs what was really sent (compressed bytes) and how long it took
     for router in routers:
         app.include_router(router)
