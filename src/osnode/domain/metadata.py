@@ -241,6 +241,55 @@ class RelatedIdentifier(_Part):
         return self
 
 
+class RelatedItemIdentifier(_Part):
+    relatedItemIdentifier: ShortText
+    relatedItemIdentifierType: str
+
+    @field_validator("relatedItemIdentifierType")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        return _vocabulary(v, vocabularies.RELATED_IDENTIFIER_TYPES, "relatedItemIdentifierType") or v
+
+    @model_validator(mode="after")
+    def _check_identifier(self) -> RelatedItemIdentifier:
+        try:
+            self.relatedItemIdentifier = identifiers.normalize_identifier(
+                self.relatedItemIdentifierType, self.relatedItemIdentifier
+            )
+        except ValueError as exc:
+            raise ValueError(f"relatedItemIdentifier: {exc}") from exc
+        return self
+
+
+class RelatedItem(_Part):
+    """DataCite 4.4+ ``relatedItem``: a work described in place, e.g. the journal issue an article is published in
+    (relationType ``IsPublishedIn``, relatedItemType ``Journal``, with volume, issue and pages)."""
+
+    relatedItemType: str
+    relationType: str
+    relatedItemIdentifier: RelatedItemIdentifier | None = None
+    titles: list[Title] = Field(default_factory=list)
+    publicationYear: int | None = Field(default=None, ge=1000, le=9999)
+    volume: ShortText | None = None
+    issue: ShortText | None = None
+    number: ShortText | None = None
+    numberType: Literal["Article", "Chapter", "Report", "Other"] | None = None
+    firstPage: ShortText | None = None
+    lastPage: ShortText | None = None
+    publisher: ShortText | None = None
+    edition: ShortText | None = None
+
+    @field_validator("relatedItemType")
+    @classmethod
+    def _general(cls, v: str) -> str:
+        return _vocabulary(v, vocabularies.RESOURCE_TYPES, "relatedItemType") or v
+
+    @field_validator("relationType")
+    @classmethod
+    def _relation(cls, v: str) -> str:
+        return _vocabulary(v, vocabularies.RELATION_TYPES, "relationType") or v
+
+
 class Rights(_Part):
     rights: str | None = None
     rightsUri: str | None = None
@@ -354,6 +403,7 @@ class Metadata(_Part):
     language: str | None = None
     alternateIdentifiers: list[AlternateIdentifier] = Field(default_factory=list)
     relatedIdentifiers: list[RelatedIdentifier] = Field(default_factory=list)
+    relatedItems: list[RelatedItem] = Field(default_factory=list)
     sizes: list[ShortText] = Field(default_factory=list)
     formats: list[ShortText] = Field(default_factory=list)
     version: str | None = None
@@ -390,6 +440,13 @@ class Metadata(_Part):
             if title.titleType is None:
                 return title.title
         return self.titles[0].title if self.titles else "(untitled)"
+
+    def container(self) -> RelatedItem | None:
+        """The journal (or book, series) this work is published in, if it says."""
+        for item in self.relatedItems:
+            if item.relationType == "IsPublishedIn":
+                return item
+        return None
 
     def licences(self) -> list[str]:
         return [r.rightsIdentifier for r in self.rightsList if r.rightsIdentifier]
