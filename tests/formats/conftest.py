@@ -183,6 +183,22 @@ RICH: dict[str, Any] = {
         },
         {"funderName": "Fundo Local"},
     ],
+    "relatedItems": [
+        {
+            "relatedItemType": "Journal",
+            "relationType": "IsPublishedIn",
+            "relatedItemIdentifier": {"relatedItemIdentifier": "2049-3630", "relatedItemIdentifierType": "ISSN"},
+            "titles": [{"title": "Revista Angolana de Saúde Pública"}],
+            "publicationYear": 2024,
+            "volume": "12",
+            "issue": "3",
+            "number": "e42",
+            "numberType": "Article",
+            "firstPage": "101",
+            "lastPage": "118",
+            "publisher": "Universidade Agostinho Neto",
+        }
+    ],
 }
 
 FILES = [

@@ -227,6 +227,7 @@ def to_json(view: RecordView) -> dict[str, Any]:
             "descriptions": [d.model_dump(exclude_none=True) for d in meta.descriptions],
             "geoLocations": _geo(view),
             "fundingReferences": _funding(view),
+            "relatedItems": [item.model_dump(exclude_none=True) for item in meta.relatedItems],
             "schemaVersion": SCHEMA_VERSION,
         }
     )
@@ -334,6 +335,33 @@ def _funding_references(out: list[str], references: list[dict[str, Any]]) -> Non
     out.append("</fundingReferences>")
 
 
+_ITEM_TEXTS = ("publicationYear", "volume", "issue", "number", "firstPage", "lastPage", "publisher", "edition")
+
+
+def _related_items(out: list[str], items: list[dict[str, Any]]) -> None:
+    out.append("<relatedItems>")
+    for item in items:
+        out.append(
+            f'<relatedItem relatedItemType="{escape_attribute(item["relatedItemType"])}"'
+            f' relationType="{escape_attribute(item["relationType"])}">'
+        )
+        if "relatedItemIdentifier" in item:
+            ident = item["relatedItemIdentifier"]
+            _element(
+                out,
+                "relatedItemIdentifier",
+                ident["relatedItemIdentifier"],
+                {"relatedItemIdentifierType": ident["relatedItemIdentifierType"]},
+            )
+        _text_list(out, "titles", "title", item.get("titles", []), "title")
+        for name in _ITEM_TEXTS:
+            if name in item:
+                attributes = {"numberType": item.get("numberType")} if name == "number" else None
+                _element(out, name, item[name], attributes)
+        out.append("</relatedItem>")
+    out.append("</relatedItems>")
+
+
 def to_text(view: RecordView) -> str:
     """The version as a DataCite 4.7 ``<resource>`` element, as XML text (no declaration)."""
     data = to_json(view)
@@ -381,6 +409,8 @@ def to_text(view: RecordView) -> str:
         _geo_locations(out, data["geoLocations"])
     if data.get("fundingReferences"):
         _funding_references(out, data["fundingReferences"])
+    if data.get("relatedItems"):
+        _related_items(out, data["relatedItems"])
     out.append("</resource>")
     # Characters XML cannot carry are dropped once for the whole text (our markup holds none).
     return clean("".join(out))
