@@ -12,7 +12,6 @@ from urllib.parse import quote, unquote, unquote_to_bytes
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
-from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +19,7 @@ from ..domain.access import Viewer, files_refusal
 from ..domain.errors import InvalidInput, NotFound, TooLarge, Unauthorized
 from ..domain.records import Version
 from ..services import archive
+from ..services.archive import browsing
 from ..services.node import Node
 from ..software.swhid import PERM_DIR, PERM_EXEC, PERM_LINK, SWHID, parse_lines, parse_swhid
 from . import negotiation, problems
@@ -87,10 +87,7 @@ def software_info(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep)
 
 @router.get("/api/software/contents/{sha1_git}/raw", tags=["software"], summary="The bytes of an archived file")
 def content_raw(sha1_git: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
-    with node.engine.connect() as conn:
-        if not archive.visible(node, conn, viewer, "cnt", sha1_git):
-            raise NotFound(f"this node's archive holds no content swh:1:cnt:{sha1_git}")
-    data = archive.read_content(node, sha1_git)
+    data = browsing.visible_content(node, viewer, sha1_git)
     return Response(data, media_type="application/octet-stream", headers={"X-Content-Type-Options": "nosniff"})
 
 
@@ -122,13 +119,12 @@ def resolve(
     if chosen == JSON:
         return Response(_dumps(body), media_type=JSON, headers={"Vary": "Accept"})
     context: dict[str, Any] = {"node": node, "swhid": parsed, "object": body}
-    with node.engine.connect() as conn:
-        if parsed.kind == "cnt":
-            # Line links on this page select with ?lines=; the qualifier is the starting selection.
-            cite = str(SWHID(parsed.kind, parsed.hex, tuple(q for q in parsed.qualifiers if q[0] != "lines")))
-            context |= _file_context(node, conn, parsed.hex, lines or parsed.qualifier("lines"), cite)
-        elif parsed.kind == "dir":
-            context["rows"] = _rows(conn, parsed.hex, lambda e: f"/swhid/swh:1:{e.kind}:{e.target}")
+    if parsed.kind == "cnt":
+        # Line links on this page select with ?lines=; the qualifier is the starting selection.
+        cite = str(SWHID(parsed.kind, parsed.hex, tuple(q for q in parsed.qualifiers if q[0] != "lines")))
+        context |= _file_context(node, parsed.hex, lines or parsed.qualifier("lines"), cite)
+    elif parsed.kind == "dir":
+        context["rows"] = _rows(node, parsed.hex, lambda e: f"/swhid/swh:1:{e.kind}:{e.target}")
     page = templates.TemplateResponse(request, "software/object.html", context)
     page.headers["Vary"] = "Accept"
     return page
@@ -145,23 +141,6 @@ def software_home(any_id: str, node: Node = NodeDep, viewer: Viewer = ViewerDep)
     return RedirectResponse(f"/software/{version.id}/tree/{root}/", status_code=303)
 
 
-def _deposit_roots(link: archive.DepositLink) -> set[str]:
-    roots = {f"dir:{link.root_directory}", f"{link.swhid[6:9]}:{link.swhid[10:]}"}
-    if link.head_revision:
-        roots.add(f"rev:{link.head_revision}")
-    return roots
-
-
-def _root_directory(conn: Connection, link: archive.DepositLink, anchor: str) -> tuple[str, str]:
-    """(kind of the anchor, its root directory) for an anchor inside the deposit."""
-    kind = archive.object_type(conn, anchor)
-    if kind not in ("rev", "dir") or not archive.reachable_from(conn, kind, anchor, _deposit_roots(link)):
-        raise NotFound(f"this software holds no revision or directory {anchor}")
-    if kind == "rev":
-        return kind, archive.revision(conn, anchor).directory
-    return kind, anchor
-
-
 @router.get("/software/{any_id}/tree/{anchor}/{path:path}", response_class=HTMLResponse, include_in_schema=False)
 def browse(
     any_id: str,
@@ -175,41 +154,39 @@ def browse(
     version, link = archive.deposit_for(node, any_id, viewer)
     base = f"/software/{version.id}"
     raw_path = _raw_tail(request, f"/tree/{anchor}/")
-    with node.engine.connect() as conn:
-        anchor_kind, root = _root_directory(conn, link, anchor)
-        entry = archive.lookup_path(conn, root, raw_path)
-        if entry is None:
-            raise NotFound(f"no file or folder '{path}' in this tree")
-        anchor_swhid = f"swh:1:{anchor_kind}:{anchor}"
-        quals = {"origin": link.origin, "visit": link.visit_swhid, "anchor": anchor_swhid}
-        context: dict[str, Any] = {
-            "node": node,
-            "version": version,
-            "title": version.metadata.get("titles", [{"title": version.id}])[0]["title"],
-            "base": base,
-            "anchor": anchor,
-            "anchor_swhid": anchor_swhid,
-            "crumbs": _crumbs(base, anchor, raw_path),
-            "path": "/" + _shown(raw_path),
-            "qualifier_path": "/" + raw_path.decode("utf-8", "surrogateescape"),
-        }
-        if entry.perms == PERM_DIR:
-            here = f"{base}/tree/{anchor}/" + (quote(raw_path) + "/" if raw_path else "")
-            context["rows"] = _rows(
-                conn, entry.target, lambda e: here + quote(e.name) + ("/" if e.perms == PERM_DIR else "")
-            )
-            context["swhid"] = SWHID("dir", entry.target).with_qualifiers(
-                **quals, path=context["qualifier_path"] if raw_path else None
-            )
-            context["download"] = f"{base}/archive/{entry.target}.tar.gz"
-            context["log"] = f"{base}/log/{anchor}" if anchor_kind == "rev" else None
-            return templates.TemplateResponse(request, "software/tree.html", context)
-        if entry.kind != "cnt":
-            raise NotFound(f"'{path}' is a submodule, which is archived separately")
-        cite = SWHID("cnt", entry.target).with_qualifiers(**quals, path=context["qualifier_path"])
-        context |= _file_context(node, conn, entry.target, lines, str(cite))
-        context["is_link"] = entry.perms == PERM_LINK
-        context["is_exec"] = entry.perms == PERM_EXEC
+    anchor_kind, entry = browsing.tree_entry(node, link, anchor, raw_path)
+    if entry is None:
+        raise NotFound(f"no file or folder '{path}' in this tree")
+    anchor_swhid = f"swh:1:{anchor_kind}:{anchor}"
+    quals = {"origin": link.origin, "visit": link.visit_swhid, "anchor": anchor_swhid}
+    context: dict[str, Any] = {
+        "node": node,
+        "version": version,
+        "title": version.metadata.get("titles", [{"title": version.id}])[0]["title"],
+        "base": base,
+        "anchor": anchor,
+        "anchor_swhid": anchor_swhid,
+        "crumbs": _crumbs(base, anchor, raw_path),
+        "path": "/" + _shown(raw_path),
+        "qualifier_path": "/" + raw_path.decode("utf-8", "surrogateescape"),
+    }
+    if entry.perms == PERM_DIR:
+        here = f"{base}/tree/{anchor}/" + (quote(raw_path) + "/" if raw_path else "")
+        context["rows"] = _rows(
+            node, entry.target, lambda e: here + quote(e.name) + ("/" if e.perms == PERM_DIR else "")
+        )
+        context["swhid"] = SWHID("dir", entry.target).with_qualifiers(
+            **quals, path=context["qualifier_path"] if raw_path else None
+        )
+        context["download"] = f"{base}/archive/{entry.target}.tar.gz"
+        context["log"] = f"{base}/log/{anchor}" if anchor_kind == "rev" else None
+        return templates.TemplateResponse(request, "software/tree.html", context)
+    if entry.kind != "cnt":
+        raise NotFound(f"'{path}' is a submodule, which is archived separately")
+    cite = SWHID("cnt", entry.target).with_qualifiers(**quals, path=context["qualifier_path"])
+    context |= _file_context(node, entry.target, lines, str(cite))
+    context["is_link"] = entry.perms == PERM_LINK
+    context["is_exec"] = entry.perms == PERM_EXEC
     return templates.TemplateResponse(request, "software/file.html", context)
 
 
@@ -233,13 +210,10 @@ def _crumbs(base: str, anchor: str, raw_path: bytes) -> list[tuple[str, str]]:
     return crumbs
 
 
-def _rows(conn: Connection, directory: str, href) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _rows(node: Node, directory: str, href) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     rows = []
-    for entry in archive.directory_entries(conn, directory)[:MAX_SHOWN_ENTRIES]:
-        size = None
-        if entry.kind == "cnt":
-            row = archive.content_row(conn, entry.target)
-            size = row.length if row else None
+    for listed in browsing.listing(node, directory, MAX_SHOWN_ENTRIES):
+        entry, size = listed.entry, listed.size
         rows.append(
             {
                 "name": _shown(entry.name),
@@ -253,10 +227,8 @@ def _rows(conn: Connection, directory: str, href) -> list[dict[str, Any]]:  # ty
     return rows
 
 
-def _file_context(node: Node, conn: Connection, sha1_git: str, lines: str | None, cite: str) -> dict[str, Any]:
-    row = archive.content_row(conn, sha1_git)
-    if row is None:
-        raise NotFound(f"the archive holds no content swh:1:cnt:{sha1_git}")
+def _file_context(node: Node, sha1_git: str, lines: str | None, cite: str) -> dict[str, Any]:
+    length = browsing.content_length(node, sha1_git)
     selected: tuple[int, int] | None = None
     if lines:
         try:
@@ -264,7 +236,7 @@ def _file_context(node: Node, conn: Connection, sha1_git: str, lines: str | None
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
     text_lines: list[str] | None = None
-    if row.length <= MAX_SHOWN_BYTES:
+    if length <= MAX_SHOWN_BYTES:
         data = archive.read_content(node, sha1_git)
         if b"\0" not in data:
             text_lines = data.decode("utf-8", "replace").splitlines()
@@ -280,7 +252,7 @@ def _file_context(node: Node, conn: Connection, sha1_git: str, lines: str | None
         links.append(target)
     return {
         "sha1_git": sha1_git,
-        "length": row.length,
+        "length": length,
         "lines": text_lines,
         "line_links": links,
         "selected": selected,
@@ -299,22 +271,18 @@ def commit_log(
     any_id: str, anchor: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep
 ) -> Response:
     version, link = archive.deposit_for(node, any_id, viewer)
-    with node.engine.connect() as conn:
-        kind, _ = _root_directory(conn, link, anchor)
-        if kind != "rev":
-            raise NotFound("only a revision has a history")
-        entries = [
-            {
-                "swhid": f"swh:1:rev:{r.sha1_git}",
-                "id": r.sha1_git,
-                "author": r.author.split(" <")[0],
-                "date": r.date,
-                "summary": (r.message.strip().splitlines() or [""])[0],
-                "href": f"/software/{version.id}/tree/{r.sha1_git}/",
-                "parents": len(archive.parents(conn, r.sha1_git)),
-            }
-            for r in archive.log(conn, anchor, limit=200)
-        ]
+    entries = [
+        {
+            "swhid": f"swh:1:rev:{e.revision.sha1_git}",
+            "id": e.revision.sha1_git,
+            "author": e.revision.author.split(" <")[0],
+            "date": e.revision.date,
+            "summary": (e.revision.message.strip().splitlines() or [""])[0],
+            "href": f"/software/{version.id}/tree/{e.revision.sha1_git}/",
+            "parents": e.parent_count,
+        }
+        for e in browsing.revision_log(node, link, anchor, limit=200)
+    ]
     context = {
         "node": node,
         "version": version,
@@ -328,11 +296,7 @@ def commit_log(
 @router.get("/software/{any_id}/archive/{directory}.tar.gz", include_in_schema=False)
 def download_directory(any_id: str, directory: str, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     version, link = archive.deposit_for(node, any_id, viewer)
-    with node.engine.connect() as conn:
-        if archive.object_type(conn, directory) != "dir" or not archive.reachable_from(
-            conn, "dir", directory, _deposit_roots(link)
-        ):
-            raise NotFound(f"this software holds no directory {directory}")
+    browsing.check_deposit_directory(node, link, directory)
     name = f"swh-dir-{directory[:12]}"
     spool = archive.tarball_file(node, directory, name)
     headers = {"Content-Disposition": f'attachment; filename="{name}.tar.gz"', "ETag": f'"{directory}"'}
@@ -366,8 +330,7 @@ def _link_json(node: Node, version: Version, link: archive.DepositLink) -> dict[
 
 
 def software_panel(_request: Request, node: Node, version: Version, viewer: Viewer) -> Panel | None:
-    with node.engine.connect() as conn:
-        link = archive.deposit_link(conn, version.id)
+    link = browsing.link_of(node, version.id)
     # A SWHID is a content hash: a reader who may not get the files never sees it (docs/security.md).
     if link is None or files_refusal(version, viewer, node.today()) is not None:
         return None
