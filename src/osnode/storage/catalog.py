@@ -150,7 +150,7 @@ node_settings = Table(
     Column("value", Text, nullable=False),
 )
 
-# The search index (see storage/search.py). These two tables are portable; the engine's own
+# The search index (see storage/search/). These two tables are portable; the engine's own
 # full-text structures (FTS5 table, tsvector column and GIN index) are made by migration 0002.
 search_docs = Table(
     "search_docs",
