@@ -24,6 +24,7 @@ from ..storage.uploads import fixity_checks, fixity_events, fixity_runs
 from .jobs import Job
 from .node import Node, utcnow
 from .replication import blob_holders
+from .runs import Tally, close_row, keep, open_row
 from .transfer import fetch_blob
 
 # A scheduled round every hour, re-hashing at most this much: a full pass over 1 TB takes ~6 weeks.
@@ -33,8 +34,11 @@ BUDGET_COUNT = 10_000
 QUARANTINE = "quarantine"
 
 
+_COUNTS = ("checked", "bytes", "ok", "missing", "corrupt", "repaired")
+
+
 @dataclass
-class RunReport:
+class RunReport(Tally):
     run_id: int
     checked: int = 0
     bytes: int = 0
@@ -43,9 +47,6 @@ class RunReport:
     corrupt: int = 0
     repaired: int = 0
     problems: list[dict[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def quarantine_dir(node: Node) -> Path:
@@ -130,41 +131,27 @@ def run(
     """One fixity round; ``max_bytes``/``max_count`` None means no limit (check everything)."""
     due = due_blobs(node, max_bytes, max_count)
     with node.transaction() as tx:
-        run_id = tx.execute(
-            insert(fixity_runs).values(started=utcnow(), checked=0, bytes=0, ok=0, missing=0, corrupt=0, repaired=0)
-        ).inserted_primary_key[0]
+        run_id, _ = open_row(tx, fixity_runs, **dict.fromkeys(_COUNTS, 0))
     report = RunReport(run_id)
     for sha256, size in due:
         status = _check(node, sha256)
-        report.checked += 1
-        report.bytes += size
+        report.add("checked")
+        report.add("bytes", size)
         action, repaired = None, False
         if status == "ok":
-            report.ok += 1
+            report.add("ok")
         else:
-            setattr(report, status, getattr(report, status) + 1)
+            report.add(status)
             moved = _quarantine(node, sha256) if status == "corrupt" else "bytes missing"
             repaired, how = _repair(node, sha256)
-            report.repaired += repaired
+            report.add("repaired", int(repaired))
             action = f"{moved}; {how}"
-            report.problems.append({"sha256": sha256, "status": status, "action": action})
+            keep(report.problems, {"sha256": sha256, "status": status, "action": action}, None)
         _record(node, run_id, sha256, status, repaired, action)
         if progress:
             progress(sha256, size)
     with node.transaction() as tx:
-        tx.execute(
-            update(fixity_runs)
-            .where(fixity_runs.c.id == run_id)
-            .values(
-                finished=utcnow(),
-                checked=report.checked,
-                bytes=report.bytes,
-                ok=report.ok,
-                missing=report.missing,
-                corrupt=report.corrupt,
-                repaired=report.repaired,
-            )
-        )
+        close_row(tx, fixity_runs, run_id, report)
     return report
 
 

@@ -39,13 +39,14 @@ from . import access, exports, package_paths
 from .deposit import parse_access
 from .node import Node, failpoint, utcnow
 from .records import load_version
+from .runs import Tally
 from .users import first_admin
 
 FORMAT = "osnode-package/1"
 
 
 @dataclass
-class Summary:
+class Summary(Tally):
     versions: int = 0
     files: int = 0
     bytes: int = 0
@@ -53,9 +54,6 @@ class Summary:
     skipped_blobs: int = 0
     withheld_files: int = 0
     ids: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def _selected(node: Node, set_: str | None, since: date | None) -> list[str]:
@@ -100,17 +98,17 @@ def export(
             if not source.is_file():
                 raise NotFound(f"the bytes of {version.id}/{entry.key} are missing here (run 'osnode fixity')")
             shutil.copyfile(source, folder / "files" / entry.key)
-            summary.files += 1
-            summary.bytes += entry.size
+            summary.add("files")
+            summary.add("bytes", entry.size)
             if progress:
                 progress(entry.size)
-        summary.withheld_files += len(version.files) - len(carried)
+        summary.add("withheld_files", len(version.files) - len(carried))
         view = exports.record_view(node, version, ANONYMOUS)
         paths = {e.key: f"files/{e.key}" for e in carried}
         _write_json(folder / "ro-crate-metadata.json", rocrate.to_json(view, paths))
         _write_json(folder / "datacite.json", datacite.to_json(view))
         _write_json(folder / "osnode.json", _provenance(node, dataclasses.replace(version, files=carried)))
-        summary.versions += 1
+        summary.add("versions")
         summary.ids.append(version.id)
     bag_format.make(
         out,
@@ -173,7 +171,7 @@ def import_bag(node: Node, folder: Path, progress: Callable[[int], None] | None 
         with node.engine.connect() as conn:
             known = set(conn.execute(select(versions.c.id).where(versions.c.id.in_(wanted))).scalars())
         new = [i for i in items if i.item["version_id"] not in known]
-        summary.skipped_versions += len(items) - len(new)
+        summary.add("skipped_versions", len(items) - len(new))
         if not new:
             continue
         for incoming in new:
@@ -183,7 +181,7 @@ def import_bag(node: Node, folder: Path, progress: Callable[[int], None] | None 
         with node.transaction() as tx:
             for incoming in sorted(new, key=lambda i: i.item["number"]):
                 _insert_version(tx, incoming.item, owner.id, now)
-        summary.versions += len(new)
+        summary.add("versions", len(new))
         summary.ids.extend(i.item["version_id"] for i in new)
         failpoint("import.between_versions")
     return summary
@@ -264,13 +262,13 @@ def _read_descriptions(folder: Path, digests: dict[str, str]) -> list[_Incoming]
 def _store_blobs(node: Node, incoming: _Incoming, summary: Summary, progress: Callable[[int], None] | None) -> None:
     for f in incoming.item["files"]:
         if node.blobs.exists(f["sha256"]):
-            summary.skipped_blobs += 1
+            summary.add("skipped_blobs")
         else:
             stored = node.blobs.put_file(incoming.paths[f["key"]])
             if stored.sha256 != f["sha256"]:  # changed since the bag was validated
                 raise InvalidInput(f"refused: the file '{f['key']}' changed while it was imported")
-            summary.bytes += stored.size
-        summary.files += 1
+            summary.add("bytes", stored.size)
+        summary.add("files")
         if progress:
             progress(f["size"])
 

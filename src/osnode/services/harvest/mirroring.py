@@ -25,6 +25,8 @@ def live_sources(tx: Connection, record_id: str) -> int:
 
 
 def current_version(tx: Connection, record_id: str) -> Row | None:
+    """The record's newest version (id, state), whatever its state: a mirror has one version, replaced in
+    place; harvest and replication both ask this."""
     return tx.execute(
         select(versions.c.id, versions.c.state)
         .where(versions.c.record_id == record_id)

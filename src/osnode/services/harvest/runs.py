@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, update
+from sqlalchemy import Connection, Row
 
-from osnode.services.node import Node, utcnow
+from osnode.services.node import Node
+from osnode.services.runs import Tally, interrupt_running, keep, open_row, save_row
 from osnode.storage.peers import harvest_runs
 
 from .limits import Guard
@@ -18,7 +19,7 @@ MAX_ERRORS_KEPT = 1000
 
 
 @dataclass
-class RunInfo:
+class RunInfo(Tally):
     id: int
     peer: str
     started: datetime
@@ -39,12 +40,6 @@ class RunInfo:
     # Progress only, not stored: what the peer says the whole list holds.
     complete_list_size: int | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["started"] = self.started.isoformat()
-        data["finished"] = self.finished.isoformat() if self.finished else None
-        return data
-
 
 @dataclass
 class Context:
@@ -64,56 +59,30 @@ class Context:
 def note(run: RunInfo, identifier: str | None, message: str, *, error: bool) -> None:
     if error:
         run.errors += 1
-    if len(run.error_list) < MAX_ERRORS_KEPT:
-        run.error_list.append({"identifier": identifier, "message": message[:1000], "error": error})
+    keep(run.error_list, {"identifier": identifier, "message": message[:1000], "error": error}, MAX_ERRORS_KEPT)
 
 
 def save_run(tx: Connection, run: RunInfo) -> None:
-    tx.execute(
-        update(harvest_runs)
-        .where(harvest_runs.c.id == run.id)
-        .values(
-            finished=run.finished,
-            status=run.status,
-            metadata_prefix=run.metadata_prefix,
-            from_datestamp=run.from_datestamp,
-            resumed=run.resumed,
-            pages=run.pages,
-            added=run.added,
-            updated=run.updated,
-            deleted=run.deleted,
-            unchanged=run.unchanged,
-            skipped=run.skipped,
-            errors=run.errors,
-            error_list=run.error_list,
-            message=run.message,
-        )
-    )
+    save_row(tx, harvest_runs, run.id, run)
 
 
 def start_run(node: Node, peer: Row) -> RunInfo:
-    now = utcnow()
     with node.transaction() as tx:
-        # A run still 'running' was cut off (the process died): say so rather than leave it hanging.
-        tx.execute(
-            update(harvest_runs)
-            .where(harvest_runs.c.peer_id == peer.id, harvest_runs.c.status == "running")
-            .values(status="interrupted", finished=now, message="the harvest stopped before it ended")
+        stopped = "the harvest stopped before it ended"
+        interrupt_running(tx, harvest_runs, harvest_runs.c.peer_id == peer.id, stopped)
+        run_id, now = open_row(
+            tx,
+            harvest_runs,
+            peer_id=peer.id,
+            status="running",
+            resumed=peer.resumption_token is not None,
+            pages=0,
+            added=0,
+            updated=0,
+            deleted=0,
+            unchanged=0,
+            skipped=0,
+            errors=0,
+            error_list=[],
         )
-        run_id = tx.execute(
-            harvest_runs.insert().values(
-                peer_id=peer.id,
-                started=now,
-                status="running",
-                resumed=peer.resumption_token is not None,
-                pages=0,
-                added=0,
-                updated=0,
-                deleted=0,
-                unchanged=0,
-                skipped=0,
-                errors=0,
-                error_list=[],
-            )
-        ).inserted_primary_key[0]
     return RunInfo(run_id, peer.name, now, None, "running", None, None, peer.resumption_token is not None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -15,12 +15,14 @@ from sqlalchemy import Connection, Row, delete, select
 
 from ...domain.errors import InvalidInput, NodeError, NotFound
 from ...domain.records import AccessLevel, State
-from ...storage.catalog import files, versions
+from ...storage.catalog import files
 from ...storage.peers import record_sources
 from ...storage.record_state import add_file, remove_files, set_access_level
 from ...storage.replicas import replicas, replication_state
 from ..harvest import Connect, Guard, Limits, PeerError, origin_of
+from ..harvest.mirroring import current_version
 from ..node import Node, utcnow
+from ..runs import Tally, keep
 from .fetching import RemoteFile, fetch_missing, remote_files
 from .holders import blob_holders
 from .policies import peer_named, policy_of, replicating_peers
@@ -31,7 +33,7 @@ MAX_ERRORS_KEPT = 200
 
 
 @dataclass
-class Report:
+class Report(Tally):
     peer: str
     policy: str
     records: int = 0
@@ -44,9 +46,6 @@ class Report:
     blobs_present: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
     message: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -69,20 +68,11 @@ Progress = Callable[[Report, int], None]
 
 def _local_files(node: Node, record_id: str) -> tuple[str | None, list[Row]]:
     with node.engine.connect() as conn:
-        version = _current(conn, record_id)
+        version = current_version(conn, record_id)
         if version is None:
             return None, []
         rows = conn.execute(select(files).where(files.c.version_id == version.id)).all()
     return version.id, list(rows)
-
-
-def _current(conn: Connection, record_id: str) -> Row | None:
-    return conn.execute(
-        select(versions.c.id, versions.c.state, versions.c.access_level)
-        .where(versions.c.record_id == record_id)
-        .order_by(versions.c.number.desc())
-        .limit(1)
-    ).first()
 
 
 def _prepare(
@@ -142,7 +132,7 @@ def _commit(node: Node, peer_id: int, site: str, outcome: Outcome) -> None:
     source, now = outcome.source, utcnow()
     with node.transaction() as tx:
         if outcome.status == "replicated":
-            version = _current(tx, source.record_id)
+            version = current_version(tx, source.record_id)
             if version is None or version.state != State.PUBLISHED.value:
                 outcome.status, outcome.message = "skipped", "the local copy is no longer published"
             else:
@@ -265,12 +255,16 @@ def replicate(
 
 
 def _count(report: Report, outcome: Outcome) -> None:
-    setattr(report, outcome.status, getattr(report, outcome.status) + 1)
-    report.blobs_fetched += outcome.fetched
-    report.bytes_fetched += outcome.fetched_bytes
-    report.blobs_present += outcome.present
-    if outcome.status == "failed" and len(report.errors) < MAX_ERRORS_KEPT:
-        report.errors.append({"identifier": outcome.source.oai_identifier, "message": outcome.message or ""})
+    report.add(outcome.status)
+    report.add("blobs_fetched", outcome.fetched)
+    report.add("bytes_fetched", outcome.fetched_bytes)
+    report.add("blobs_present", outcome.present)
+    if outcome.status == "failed":
+        keep(
+            report.errors,
+            {"identifier": outcome.source.oai_identifier, "message": outcome.message or ""},
+            MAX_ERRORS_KEPT,
+        )
 
 
 def replicate_all(node: Node, connect: Connect | None = None) -> list[Report]:
