@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from ..domain import multilingual
 from ..storage import search as index
 from ..storage.peers import peers
-from . import records
+from . import records, summary
 from .harvest.peers import origin_of
 from .node import Node
 
@@ -160,8 +160,13 @@ def query(
         filters=tuple((name, tuple(values)) for name, values in chosen.items()),
         sort=sort_name,
     )
+    # Nothing typed, nothing chosen: the counts of everything are kept, not recounted (services/summary.py).
+    counted = None
+    if not q.has_text and not q.filters:
+        kept = summary.current(node)
+        counted = (kept.total, kept.facets)
     with node.engine.connect() as conn:
-        found = index.search(conn, q, max(offset, 0), 0 if offset < 0 else size_n)
+        found = index.search(conn, q, max(offset, 0), 0 if offset < 0 else size_n, counted=counted)
         if not found.total and words and offset >= 0:
             found = _corrected(conn, q, found, size_n, offset, messages)
         names = origin_names(conn)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
-from ..storage.catalog import files, records
-from . import search
+from . import summary
 from .node import Node
 
 
@@ -22,12 +19,7 @@ class Totals:
 
 
 def totals(node: Node) -> Totals:
-    # The search index already counts published records by kind; one facet query, no extra bookkeeping.
-    found = search.query(node, "", None, "newest", 1, 1)
-    kinds = [(v["value"], v["count"]) for v in found.facets.get("kind", [])]
-    shown = files.join(records, records.c.latest_published_id == files.c.version_id)
-    with node.engine.connect() as conn:
-        count, size = conn.execute(
-            select(func.count(), func.coalesce(func.sum(files.c.size), 0)).select_from(shown)
-        ).one()
-    return Totals(records=found.total, kinds=kinds, files=int(count), bytes=int(size))
+    # Kept by the search index's summary (recounted only after a change), not counted per request.
+    kept = summary.current(node)
+    kinds = [(value, count) for value, count, _ in kept.facets.get("kind", [])]
+    return Totals(records=kept.total, kinds=kinds, files=kept.files, bytes=kept.bytes)

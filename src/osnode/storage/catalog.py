@@ -212,7 +212,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # FULL: a committed transaction survives power loss too, not only a killed process.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # SQLite's default page cache is 2 MB; the catalog's indexes are far larger, and a bulk writer
     # (a harvest of a million records) touches pages of every one of them for each row it adds.
     cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
@@ -221,6 +221,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 CACHE_KIB = 32 * 1024
+BUSY_TIMEOUT_MS = 30_000
 # Pages of write-ahead log before SQLite copies them into the database (its default is 1,000): a
 # bulk writer (a harvest) then pays for that copy and its fsync far less often.
 WAL_CHECKPOINT_PAGES = 16_384

@@ -14,7 +14,8 @@ Both read words the same way (``folding.words``: Unicode letters and digits, cas
 so the same data gives the same results on either engine. The index is written in the caller's
 transaction (``writing``), so it can never disagree with the catalog a reader sees. ``documents`` says what
 a record's document holds, ``query`` what is asked and the SQL both engines share, ``reading`` runs a
-search, ``suggest`` is the typo fallback, ``published`` lists published records.
+search, ``suggest`` is the typo fallback, ``published`` lists published records, ``summary`` keeps the
+unfiltered counts (every write bumps a generation that invalidates them).
 
 The names callers use are re-exported here, so ``search.X`` keeps working.
 """
@@ -28,6 +29,7 @@ from .published import published_count, published_records
 from .query import PREFIX_MIN, Found, Hit, Query
 from .reading import has_matches, search
 from .suggest import SUGGESTIONS, similar_words
+from .summary import Summary
 from .writing import INDEX_VERSION, ensure_current, index_new, index_record, reindex_all
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "LOCAL_ORIGIN",
     "PREFIX_MIN",
     "SUGGESTIONS",
+    "Summary",
     "Document",
     "Found",
     "Hit",

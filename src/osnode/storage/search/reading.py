@@ -25,8 +25,16 @@ def _whole_words_first(conn: Connection, query: Query, params: dict[str, Any], i
     return postgres.whole_words_clause(query, params)
 
 
-def search(conn: Connection, query: Query, offset: int, limit: int, facet_limit: int = 30) -> Found:
-    """The hits from ``offset`` (at most ``limit``), the total and the facet counts of the whole result."""
+def search(
+    conn: Connection,
+    query: Query,
+    offset: int,
+    limit: int,
+    facet_limit: int = 30,
+    counted: tuple[int, dict[str, list[tuple[str, int, str]]]] | None = None,
+) -> Found:
+    """The hits from ``offset`` (at most ``limit``), the total and the facet counts of the whole result.
+    ``counted``: the total and facet counts, already known (``summary``): only the hits are read."""
     params: dict[str, Any] = {}
     binds: list[Any] = []
     sqlite = conn.dialect.name == "sqlite"
@@ -59,7 +67,8 @@ def search(conn: Connection, query: Query, offset: int, limit: int, facet_limit:
         return conn.execute(statement, params | (extra or {}))
 
     matching = f"SELECT {id_col} FROM {bare} WHERE {where}{filters}"
-    total = run(f"SELECT count(*) FROM {bare} WHERE {where}{filters}").scalar_one()
+    counting = f"SELECT count(*) FROM {bare} WHERE {where}{filters}"
+    total = run(counting).scalar_one() if counted is None else counted[0]
     rows = []
     if total and limit > 0 and offset < total:
         rows = run(
@@ -84,7 +93,9 @@ def search(conn: Connection, query: Query, offset: int, limit: int, facet_limit:
     _snippets(conn, query, hits, {r.record_id: r for r in rows}, params)
     _origins(conn, hits, {r.record_id: r.id for r in rows})
     facets: dict[str, list[tuple[str, int, str]]] = {name: [] for name in FACETS}
-    if total:
+    if counted is not None:
+        facets |= {name: values[:facet_limit] for name, values in counted[1].items() if name in facets}
+    elif total:
         counted = run(
             f"SELECT facet, value, label, count(*) AS n FROM search_facets WHERE doc_id IN ({matching})"
             " GROUP BY facet, value, label"

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, func, select
 from ...domain.metadata import Metadata
 from ..catalog import node_settings, records, search_docs, search_facets, versions
 from ..communities import ACCEPTED, record_communities
-from . import fts5, postgres
+from . import fts5, postgres, summary
 from .documents import Document, document_of, row_of
 
 # Bump when what goes into a document changes: ``ensure_current`` then rebuilds the index.
@@ -20,6 +20,7 @@ _VERSION_KEY = "search_index_version"
 
 def index_record(conn: Connection, record_id: str) -> None:
     """Make the index hold the record's latest published version, or nothing when it has none."""
+    summary.bump(conn)
     conn.execute(delete(search_docs).where(search_docs.c.record_id == record_id))
     latest = conn.execute(
         select(versions).join(records, records.c.latest_published_id == versions.c.id).where(records.c.id == record_id)
@@ -35,6 +36,7 @@ def index_new(conn: Connection, items: list[tuple[Any, Document]]) -> None:
     which would otherwise pay a query and a second validation per record."""
     if not items:
         return
+    summary.bump(conn)
     docs, facet_sets = [], []
     for version, document in items:
         doc, values = row_of(version, document)
@@ -85,6 +87,7 @@ def _insert(conn: Connection, rows: list[Any]) -> None:
 
 def reindex_all(conn: Connection, batch: int = 500) -> int:
     """Rebuild the whole index from the catalog; returns how many records it holds."""
+    summary.bump(conn)
     conn.execute(delete(search_facets))
     conn.execute(delete(search_docs))
     if conn.dialect.name == "sqlite":
