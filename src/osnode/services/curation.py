@@ -252,6 +252,17 @@ def mine(node: Node, viewer: Viewer, record_id: str) -> list[Submission]:
     return [_submission(r) for r in rows]
 
 
+def requests_of(node: Node, viewer: Viewer, limit: int = 200) -> list[Submission]:
+    """Every request the viewer made, newest first, whatever its state (the workspace lists them)."""
+    if viewer.user_id is None:
+        return []
+    rc = record_communities
+    query = _select(rc.c.requested_by == viewer.user_id).order_by(None).order_by(rc.c.created.desc(), rc.c.slug)
+    with node.engine.connect() as conn:
+        rows = conn.execute(query.limit(limit)).all()
+    return [_submission(r) for r in rows]
+
+
 # -- managing a community: its text and its curators (its curators and admins) ---------------------------
 
 
