@@ -21,7 +21,7 @@ from ..storage import search as search_index
 from ..storage.accounts import community_curators
 from ..storage.catalog import records, users, versions
 from ..storage.communities import ACCEPTED, DECLINED, REQUESTED, communities, record_communities
-from . import accounts
+from . import accounts, images
 from .node import Node, utcnow
 
 MAX_MESSAGE = 5000
@@ -296,6 +296,18 @@ def edit(node: Node, viewer: Viewer, slug: str, title: Any, description: Any) ->
         if errors:
             raise InvalidInput("the community cannot be changed", errors)
         tx.execute(update(communities).where(communities.c.slug == slug).values(title=title, description=description))
+
+
+def set_logo(node: Node, viewer: Viewer, slug: str, data: bytes | None) -> str:
+    """A community's curators (and admins) give it a logo (re-encoded by ``services.images``), or remove it
+    (``data`` None); the path it is served at, or empty."""
+    with node.engine.connect() as conn:  # who may, before any image is decoded
+        _community_exists(conn, slug)
+        ensure_curates(conn, viewer, slug)
+    path = images.store_logo(node, data) if data is not None else ""
+    with node.transaction() as tx:
+        tx.execute(update(communities).where(communities.c.slug == slug).values(logo=path or None))
+    return path
 
 
 def add_curator_by_email(node: Node, viewer: Viewer, slug: str, email: Any) -> None:

@@ -1,4 +1,5 @@
-"""Invitations to co-own a record, by email (the inviter never learns whether an account has the address)
+"""Invitations to co-own a record, by email (the inviter never learns whether an account has the address);
+communities get a logo
 
 Revision ID: 0022_workspace
 Revises: 0017_curation
@@ -25,8 +26,12 @@ def upgrade() -> None:
         sa.Column("used", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_co_owner_invitations_record_id", "co_owner_invitations", ["record_id"])
+    with op.batch_alter_table("communities") as batch:
+        batch.add_column(sa.Column("logo", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("communities") as batch:
+        batch.drop_column("logo")
     op.drop_index("ix_co_owner_invitations_record_id", table_name="co_owner_invitations")
     op.drop_table("co_owner_invitations")
