@@ -37,7 +37,8 @@ MAX_FORM_FIELDS = deposit_form.MAX_FIELDS + 10
 MESSAGES = [
     N_("this form has too many fields"),
     N_("a field of this form is too long"),
-    N_("this file is not DataCite XML, CodeMeta or CITATION.cff"),
+    N_("this file is not DataCite XML or JSON, RO-Crate metadata, CodeMeta or CITATION.cff"),
+    N_("a metadata file has at most 2 MB"),
 ]
 
 
@@ -103,7 +104,7 @@ async def create(request: Request, node: Node = NodeDep, viewer: Viewer = Signed
 
 @router.post("/deposit/import", response_class=HTMLResponse)
 async def start_from_file(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
-    """A draft whose fields come from an uploaded DataCite XML, CodeMeta or CITATION.cff file."""
+    """A draft whose fields come from an uploaded metadata file (``services.metadata_import`` reads it)."""
     try:
         form = await request.form(max_files=1, max_fields=5, max_part_size=metadata_import.MAX_BYTES)
         upload = form.get("metadata")
