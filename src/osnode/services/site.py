@@ -1,12 +1,13 @@
 """The node's settings an administrator changes in the browser: name, description, contact, logo, colour,
 languages offered, base URL and registration mode. They are stored in the catalog and replace
-``node.settings`` at once, so the next page rendered shows them (no restart)."""
+``node.settings`` at once, so the next page rendered shows them (no restart); every other process (another
+worker, another machine) takes them up at its next request (``refresh``)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ..config import UI_LANGUAGES, ConfigError, coerce
+from ..config import UI_LANGUAGES, ConfigError, coerce, with_stored
 from ..domain.access import Viewer
 from ..domain.errors import FieldError, Forbidden, InvalidInput
 from ..domain.records import Role
@@ -91,8 +92,25 @@ def update(node: Node, viewer: Viewer, changes: dict[str, object]) -> None:
 def _store(node: Node, checked: dict[str, object]) -> None:
     stored = {k: list(v) if isinstance(v, tuple) else v for k, v in checked.items()}
     with node.transaction() as tx:
-        site_settings.write(tx, stored)
+        previous = site_settings.stamp(tx)
+        fresh = site_settings.write(tx, stored)
+    if previous != node.site_stamp:  # another process changed settings too: take all of them from the catalog
+        refresh(node)
     node.settings = replace(node.settings, **checked)
+    node.site_stamp = fresh
+
+
+def refresh(node: Node) -> bool:
+    """Take up the settings another process stored, if the catalog's stamp moved since this process looked:
+    one row read by its key when nothing changed (every request asks, see ``web/app.py``)."""
+    with node.engine.connect() as conn:
+        current = site_settings.stamp(conn)
+        if current == node.site_stamp:
+            return False
+        stored = site_settings.read(conn)
+    node.settings = with_stored(node.base_settings or node.settings, stored)
+    node.site_stamp = current
+    return True
 
 
 def save_logo(node: Node, viewer: Viewer, data: bytes) -> str:
