@@ -55,7 +55,7 @@ def test_content_type_adds_a_charset_only_where_the_type_does_not_imply_utf8() -
 
 def test_readers_invert_their_writers(rich: RecordView) -> None:
     readable = [f for f in registry.FORMATS.values() if f.read]
-    assert {f.name for f in readable} == {"datacite-xml", "oai_dc"}
+    assert {f.name for f in readable} == {"datacite-xml", "datacite-json", "ro-crate", "oai_dc"}
     for f in readable:
         assert f.read is not None
         back = f.read(f.write(rich))

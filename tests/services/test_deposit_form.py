@@ -68,18 +68,22 @@ def test_a_co_owner_edits_the_draft_publishes_and_starts_a_new_version(
     from tests.web.accounts_helpers import local_account
 
     bea = local_account(node, "bea@example.org")
-    from osnode.services import users
+    from osnode.services import co_owners, users
 
     bea_viewer = users.viewer_for(users.User(bea.id, bea.name, bea.role))
     draft = deposit_form.start(node, depositor.viewer)
     with pytest.raises(NotFound):
         deposit_form.load(node, draft.id, bea_viewer)
     with pytest.raises(Forbidden):  # only the owner shares a record
-        deposit_form.add_co_owner(node, draft.record_id, other_depositor.viewer, "bea@example.org")
+        co_owners.invite(node, other_depositor.viewer, draft.record_id, "bea@example.org")
     with pytest.raises(InvalidInput):
-        deposit_form.add_co_owner(node, draft.record_id, depositor.viewer, "nobody@example.org")
-    deposit_form.add_co_owner(node, draft.record_id, depositor.viewer, "bea@example.org")
-    deposit_form.add_co_owner(node, draft.record_id, depositor.viewer, "bea@example.org")  # twice is harmless
+        co_owners.invite(node, depositor.viewer, draft.record_id, "not an address")
+    first = co_owners.invite(node, depositor.viewer, draft.record_id, "bea@example.org")
+    second = co_owners.invite(node, depositor.viewer, draft.record_id, "bea@example.org")
+    assert co_owners.accept(node, bea_viewer, first.token) == draft.record_id
+    assert co_owners.accept(node, bea_viewer, second.token) == draft.record_id  # twice is harmless
+    with pytest.raises(InvalidInput):  # once only
+        co_owners.accept(node, bea_viewer, first.token)
     fields = {"titles.0.title": "T", "creators.0.name": "Lee, Min", "resourceType.resourceTypeGeneral": "Dataset",
               "publicationYear": "2026", "access.level": "metadata-only"}  # fmt: skip
     saved = deposit_form.publish(node, draft.id, bea_viewer, fields)

@@ -236,30 +236,3 @@ def test_the_preview_is_the_landing_page_marked_as_a_draft_for_its_owner_only(cl
     assert preview.status_code == 200 and "Soil cores" in preview.text and ">draft<" in preview.text
     client.cookies.clear()
     assert client.get(f"/records/{version_id}", headers=HTML).status_code == 404
-
-
-def test_an_owner_adds_a_co_owner_from_the_workspace_and_others_cannot(client: TestClient, node: Node) -> None:
-    csrf = signed_in(client, node)
-    version_id = new_draft(client, csrf)
-    local_account(node, "bea@example.org")
-    with node.engine.connect() as conn:
-        record_id = conn.execute(select(versions.c.record_id).where(versions.c.id == version_id)).scalar_one()
-    unknown = client.post("/my/co-owners", data={"csrf": csrf, "record_id": record_id, "email": "x@example.org"},
-                          headers=HTML)  # fmt: skip
-    assert unknown.status_code == 422 and "there is no account with this email" in unknown.text
-    added = client.post("/my/co-owners", data={"csrf": csrf, "record_id": record_id, "email": "bea@example.org"},
-                        headers=HTML, follow_redirects=False)  # fmt: skip
-    assert added.status_code == 303
-    client.cookies.clear()
-    assert sign_in(client, "bea@example.org").status_code == 303
-    bea = csrf_of(client, "/my")
-    assert f"/deposit/{version_id}" in client.get("/my", headers=HTML).text
-    saved = client.post(f"/deposit/{version_id}", data={"csrf": bea, "action": "save", "titles.0.title": "Shared"},
-                        headers=HTML, follow_redirects=False)  # fmt: skip
-    assert saved.status_code == 303
-    client.cookies.clear()
-    eve = signed_in(client, node, "eve@example.org")
-    refused = client.post("/my/co-owners", data={"csrf": eve, "record_id": record_id, "email": "eve@example.org"},
-                          headers=HTML)  # fmt: skip
-    assert refused.status_code == 403
-    assert client.get(f"/deposit/{version_id}", headers=HTML).status_code == 404

@@ -14,10 +14,22 @@ from typing import Any
 
 from lxml import etree
 
-from . import RecordView, citation, datacite, datacite_read, dcat, dublincore, schemaorg
+from . import (
+    RecordView,
+    citation,
+    datacite,
+    datacite_json_read,
+    datacite_read,
+    dcat,
+    dublincore,
+    rocrate,
+    rocrate_read,
+    schemaorg,
+)
 
 Writer = Callable[[RecordView], bytes]
-Reader = Callable[[etree._Element | bytes], dict[str, Any]]
+# A reader takes the file's bytes (the XML readers also a parsed element) and returns the node's metadata JSON.
+Reader = Callable[[Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,8 @@ class Format:
     oai: tuple[OAIFormat, ...] = ()
     """Its OAI-PMH disseminations (one format may be wrapped more than one way)."""
     read: Reader | None = None
-    """The reverse mapping, to the node's metadata JSON, for harvesting."""
+    """The reverse mapping, to the node's metadata JSON: for harvesting (a format with an OAI-PMH prefix) and
+    for starting a deposit from a file (``services.metadata_import``)."""
 
     @property
     def content_type(self) -> str:
@@ -101,6 +114,7 @@ FORMATS: dict[str, Format] = {
             "DataCite JSON",
             "json",
             lambda v: _json(datacite.to_json(v)),
+            read=datacite_json_read.from_json,
         ),
         Format("json-ld", "application/ld+json", "JSON-LD", "jsonld", lambda v: _json(schemaorg.to_json_ld(v))),
         Format("bibtex", "application/x-bibtex", "BibTeX", "bib", lambda v: citation.to_bibtex(v).encode()),
@@ -144,6 +158,19 @@ FORMATS: dict[str, Format] = {
             dcat.PROFILE,
             # What CKAN's DCAT harvester and national portals read, offered over OAI-PMH too.
             oai=(OAIFormat(dcat.OAI_PREFIX, dcat.OAI_SCHEMA, dcat.OAI_NAMESPACE, dcat.to_oai_text, 3),),
+        ),
+        # RO-Crate 1.1's ro-crate-metadata.json (what a bag carries), read back to start a deposit from a crate;
+        # JSON-LD like schema.org's, so neither negotiated nor signposted (clients pick a link by its type).
+        Format(
+            "ro-crate",
+            "application/ld+json",
+            "RO-Crate",
+            "json",
+            lambda v: _json(rocrate.to_json(v)),
+            rocrate.PROFILE,
+            negotiable=False,
+            signposted=False,
+            read=rocrate_read.from_json,
         ),
         Format(
             "dcat-jsonld",

@@ -28,6 +28,7 @@ from ..web import (
     software,
     transfer_routes,
     upload_pages,
+    workspace,
 )
 from ..web import explore as explore_pages
 from .hookspecs import hookimpl
@@ -72,7 +73,8 @@ ROUTES: list[APIRouter] = [
     account_pages.router,  # /login, /logout, /register, /verify, /forgot, /reset
     account_home.router,  # /account
     oidc_pages.router,  # /login/oidc/{provider}: ORCID and the operator's OpenID Connect providers
-    deposit_pages.router,  # /deposit/new, /deposit/{id}, /my
+    deposit_pages.router,  # /deposit/new, /deposit/{id}
+    workspace.router,  # /my: drafts, records, co-owners (invited by email), my community requests
     community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
 ]

@@ -39,6 +39,8 @@ class Community:
     created: datetime
     records: int = 0
     """Accepted records."""
+    logo: str = ""
+    """Where its logo is served (``/site/logo-<hash>.png``), or empty."""
 
     def as_dict(self, node: Node) -> dict[str, Any]:
         return {
@@ -98,7 +100,7 @@ def _counts() -> Any:
 
 
 def _community(row: Any) -> Community:
-    return Community(row.slug, row.title, row.description, row.created, row.n or 0)
+    return Community(row.slug, row.title, row.description, row.created, row.n or 0, row.logo or "")
 
 
 def create(node: Node, viewer: Viewer, slug: Any, title: Any, description: Any = "") -> Community:

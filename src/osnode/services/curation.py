@@ -21,7 +21,7 @@ from ..storage import search as search_index
 from ..storage.accounts import community_curators
 from ..storage.catalog import records, users, versions
 from ..storage.communities import ACCEPTED, DECLINED, REQUESTED, communities, record_communities
-from . import accounts
+from . import accounts, images
 from .node import Node, utcnow
 
 MAX_MESSAGE = 5000
@@ -252,6 +252,17 @@ def mine(node: Node, viewer: Viewer, record_id: str) -> list[Submission]:
     return [_submission(r) for r in rows]
 
 
+def requests_of(node: Node, viewer: Viewer, limit: int = 200) -> list[Submission]:
+    """Every request the viewer made, newest first, whatever its state (the workspace lists them)."""
+    if viewer.user_id is None:
+        return []
+    rc = record_communities
+    query = _select(rc.c.requested_by == viewer.user_id).order_by(None).order_by(rc.c.created.desc(), rc.c.slug)
+    with node.engine.connect() as conn:
+        rows = conn.execute(query.limit(limit)).all()
+    return [_submission(r) for r in rows]
+
+
 # -- managing a community: its text and its curators (its curators and admins) ---------------------------
 
 
@@ -285,6 +296,18 @@ def edit(node: Node, viewer: Viewer, slug: str, title: Any, description: Any) ->
         if errors:
             raise InvalidInput("the community cannot be changed", errors)
         tx.execute(update(communities).where(communities.c.slug == slug).values(title=title, description=description))
+
+
+def set_logo(node: Node, viewer: Viewer, slug: str, data: bytes | None) -> str:
+    """A community's curators (and admins) give it a logo (re-encoded by ``services.images``), or remove it
+    (``data`` None); the path it is served at, or empty."""
+    with node.engine.connect() as conn:  # who may, before any image is decoded
+        _community_exists(conn, slug)
+        ensure_curates(conn, viewer, slug)
+    path = images.store_logo(node, data) if data is not None else ""
+    with node.transaction() as tx:
+        tx.execute(update(communities).where(communities.c.slug == slug).values(logo=path or None))
+    return path
 
 
 def add_curator_by_email(node: Node, viewer: Viewer, slug: str, email: Any) -> None:

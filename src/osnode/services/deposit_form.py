@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ..domain.access import Viewer
-from ..domain.errors import FieldError, Forbidden, InvalidInput, NotFound
+from ..domain.errors import FieldError, InvalidInput, NotFound
 from ..domain.records import State, Version
-from ..storage.catalog import records, versions
+from ..storage.catalog import versions
 from ..storage.drafts import record_owners
 from . import accounts, deposit
-from .node import Node, utcnow
+from .node import Node
 from .records import get_version
 
 # The repeatable groups the form offers, and how many rows a new form starts with.
@@ -262,24 +262,3 @@ def workspace(node: Node, viewer: Viewer, limit: int = 200) -> tuple[list[Item],
         for r in found
     ]
     return [i for i in items if i.state == State.DRAFT.value], [i for i in items if i.state == State.PUBLISHED.value]
-
-
-NO_SUCH_ACCOUNT = "there is no account with this email at this node"
-
-
-def add_co_owner(node: Node, record_id: str, viewer: Viewer, email: str) -> None:
-    """Share a record with another account: only its owner (or staff) may; adding someone twice is harmless."""
-    with node.transaction() as tx:
-        owner = tx.execute(select(records.c.owner_id).where(records.c.id == record_id)).scalar_one_or_none()
-        if owner is None:
-            raise NotFound(f"no record {record_id}")
-        if not (viewer.user_id == owner or viewer.is_staff) or viewer.read_only:
-            raise Forbidden("only a record's owner may add co-owners")
-        account = accounts.by_email(tx, email.strip())
-        if account is None:
-            raise InvalidInput(NO_SUCH_ACCOUNT, [FieldError("email", NO_SUCH_ACCOUNT)])
-        known = select(record_owners).where(
-            record_owners.c.record_id == record_id, record_owners.c.user_id == account.id
-        )
-        if account.id != owner and tx.execute(known).first() is None:
-            tx.execute(record_owners.insert().values(record_id=record_id, user_id=account.id, added=utcnow()))

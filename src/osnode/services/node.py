@@ -26,6 +26,10 @@ class Node:
     settings: Settings
     engine: Engine
     blobs: BlobStore
+    base_settings: Settings | None = None
+    """The settings before what administrators stored in the catalog (``services.site.refresh`` re-applies)."""
+    site_stamp: str | None = None
+    """The catalog's ``site-stamp`` when ``settings`` were last made from it."""
 
     @classmethod
     def open(cls, settings: Settings) -> Node:
@@ -39,6 +43,8 @@ class Node:
         with node.transaction() as tx:
             search.ensure_current(tx)
             stored = site_settings.read(tx)
+            node.site_stamp = site_settings.stamp(tx)
+        node.base_settings = settings
         node.settings = with_stored(settings, stored)  # what an administrator set in the browser wins
         return node
 

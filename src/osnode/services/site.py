@@ -1,31 +1,26 @@
 """The node's settings an administrator changes in the browser: name, description, contact, logo, colour,
 languages offered, base URL and registration mode. They are stored in the catalog and replace
-``node.settings`` at once, so the next page rendered shows them (no restart)."""
+``node.settings`` at once, so the next page rendered shows them (no restart); every other process (another
+worker, another machine) takes them up at its next request (``refresh``)."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 from dataclasses import replace
 
-from PIL import Image, UnidentifiedImageError
-
-from ..config import UI_LANGUAGES, ConfigError, coerce
+from ..config import UI_LANGUAGES, ConfigError, coerce, with_stored
 from ..domain.access import Viewer
 from ..domain.errors import FieldError, Forbidden, InvalidInput
 from ..domain.records import Role
 from ..storage import site_settings
-from . import accounts
+from . import accounts, images
 from .node import Node
 
 EDITABLE = ("node_name", "node_description", "admin_email", "accent_color", "languages", "base_url", "registration")
 MAX_TEXT = {"node_name": 200, "node_description": 1000}
-MAX_LOGO = 512 * 1024
-LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}  # SVG can carry scripts: refused
-LOGO_DIR = "site"
+MAX_LOGO = images.MAX_BYTES
 LANGUAGES = UI_LANGUAGES
 BAD_SETTINGS = "some settings are not valid; nothing was changed"
-BAD_LOGO = "the logo must be a PNG or JPEG image of at most 512 KB"
+BAD_LOGO = images.BAD_LOGO
 BAD_URL = "the base URL is an http or https address with no query, such as https://data.example.org"
 NO_NAME = "the node needs a name"
 TOO_LONG = "this text is too long"
@@ -97,36 +92,33 @@ def update(node: Node, viewer: Viewer, changes: dict[str, object]) -> None:
 def _store(node: Node, checked: dict[str, object]) -> None:
     stored = {k: list(v) if isinstance(v, tuple) else v for k, v in checked.items()}
     with node.transaction() as tx:
-        site_settings.write(tx, stored)
+        previous = site_settings.stamp(tx)
+        fresh = site_settings.write(tx, stored)
+    if previous != node.site_stamp:  # another process changed settings too: take all of them from the catalog
+        refresh(node)
     node.settings = replace(node.settings, **checked)
+    node.site_stamp = fresh
+
+
+def refresh(node: Node) -> bool:
+    """Take up the settings another process stored, if the catalog's stamp moved since this process looked:
+    one row read by its key when nothing changed (every request asks, see ``web/app.py``)."""
+    with node.engine.connect() as conn:
+        current = site_settings.stamp(conn)
+        if current == node.site_stamp:
+            return False
+        stored = site_settings.read(conn)
+    node.settings = with_stored(node.base_settings or node.settings, stored)
+    node.site_stamp = current
+    return True
 
 
 def save_logo(node: Node, viewer: Viewer, data: bytes) -> str:
-    """Keep an uploaded logo (PNG or JPEG only, decoded to be sure) and make it the node's; its path."""
+    """Keep an uploaded logo (PNG or JPEG only, re-encoded by ``services.images``) and make it the node's."""
     _admin(viewer)
-    if not data or len(data) > MAX_LOGO:
-        raise InvalidInput(BAD_LOGO, [FieldError("logo", BAD_LOGO)])
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format or ""
-            image.verify()  # a truncated or forged file fails here
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        kind = ""
-    if kind not in LOGO_FORMATS:
-        raise InvalidInput(BAD_LOGO, [FieldError("logo", BAD_LOGO)])
-    name = f"logo-{hashlib.sha256(data).hexdigest()[:16]}.{LOGO_FORMATS[kind]}"
-    folder = node.settings.data_dir / LOGO_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
-    path = f"/site/{name}"
+    path = images.store_logo(node, data)
     _store(node, {"logo_url": path})
     return path
 
 
-def logo_file(node: Node, name: str):  # type: ignore[no-untyped-def]
-    """The stored logo called ``name`` (a name this module made), or None."""
-    stem, _, ext = name.partition(".")
-    if not stem.startswith("logo-") or ext not in LOGO_FORMATS.values() or not stem[5:].isalnum():
-        return None
-    path = node.settings.data_dir / LOGO_DIR / name
-    return path if path.is_file() else None
+logo_file = images.logo_file

@@ -24,6 +24,8 @@ communities = Table(
     Column("title", String(500), nullable=False),
     Column("description", Text, nullable=False),
     Column("created", DateTime(timezone=True), nullable=False),
+    # The path of its logo ("/site/logo-<hash>.png", re-encoded by services.images), or NULL: migration 0022.
+    Column("logo", String(64), nullable=True),
 )
 
 record_communities = Table(

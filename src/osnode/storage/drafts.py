@@ -28,3 +28,18 @@ record_owners = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("added", DateTime(timezone=True), nullable=False),
 )
+
+# Invitations to co-own a record, sent by email whether or not an account has the address (the owner must not
+# learn which); the emailed code, stored only as its SHA-256, makes the signed-in account with that address a
+# co-owner once. Migration 0022_workspace creates it.
+co_owner_invitations = Table(
+    "co_owner_invitations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("record_id", String(20), ForeignKey("records.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("email", String(320), nullable=False),
+    Column("invited_by", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("expires", DateTime(timezone=True), nullable=False),
+    Column("used", DateTime(timezone=True), nullable=True),
+)

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.access import Viewer
-from ..services import deposit, records
+from ..services import deposit, metadata_import, records
 from ..services.node import Node
+from .bodies import read_limited
 from .deps import NodeDep, ViewerDep
 from .files import receive_upload, send_file
 from .problems import documented
@@ -50,6 +51,23 @@ def create(body: DraftIn | None = None, node: Node = NodeDep, viewer: Viewer = V
     body = body or DraftIn()
     version = deposit.create_draft(node, viewer, body.metadata, body.access)
     return records.describe(node, version, viewer)
+
+
+@router.post(
+    "/records/import",
+    status_code=201,
+    summary="Create a draft from a metadata file",
+    description="The body is a metadata file: DataCite XML or JSON (a REST `dois` resource or its `attributes`), "
+    "an RO-Crate's `ro-crate-metadata.json`, CodeMeta, or CITATION.cff (name it with `?filename=CITATION.cff`). "
+    "The draft is made only if the metadata it holds is valid; otherwise 422 with the errors by field.",
+    responses=documented(413),
+)
+async def import_file(
+    request: Request, filename: str = Query("", max_length=255), node: Node = NodeDep, viewer: Viewer = ViewerDep
+) -> dict[str, Any]:
+    data = await read_limited(request, metadata_import.MAX_BYTES, "a metadata file")
+    version = await run_in_threadpool(metadata_import.create_from_file, node, viewer, filename, data)
+    return await run_in_threadpool(records.describe, node, version, viewer)
 
 
 @router.get("/records", summary="List records, newest first, with cursor pagination")

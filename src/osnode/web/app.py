@@ -9,6 +9,7 @@ from ..services.node import Node
 from . import apidocs, problems, sessions, templating
 from .accesslog import AccessLog
 from .compression import TextCompression
+from .fresh_settings import FreshSettings
 from .methods import HeadAsGet
 from .panels import Provider
 
@@ -27,6 +28,7 @@ def build_app(node: Node, routers: list[APIRouter], panels: list[Provider], *, s
     sessions.install(app)  # pages that need a signed-in person send browsers to /login
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
     app.add_middleware(HeadAsGet)  # a HEAD gets the very headers its GET would
+    app.add_middleware(FreshSettings, node=node)  # settings changed by another worker are taken up first
     if served and node.settings.access_log:  # the CLI's in-process app is no server: nothing to log
         app.add_middleware(AccessLog)  # outermost: logs what was really sent (compressed bytes) and how long it took
     for router in routers:

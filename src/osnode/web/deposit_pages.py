@@ -1,4 +1,5 @@
-"""New upload (/deposit/new, /deposit/{id}) and my workspace (/my): plain forms, signed-in people only.
+"""New upload (/deposit/new, /deposit/{id}): plain forms, signed-in people only (the workspace, /my, is
+``web/workspace.py``).
 
 Every button of the form is a submit button named ``action`` ("save", "add:creators", "up:creators.1",
 "publish"...): each saves the draft first, so nothing typed is lost without JavaScript; with JavaScript a small
@@ -36,8 +37,8 @@ MAX_FORM_FIELDS = deposit_form.MAX_FIELDS + 10
 MESSAGES = [
     N_("this form has too many fields"),
     N_("a field of this form is too long"),
-    N_("this file is not DataCite XML, CodeMeta or CITATION.cff"),
-    N_("there is no account with this email at this node"),
+    N_("this file is not DataCite XML or JSON, RO-Crate metadata, CodeMeta or CITATION.cff"),
+    N_("a metadata file has at most 2 MB"),
 ]
 
 
@@ -103,7 +104,7 @@ async def create(request: Request, node: Node = NodeDep, viewer: Viewer = Signed
 
 @router.post("/deposit/import", response_class=HTMLResponse)
 async def start_from_file(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
-    """A draft whose fields come from an uploaded DataCite XML, CodeMeta or CITATION.cff file."""
+    """A draft whose fields come from an uploaded metadata file (``services.metadata_import`` reads it)."""
     try:
         form = await request.form(max_files=1, max_fields=5, max_part_size=metadata_import.MAX_BYTES)
         upload = form.get("metadata")
@@ -216,27 +217,3 @@ async def delete(version_id: str, request: Request, node: Node = NodeDep, viewer
 async def new_version(record_id: str, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     version = await run_in_threadpool(deposit.new_version, node, record_id, viewer)
     return RedirectResponse(f"/deposit/{version.id}", status_code=303)
-
-
-def _workspace(request: Request, node: Node, viewer: Viewer, status: int = 200, **context: Any) -> Response:
-    drafts, published = deposit_form.workspace(node, viewer)
-    return page(request, "deposit/my.html", status, drafts=drafts, published=published, **context)
-
-
-@router.get("/my", response_class=HTMLResponse)
-def workspace(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
-    done = request.query_params.get("done", "")
-    return _workspace(request, node, viewer, done=done if done in ("deleted", "shared") else "")
-
-
-@router.post("/my/co-owners", response_class=HTMLResponse)
-async def add_co_owner(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
-    form = await request.form(max_fields=5, max_files=0)
-    record_id, email = (form.get(n) for n in ("record_id", "email"))
-    try:
-        if not isinstance(record_id, str) or not isinstance(email, str) or len(email) > 320:
-            raise InvalidInput(deposit_form.NO_SUCH_ACCOUNT)
-        await run_in_threadpool(deposit_form.add_co_owner, node, record_id, viewer, email)
-    except InvalidInput as exc:
-        return _workspace(request, node, viewer, 422, error=exc.detail)
-    return RedirectResponse("/my?done=shared", status_code=303)

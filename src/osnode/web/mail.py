@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ..services import mail
+from ..services import co_owners, mail
 from ..services.accounts import Account
 from ..services.node import Node
 from .i18n import DEFAULT, LANGUAGES, N_, gettext
@@ -67,6 +67,30 @@ def send_invitation(node: Node, email: str, token: str, language: str) -> int:
     variables = {"node": node.settings.node_name, "link": link}
     subject = gettext(lang, INVITE_SUBJECT, **variables)
     return mail.enqueue(node, email, subject, gettext(lang, INVITE_BODY, **variables), lang)
+
+
+SHARE_SUBJECT = N_("%(inviter)s invites you to co-own a record at %(node)s")
+SHARE_BODY = N_(
+    "Hello,\n\n%(inviter)s invites you to co-own the record %(record)s at %(node)s: to edit it, publish it and "
+    "start new versions. Open this link within 14 days, signed in with an account that has this email address "
+    "(or register one first, with this address):\n\n%(link)s\n\nIf you do not know %(inviter)s, you can ignore "
+    "this message."
+)
+
+
+def send_co_owner_invitation(node: Node, invitation: co_owners.Invitation, inviter: str) -> int:
+    """To the invited address, in its account's language if it has one, else the node's default."""
+    account = invitation.account
+    lang = _language(account) if account is not None else DEFAULT
+    base = node.settings.public_url
+    variables = {
+        "node": node.settings.node_name,
+        "inviter": inviter or node.settings.node_name,
+        "record": f"{base}/records/{quote(invitation.record_id)}",
+        "link": f"{base}/co-owner?token={quote(invitation.token)}",
+    }
+    subject = gettext(lang, SHARE_SUBJECT, **variables)
+    return mail.enqueue(node, invitation.email, subject, gettext(lang, SHARE_BODY, **variables), lang)
 
 
 # -- curation ---------------------------------------------------------------------------------------

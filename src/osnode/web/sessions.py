@@ -31,6 +31,7 @@ from ..domain.access import Viewer
 from ..domain.errors import Forbidden
 from ..services import sessions
 from ..services.node import Node
+from .form_peek import peek_token
 
 COOKIE = "osnode_session"
 PRE_COOKIE = "osnode_pre"
@@ -144,10 +145,13 @@ async def _sent_token(request: Request) -> str:
     if token:
         return token
     kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind == FORM_TYPES[1]:
+        # An upload: its size checked, then only its leading fields read, before any file is parsed.
+        return await peek_token(request, FIELD, _node(request).settings.max_upload_bytes)
     if kind in FORM_TYPES:
         length = request.headers.get("content-length", "")
         # Starlette reads a urlencoded body whole: a huge or unsized one is not read here (and fails the check).
-        if kind == FORM_TYPES[0] and (not length.isdigit() or int(length) > MAX_URLENCODED):
+        if not length.isdigit() or int(length) > MAX_URLENCODED:
             return ""
         form = await request.form()  # cached by Starlette: the handler reads the same form again
         value = form.get(FIELD)

@@ -27,7 +27,7 @@ from starlette.templating import _TemplateResponse
 from ..domain import multilingual
 from ..services import accounts
 from ..services import sessions as session_service
-from . import i18n, sessions, theme
+from . import field_messages, i18n, sessions, theme
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -145,7 +145,11 @@ def translate(ctx: Context, message: str, **variables: Any) -> str:
 
     Plain text, so the page escapes it: such messages may quote what a visitor typed ("'<script>' is not an
     ORCID iD"), which the newstyle gettext would have marked safe, and %-formatted (a stray "%(" was a 500)."""
-    return i18n.gettext(_lang(ctx), message, **variables) if message else message
+    if not message:
+        return message
+    if variables:
+        return i18n.gettext(_lang(ctx), message, **variables)
+    return field_messages.translate(_lang(ctx), message)  # a field's message may quote what was typed
 
 
 @pass_context
