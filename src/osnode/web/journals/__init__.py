@@ -1,0 +1,2 @@
+"""Journals in the browser: public pages (``public``), managing a journal (``manage``), the editorial workflow
+(``workflow``), reviewing from an emailed link (``review``) and the workflow's emails (``emails``)."""
