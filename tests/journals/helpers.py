@@ -164,3 +164,22 @@ def submission_form(**changes: Any) -> dict[str, Any]:
     }
     form.update(changes)
     return form
+
+
+def publish_article(node: Node, people: Cast, slug: str = "suelos", title: str = "An article") -> str:
+    """Through the services, the shortest way from a submission to a published record (continuous publication):
+    submit, accept at the desk, send to production, one PDF galley, proofs approved, publish. Its record id."""
+    from osnode.domain.access import Viewer
+    from osnode.domain.journals import FileKind
+    from osnode.services.journals import decisions, production, publishing, submissions
+
+    author = Viewer(user_id=people.author.id, role=Role.DEPOSITOR)
+    editor = Viewer(user_id=people.editor.id, role=Role.DEPOSITOR)
+    done = submissions.submit(
+        node, author, slug, submission_form(title=title), [submissions.Upload(FileKind.MANUSCRIPT, "m.pdf", [PDF])]
+    )
+    decisions.decide(node, editor, done.id, "accept", "Accepted.")
+    production.to_production(node, editor, done.id)
+    production.add_galley(node, editor, done.id, "pdf", submissions.Upload(FileKind.GALLEY, "a.pdf", [PDF]))
+    production.approve_proofs(node, author, done.id)
+    return publishing.publish_now(node, editor, done.id)
