@@ -110,6 +110,12 @@ class Browsers:
     def close(self) -> None:
         self.stack.close()
 
+    def __enter__(self) -> Browsers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def browsers(node: Node) -> Iterator[Browsers]:
     made = Browsers(node)
