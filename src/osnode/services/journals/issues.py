@@ -22,7 +22,6 @@ from ..node import Node, utcnow
 from .common import journal_row, journal_standing, refuse_if, require, signed_in, text
 
 PAGE = 50
-MAX_TOC = 2000
 
 
 @dataclass(frozen=True)
@@ -205,17 +204,33 @@ _ENTRY_COLUMNS = (
 )
 
 
-def contents(node: Node, issue: Issue) -> list[Entry]:
-    """An issue's published articles in order: by section, then as published."""
+TOC_PAGE = 80
+
+
+@dataclass(frozen=True)
+class Contents:
+    entries: list[Entry]
+    page: int
+    pages: int
+    total: int
+
+
+def contents(node: Node, issue: Issue, page: int = 1, size: int = TOC_PAGE) -> Contents:
+    """An issue's published articles in order (by section, then as published), ``size`` a page: an issue of
+    500 articles is seven light pages rather than one heavy one."""
+    page = max(1, page)
+    in_issue = and_(journal_submissions.c.issue_id == issue.id, journal_submissions.c.published.is_not(None))
     query = (
         select(*_ENTRY_COLUMNS)
-        .where(journal_submissions.c.issue_id == issue.id, journal_submissions.c.published.is_not(None))
-        .order_by(journal_submissions.c.published, journal_submissions.c.id)
-        .limit(MAX_TOC)
+        .where(in_issue)
+        .order_by(journal_submissions.c.section_id, journal_submissions.c.published, journal_submissions.c.id)
+        .offset((page - 1) * size)
+        .limit(size)
     )
     with node.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(journal_submissions).where(in_issue)).scalar_one()
         entries = [_entry(r) for r in conn.execute(query)]
-    return sorted(entries, key=lambda e: e.section_id or 0)
+    return Contents(entries, page, max(1, -(-total // size)), total)
 
 
 def latest(node: Node, slug: str, limit: int = 30) -> list[Entry]:

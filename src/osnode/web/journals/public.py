@@ -21,6 +21,7 @@ from ..panels import Panel
 from ..templating import templates
 
 router = APIRouter(include_in_schema=False)
+HOME_ENTRIES = 20  # the home page shows the start of the current issue; its page shows the rest
 
 
 def render(request: Request, name: str, **context: Any) -> Response:
@@ -38,20 +39,22 @@ def index(request: Request, node: Node = NodeDep) -> Response:
 def home(slug: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     journal = journal_service.get(node, slug)
     issue = issues.current(node, slug)
-    entries = issues.contents(node, issue) if issue else []
-    latest = [] if entries else issues.latest(node, slug, 10)
+    toc = issues.contents(node, issue, 1, HOME_ENTRIES) if issue else None
+    entries = toc.entries if toc else []
+    latest = [] if entries else issues.latest(node, slug, HOME_ENTRIES)
     standing = journal_service.standing(node, viewer, slug)
-    context = dict(journal=journal, issue=issue, entries=entries, latest=latest, standing=standing)
+    context = dict(journal=journal, issue=issue, entries=entries, toc=toc, latest=latest, standing=standing)
     return render(request, "journals/home.html", **context)
 
 
 @router.get("/journals/{slug}/issues/{issue_id}", response_class=HTMLResponse)
 def issue_page(
-    slug: str, issue_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep
+    slug: str, issue_id: int, request: Request, page: int = 1, node: Node = NodeDep, viewer: Viewer = ViewerDep
 ) -> Response:
     journal = journal_service.get(node, slug)
     issue = issues.get(node, slug, issue_id, viewer)
-    return render(request, "journals/issue.html", journal=journal, issue=issue, entries=issues.contents(node, issue))
+    toc = issues.contents(node, issue, page)
+    return render(request, "journals/issue.html", journal=journal, issue=issue, entries=toc.entries, toc=toc)
 
 
 @router.get("/journals/{slug}/issues/{issue_id}/cover")
