@@ -21,7 +21,7 @@ from .. import accounts
 from ..node import Node, utcnow
 from .common import MAX_LINE, journal_row, journal_standing, refuse_if, require, signed_in, text
 
-TEXTS = ("description", "focus_scope", "guidelines", "team", "no_fees", "checklist")
+TEXTS = ("description", "focus_scope", "guidelines", "team", "no_fees", "checklist", "publish_reviews")
 DEFAULT_LICENCE = "CC-BY-4.0"
 
 

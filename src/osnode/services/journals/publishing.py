@@ -12,15 +12,16 @@ from sqlalchemy import select, update
 
 from ...domain.access import Viewer
 from ...domain.errors import Conflict, FieldError, InvalidInput, NotFound
-from ...domain.journals import FileKind, Stage
+from ...domain.journals import FileKind, ReviewMode, Stage
 from ...domain.records import Role
 from ...storage.blobs import StoredBlob
-from ...storage.journals import journal_issues, journal_submissions, journals
+from ...storage.journals import journal_issues, journal_reviews, journal_submissions, journals
 from .. import deposit
 from ..node import Node, utcnow
 from . import issues
 from .common import journal_standing, require, signed_in, text
 from .journals import Journal, get
+from .reviews import reviews_of
 from .submissions import Submission, _submission, row_of
 
 
@@ -92,7 +93,7 @@ def _ready(conn: Any, row: Any) -> None:
         raise Conflict("the article has no galley")
 
 
-def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues.Issue | None) -> str:
+def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues.Issue | None, editor: int) -> str:
     with node.engine.connect() as conn:
         row = row_of(conn, submission_id)
         _ready(conn, row)
@@ -100,13 +101,22 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
     year = issue.year if issue is not None else utcnow().year
     # The author owns the record (it is their article); the journal acts for them here, as its editors may.
     owner = Viewer(user_id=sub.author_id, role=Role.DEPOSITOR)
-    draft = deposit.create_draft(node, owner, article_metadata(journal, sub, issue, year), {"level": "open"})
+    meta = article_metadata(journal, sub, issue, year)
+    draft = deposit.create_draft(node, owner, meta, {"level": "open"})
     used: set[str] = set()
     for galley in sub.files_of(FileKind.GALLEY):
         key = galley.name if galley.name not in used else f"{galley.id}-{galley.name}"
         used.add(key)
         blob = StoredBlob(galley.sha256, galley.size)
         deposit.attach_blob(node, draft.id, key, blob, owner, galley.media_type)
+    reports = _publish_reports(node, journal, sub, draft.record_id, editor)
+    if reports:  # the article names its published reviews, as they name it
+        relations = [
+            {"relatedIdentifier": node.record_url(r), "relatedIdentifierType": "URL", "relationType": "IsReviewedBy"}
+            for r in reports
+        ]
+        meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
+        deposit.update_draft(node, draft.id, owner, meta)
     deposit.publish(node, draft.id, owner)
     now = utcnow()
     with node.transaction() as tx:
@@ -118,6 +128,42 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
     return draft.record_id
 
 
+def _publish_reports(node: Node, journal: Journal, sub: Submission, article_id: str, editor: int) -> list[str]:
+    """Open peer review, when the journal publishes its reviews: each submitted report (the comments for the
+    author, never those for the editor) becomes a record of its own (PeerReview) that ``Reviews`` the article,
+    in the reviewer's name. Owned by the editor who publishes: a reviewer needs no account."""
+    if journal.review_mode is not ReviewMode.OPEN or not journal.text("publish_reviews"):
+        return []
+    made: list[str] = []
+    with node.engine.connect() as conn:
+        found = [r for r in reviews_of(conn, sub.id) if r.status == "submitted" and r.for_author]
+    viewer = Viewer(user_id=editor, role=Role.DEPOSITOR)
+    for review in found:
+        meta = {
+            "titles": [{"title": f"Review of: {sub.title()} (round {review.round})"}],
+            "creators": [{"name": review.name, "nameType": "Personal"}],
+            "descriptions": [{"description": review.for_author, "descriptionType": "Other"}],
+            "resourceType": {"resourceTypeGeneral": "PeerReview"},
+            "publisher": {"name": journal.publisher},
+            "rightsList": [{"rightsIdentifier": journal.licence}],
+            "relatedIdentifiers": [
+                {
+                    "relatedIdentifier": node.record_url(article_id),
+                    "relatedIdentifierType": "URL",
+                    "relationType": "Reviews",
+                }
+            ],
+        }
+        draft = deposit.create_draft(node, viewer, meta, {"level": "metadata-only"})
+        deposit.publish(node, draft.id, viewer)
+        with node.transaction() as tx:
+            tx.execute(
+                update(journal_reviews).where(journal_reviews.c.id == review.id).values(record_id=draft.record_id)
+            )
+        made.append(draft.record_id)
+    return made
+
+
 def publish_now(node: Node, viewer: Viewer, submission_id: str) -> str:
     """Continuous publication: the article is published at once, in no issue."""
     signed_in(viewer, "publishing")
@@ -127,7 +173,7 @@ def publish_now(node: Node, viewer: Viewer, submission_id: str) -> str:
             journal_standing(conn, viewer, row.journal).publishes, "only the journal's managers and editors do this"
         )
         _ready(conn, row)
-    return _publish_one(node, get(node, row.journal), submission_id, None)
+    return _publish_one(node, get(node, row.journal), submission_id, None, viewer.user_id or 0)
 
 
 def publish_issue(node: Node, viewer: Viewer, slug: str, issue_id: int) -> tuple[issues.Issue, list[Submission]]:
@@ -146,7 +192,7 @@ def publish_issue(node: Node, viewer: Viewer, slug: str, issue_id: int) -> tuple
             _ready(conn, row_of(conn, submission_id))
     journal = get(node, slug)
     for submission_id in ids:
-        _publish_one(node, journal, submission_id, issue)
+        _publish_one(node, journal, submission_id, issue, viewer.user_id or 0)
     issues.mark_published(node, issue_id)
     with node.engine.connect() as conn:
         done = [_submission(conn, row_of(conn, i), with_files=False) for i in ids]
