@@ -186,7 +186,7 @@ def publish_issue(node: Node, viewer: Viewer, slug: str, issue_id: int) -> tuple
     with node.engine.connect() as conn:
         require(journal_standing(conn, viewer, slug).publishes, "only the journal's managers and editors do this")
         ids = issues.scheduled(node, issue_id)
-        if not ids:
+        if not ids and not issues.contents(node, issue, 1, 1).total:
             raise Conflict("no article is scheduled in this issue")
         for submission_id in ids:
             _ready(conn, row_of(conn, submission_id))
