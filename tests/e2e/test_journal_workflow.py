@@ -272,3 +272,65 @@ def test_a_double_anonymous_article_from_submission_to_issue(browser: Browser, s
         assert any(expected in s for s in subjects), (expected, subjects)
     for person in (author, editor, section, copy, prod, manager, reader):
         person.close()
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_every_journal_page_fits_a_phone(browser: Browser, site: Site, language: str) -> None:
+    """Every journal page, with content in it, at 390 px in Arabic (right to left) and English: no sideways
+    scrolling, within the budget compressed, nothing loaded from elsewhere, the page in the reader's language."""
+    from osnode.domain.access import Viewer
+    from osnode.domain.journals import FileKind
+    from osnode.domain.records import Role
+    from osnode.services.journals import issues, publishing, reviews, submissions
+    from tests.journals.helpers import publish_article, submission_form
+
+    node, people = site.node, site.people
+    editor = Viewer(user_id=people.editor.id, role=Role.DEPOSITOR)
+    record_id = publish_article(node, people, title="Suelos " * 12)
+    issue = issues.create(node, editor, "suelos", {"volume": "1", "number": "1", "year": "2026", "title": "Uno"})
+    author = Viewer(user_id=people.author.id, role=Role.DEPOSITOR)
+    pending = submissions.submit(
+        node, author, "suelos", submission_form(), [submissions.Upload(FileKind.MANUSCRIPT, "m.pdf", [PDF])]
+    )
+    token = reviews.invite(node, editor, pending.id, {"name": "R", "email": "r@example.org"}).token
+    assert publishing.journal_of(node, record_id) is not None
+    pages = {
+        None: [
+            "/journals",
+            "/journals/suelos",
+            "/journals/suelos/archive",
+            "/journals/suelos/about",
+            f"/records/{record_id}",
+            f"/review/{token}",
+        ],
+        "author@example.org": ["/journals/suelos/submit", "/submissions", f"/submissions/{pending.id}"],
+        "editor@example.org": [
+            "/journals/suelos/manage",
+            "/journals/suelos/letters",
+            "/journals/suelos/submissions",
+            f"/submissions/{pending.id}",
+            f"/journals/suelos/issues/{issue.id}",
+        ],
+    }
+    for address, paths in pages.items():
+        context = browser.new_context(
+            viewport=PHONE, java_script_enabled=False, extra_http_headers={"Accept-Language": language}
+        )
+        traffic = watch(context)
+        try:
+            page = context.new_page()
+            if address:
+                page.goto(site.server.url + "/login")
+                page.fill("#email", address)
+                page.fill("#password", PASSWORD)
+                page.click("form[action='/login'] button[type=submit]")
+            for path in paths:
+                response = page.goto(site.server.url + path)
+                assert response is not None and response.status == 200, (path, response and response.status)
+                assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (language, path)
+                assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+                wire = response.headers.get("content-length")
+                assert len(response.body()) <= PAGE_BUDGET * 2 and (wire is None or int(wire) <= PAGE_BUDGET), path
+            assert not traffic.external
+        finally:
+            context.close()
