@@ -1,6 +1,6 @@
 """Submissions: an author sends a manuscript to a journal (metadata, files, cover letter, statements,
 checklist); its editors, copyeditors and production editors work on it; its files go only to those the rules
-in ``domain.journals`` name (``file_for``, the one place a submission's bytes are handed out)."""
+in ``domain.journals`` name (``services.access.submission_file``, which every file route calls)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ...domain import multilingual
 from ...domain.access import Viewer
 from ...domain.errors import FieldError, InvalidInput, NotFound
 from ...domain.identifiers import normalize_doi, normalize_orcid, normalize_ror, validate_swhid, validate_url
-from ...domain.journals import FileKind, ReviewMode, Stage, Standing, may_get_file, may_open_submission
+from ...domain.journals import FileKind, ReviewMode, Stage, Standing, may_open_submission
 from ...domain.metadata import parse_metadata
 from ...domain.records import new_id
 from ...storage.catalog import users
@@ -343,7 +343,7 @@ def submit(node: Node, viewer: Viewer, slug: str, form: dict[str, Any], uploads:
     return open_submission(node, viewer, submission_id)[0]
 
 
-# -- the one place a submission's bytes are handed out --------------------------------------------------
+# -- what serving a file needs (``services.access.submission_file`` decides who gets it) ---------------
 
 
 @dataclass(frozen=True)
@@ -351,14 +351,3 @@ class FileDownload:
     name: str
     media_type: str
     path: Path
-
-
-def file_for(node: Node, standing: Standing, submission: Submission, file_id: int) -> FileDownload:
-    """A submission's file, if the rules let this standing have it (else 404: its existence is not told)."""
-    found = next((f for f in submission.files if f.id == file_id), None)
-    if found is None or not may_get_file(standing, found.kind, submission.stage):
-        raise NotFound("no such file")
-    path = node.blobs.path(found.sha256)
-    if not path.is_file():
-        raise NotFound("the bytes of this file are missing from this node's store (fixity problem)")
-    return FileDownload(found.name, found.media_type, path)

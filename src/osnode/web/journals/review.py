@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.journals import FileKind, Recommendation, shows_author_names
+from ...services import access
 from ...services.journals import journals as journal_service
-from ...services.journals import reviews, submissions
+from ...services.journals import reviews
 from ...services.node import Node
 from ..account_pages import page
 from ..deps import NodeDep
@@ -92,5 +93,5 @@ def review_file(token: str, file_id: int, node: Node = NodeDep) -> Response:
     view = reviews.by_token(node, token)
     # lead: in double-anonymous mode (view.mode is ReviewMode.DOUBLE) serve the copy made by
     # formats.manuscripts.strip_author_metadata(src, dst, media_type) instead of the original bytes.
-    found = submissions.file_for(node, view.standing, view.submission, file_id)
+    found = access.submission_file(node, view.standing, view.submission, file_id)
     return _send(found)

@@ -21,7 +21,7 @@ from ...domain.journals import (
     may_get_file,
     shows_author_names,
 )
-from ...services import accounts
+from ...services import access, accounts
 from ...services.journals import decisions, issues, production, publishing, reviews, submissions
 from ...services.journals import journals as journal_service
 from ...services.node import Node
@@ -130,7 +130,7 @@ def submission_page(
 @router.get("/submissions/{submission_id}/files/{file_id}")
 def get_file(submission_id: str, file_id: int, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     sub, standing, _ = submissions.open_submission(node, viewer, submission_id)
-    found = submissions.file_for(node, standing, sub, file_id)
+    found = access.submission_file(node, standing, sub, file_id)
     return _send(found)
 
 
