@@ -25,10 +25,17 @@ from .reviews import reviews_of
 from .submissions import Submission, _submission, row_of
 
 
-def article_metadata(journal: Journal, sub: Submission, issue: issues.Issue | None, year: int) -> dict[str, Any]:
-    """The record's metadata: the submission's, with the journal as its container (the contract with the
+def article_metadata(
+    journal: Journal,
+    metadata: dict[str, Any],
+    issue: issues.Issue | None,
+    year: int,
+    first_page: str | None = None,
+    last_page: str | None = None,
+) -> dict[str, Any]:
+    """The record's metadata: the article's, with the journal as its container (the contract with the
     export formats: one ``relatedItems`` entry, relatedItemType Journal, relationType IsPublishedIn)."""
-    meta = dict(sub.metadata)
+    meta = dict(metadata)
     container: dict[str, Any] = {
         "relatedItemType": "Journal",
         "relationType": "IsPublishedIn",
@@ -43,10 +50,10 @@ def article_metadata(journal: Journal, sub: Submission, issue: issues.Issue | No
         }
     if issue is not None:
         container |= {"volume": issue.volume, "issue": issue.number}
-    if sub.first_page:
-        container["firstPage"] = sub.first_page
-    if sub.last_page:
-        container["lastPage"] = sub.last_page
+    if first_page:
+        container["firstPage"] = first_page
+    if last_page:
+        container["lastPage"] = last_page
     meta["relatedItems"] = [container]
     meta["publisher"] = {"name": journal.publisher}
     meta["publicationYear"] = year
@@ -101,7 +108,7 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
     year = issue.year if issue is not None else utcnow().year
     # The author owns the record (it is their article); the journal acts for them here, as its editors may.
     owner = Viewer(user_id=sub.author_id, role=Role.DEPOSITOR)
-    meta = article_metadata(journal, sub, issue, year)
+    meta = article_metadata(journal, sub.metadata, issue, year, sub.first_page, sub.last_page)
     draft = deposit.create_draft(node, owner, meta, {"level": "open"})
     used: set[str] = set()
     for galley in sub.files_of(FileKind.GALLEY):
