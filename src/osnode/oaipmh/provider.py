@@ -12,8 +12,9 @@ Resumption tokens are stateless: they carry the request (metadataPrefix, set, fr
 the first page. They never expire, survive restarts and work on every worker process; each page is
 one keyset query, so the last page of a million records costs what the first does.
 
-Sets: ``kind:<resourceTypeGeneral>``, ``origin:<this host>`` and ``community:<slug>`` (curated
-collections, with their title as setName and their description as an oai_dc setDescription).
+Sets: ``kind:<resourceTypeGeneral>``, ``origin:<this host>``, ``journal:<slug>`` (a journal's published
+articles) and ``community:<slug>`` (curated collections), each with its title as setName and its description
+as an oai_dc setDescription.
 
 List pages are written as text record by record (``fragments``), not built as one tree: that is
 what lets one process serve thousands of records a second (bench/oai.py).
@@ -42,6 +43,8 @@ from ..domain.vocabularies import RESOURCE_TYPES
 from ..formats import RecordView, access_fields, dublincore, registry
 from ..formats.xmltext import XSI, clean
 from ..services import access, exports, oai
+from ..services.journals import sets as journal_sets
+from ..services.journals.sets import ANY_JOURNAL
 from ..services.node import Node, utcnow
 from . import fragments
 from .arguments import SET_SPEC, OAIError, Token, list_request, parse_arguments, required
@@ -137,7 +140,8 @@ class Provider:
     def set_specs(self, item: oai.Item) -> list[str]:
         specs = [f"kind:{item.kind}"] if item.kind and SET_SPEC.fullmatch(item.kind) else []
         specs.append(self.origin_set)
-        return [*specs, *(f"community:{slug}" for slug in item.communities)]
+        specs += [f"community:{slug}" for slug in item.communities]
+        return [*specs, f"journal:{item.journal}"] if item.journal else specs
 
     def set_filter(self, set_spec: str | None) -> oai.SetFilter | None:
         """The items ``set_spec`` holds; ``None`` when no such set exists."""
@@ -150,6 +154,10 @@ class Provider:
             return oai.SetFilter(community=oai.ANY_COMMUNITY)
         if family == "community" and value and oai.community_exists(self.node, value):
             return oai.SetFilter(community=value)
+        if set_spec == "journal":
+            return oai.SetFilter(journal=ANY_JOURNAL)
+        if family == "journal" and value and journal_sets.journal_exists(self.node, value):
+            return oai.SetFilter(journal=value)
         return None
 
     def sets(self) -> list[tuple[str, str, str | None]]:
@@ -166,6 +174,8 @@ class Provider:
         found.append((self.origin_set, f"Deposited at {self.node.settings.node_name}", None))
         found.append(("community", "Communities: collections curated on this node", None))
         found += [(f"community:{c.slug}", c.title, c.description or None) for c in oai.community_sets(self.node)]
+        found.append(("journal", "Journals published on this node", None))
+        found += [(f"journal:{j.slug}", j.title, j.description or None) for j in journal_sets.journal_sets(self.node)]
         return found
 
     # -- the response --------------------------------------------------------------------------

@@ -31,6 +31,11 @@ from ..web import (
     workspace,
 )
 from ..web import explore as explore_pages
+from ..web.journals import emails as journal_emails
+from ..web.journals import manage as journal_manage
+from ..web.journals import public as journal_pages
+from ..web.journals import review as journal_review
+from ..web.journals import workflow as journal_workflow
 from .hookspecs import hookimpl
 
 # How often the server looks for peers due a harvest (each peer has its own interval).
@@ -44,6 +49,7 @@ JOBS: list[Job] = [
     *uploads.JOBS,
     *explore.JOBS,
     *mail.JOBS,  # the email outbox, when an SMTP server is configured
+    *journal_emails.JOBS,  # reminders to reviewers (written in their language, hence from the web layer)
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -53,6 +59,7 @@ PANELS: list[panels.Provider] = [
     admin_harvest.sources_panel,
     software.software_panel,
     explore_pages.preview_panel,
+    journal_pages.journal_panel,  # "published in": the journal and issue of an article
 ]
 
 ROUTES: list[APIRouter] = [
@@ -77,6 +84,10 @@ ROUTES: list[APIRouter] = [
     workspace.router,  # /my: drafts, records, co-owners (invited by email), my community requests
     community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
+    journal_manage.router,  # /journals-new, /journals/{slug}/manage, letters, issues (before the public pages)
+    journal_workflow.router,  # /journals/{slug}/submit, /submissions/{id}: the editorial workflow
+    journal_review.router,  # /review/{token}: reviewing from the emailed link, without an account
+    journal_pages.router,  # /journals, /journals/{slug}: home, issues, archive, about, feed
 ]
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from ..domain import access as rules
 from ..domain.access import Viewer, files_refusal
 from ..domain.errors import Forbidden, NotFound
+from ..domain.journals import Standing, may_get_file
 from ..domain.records import Access, FileEntry, Version
+from .journals.submissions import FileDownload, Submission
 from .node import Node
 from .records import get_version
 
@@ -60,6 +62,21 @@ def ensure_may_set_access(node: Node, draft: Version, new: Access, viewer: Viewe
 
 def ensure_may_publish(node: Node, draft: Version, previous: Version | None, viewer: Viewer) -> None:
     _refuse(rules.publish_refusal(draft, previous, viewer, node.today()))
+
+
+# -- journals: a submission's files (before publication they are no record's files) --------------------------
+
+
+def submission_file(node: Node, standing: Standing, submission: Submission, file_id: int) -> FileDownload:
+    """A journal submission's file, if ``domain.journals`` lets this standing have it; else 404 (its existence
+    is not told). The journal pages serve every submission file through here."""
+    found = next((f for f in submission.files if f.id == file_id), None)
+    if found is None or not may_get_file(standing, found.kind, submission.stage):
+        raise NotFound("no such file")
+    path = node.blobs.path(found.sha256)
+    if not path.is_file():
+        raise NotFound("the bytes of this file are missing from this node's store (fixity problem)")
+    return FileDownload(found.name, found.media_type, path)
 
 
 def _refuse(refusal: str | None) -> None:

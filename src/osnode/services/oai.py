@@ -28,6 +28,7 @@ from ..domain.records import State, Version
 from ..storage.catalog import files, records, versions
 from ..storage.communities import ACCEPTED, communities, record_communities
 from .communities import of_records
+from .journals.sets import in_journal, journals_of
 from .node import Node
 from .records import version_of_row
 
@@ -76,6 +77,7 @@ class SetFilter:
 
     kind: str | None = None
     community: str | None = None
+    journal: str | None = None  # a journal's slug: its published articles
     nothing: bool = False
 
     def where(self) -> ColumnElement[bool]:
@@ -87,6 +89,8 @@ class SetFilter:
             if self.community != ANY_COMMUNITY:
                 member = and_(member, record_communities.c.slug == self.community)
             clauses.append(exists().where(member))
+        if self.journal is not None:
+            clauses.append(in_journal(self.journal))
         if self.nothing:
             clauses.append(~true())
         return and_(*clauses)
@@ -118,6 +122,7 @@ class Item:
     version: Version | None = None
     """The version with its files, when metadata was asked for."""
     communities: tuple[str, ...] = ()
+    journal: str | None = None
 
 
 def _columns(with_metadata: bool) -> Select:
@@ -140,6 +145,7 @@ def _items(conn, rows, with_metadata: bool) -> list[Item]:  # type: ignore[no-un
         for f in found:
             file_rows.setdefault(f.version_id, []).append(f)
     memberships = of_records(conn, [row.record_id for row in rows])
+    in_journals = journals_of(conn, [row.record_id for row in rows])
     items = []
     for row in rows:
         version = version_of_row(row, file_rows.get(row.id, [])) if with_metadata else None
@@ -151,6 +157,7 @@ def _items(conn, rows, with_metadata: bool) -> list[Item]:  # type: ignore[no-un
                 kind=row.kind,
                 version=version,
                 communities=tuple(memberships.get(row.record_id, ())),
+                journal=in_journals.get(row.record_id),
             )
         )
     return items
