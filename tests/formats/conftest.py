@@ -304,8 +304,16 @@ ARTICLE: dict[str, Any] = {
         {"funderName": "Fundo Local"},
     ],
     "relatedIdentifiers": [
-        {"relatedIdentifier": "10.1080/00031305.1973.10478966", "relatedIdentifierType": "DOI", "relationType": "References"},
-        {"relatedIdentifier": "https://example.org/report.pdf", "relatedIdentifierType": "URL", "relationType": "References"},
+        {
+            "relatedIdentifier": "10.1080/00031305.1973.10478966",
+            "relatedIdentifierType": "DOI",
+            "relationType": "References",
+        },
+        {
+            "relatedIdentifier": "https://example.org/report.pdf",
+            "relatedIdentifierType": "URL",
+            "relationType": "References",
+        },
         {"relatedIdentifier": "2101.00001", "relatedIdentifierType": "arXiv", "relationType": "Cites"},
         {
             "relatedIdentifier": "swh:1:dir:d198bc9d7a6bcf6db04f476d29314f157507d505",

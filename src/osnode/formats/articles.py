@@ -114,7 +114,7 @@ def galleys(view: RecordView) -> list[tuple[str, FileView]]:
 
 
 def pages(item: RelatedItem | None) -> str | None:
-    """"12-30", "12", or None."""
+    """ "12-30", "12", or None."""
     if item is None or not item.firstPage:
         return None
     return f"{item.firstPage}-{item.lastPage}" if item.lastPage else item.firstPage
