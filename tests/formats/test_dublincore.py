@@ -97,3 +97,17 @@ def test_full_date_when_published_in_the_publication_year():
     root = dublincore.to_oai_dc(make_view(MINIMAL | {"publicationYear": 2026}))
     assert values(root, "date") == ["2026-03-01"]
     assert values(dublincore.to_oai_dc(make_view(MINIMAL, published_at=None)), "date") == ["2025"]
+
+
+def test_an_article_names_its_journal_as_ojs_does(oai_dc_schema, article):
+    root = dublincore.to_oai_dc(article)
+    assert_valid(oai_dc_schema, root)
+    assert values(root, "source") == ["Revista Angolana de Saúde Pública; Vol. 12 No. 3 (2026); 101-118", "2049-3630"]
+
+
+def test_a_journal_with_only_a_title_is_named_alone():
+    assert dublincore.dc_sources([{"relationType": "IsPublishedIn", "titles": [{"title": "J"}]}]) == ["J"]
+    assert dublincore.dc_sources([{"relationType": "IsPublishedIn", "titles": [{"title": "J"}], "issue": "2"}]) == [
+        "J; No. 2"
+    ]
+    assert dublincore.dc_sources([{"relationType": "HasPart", "titles": [{"title": "J"}]}]) == []

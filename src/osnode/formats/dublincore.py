@@ -55,6 +55,32 @@ def _rights(view: RecordView) -> list[str]:
     return unique([*rights, *dc_rights(view.access_level)])
 
 
+def dc_sources(related_items: list[dict[str, Any]]) -> list[str]:
+    """dc:source of a work published in a journal, as OJS writes it (what harvesters of journals read):
+    "Journal; Vol. 12 No. 3 (2026); 101-118", then the journal's ISSN alone. ``related_items`` is the stored
+    JSON of relatedItems, so the OAI-PMH fast path (``oaipmh.fragments``) shares this function."""
+    item = next((i for i in related_items if i.get("relationType") == "IsPublishedIn"), None)
+    if item is None or not item.get("titles"):
+        return []
+    issue = " ".join(
+        part
+        for part in (
+            f"Vol. {item['volume']}" if item.get("volume") else "",
+            f"No. {item['issue']}" if item.get("issue") else "",
+            f"({item['publicationYear']})" if item.get("publicationYear") else "",
+        )
+        if part
+    )
+    pages = item.get("firstPage", "") + (
+        f"-{item['lastPage']}" if item.get("firstPage") and item.get("lastPage") else ""
+    )
+    sources = ["; ".join(part for part in (item["titles"][0]["title"], issue, pages) if part)]
+    ident = item.get("relatedItemIdentifier") or {}
+    if ident.get("relatedItemIdentifierType") in ("ISSN", "EISSN", "LISSN"):
+        sources.append(ident["relatedItemIdentifier"])
+    return sources
+
+
 def to_oai_dc(view: RecordView) -> etree._Element:
     """The version as an ``<oai_dc:dc>`` element, ready to go inside an OAI-PMH ``<metadata>``."""
     meta = view.metadata
@@ -97,6 +123,8 @@ def to_oai_dc(view: RecordView) -> etree._Element:
         relations.append(view.record_url)
     for relation in unique(relations):
         _add(root, "relation", relation)
+    for source in dc_sources([i.model_dump(exclude_none=True) for i in meta.relatedItems]):
+        _add(root, "source", source)
     for geo in meta.geoLocations:
         _add(root, "coverage", geo.geoLocationPlace)
     for date in meta.dates:
