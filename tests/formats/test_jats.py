@@ -50,7 +50,8 @@ def test_front_matter_and_references(article: RecordView) -> None:
     assert (
         affs[0].findtext("institution-wrap/institution-id[@institution-id-type='ror']") == "https://ror.org/02s376052"
     )
-    assert [x.get("rid") for x in contribs[1].findall("xref")] == ["aff1", "aff2"]
+    assert [x.get("rid") for x in contribs[1].findall("xref")] == ["aart1c-le001-aff1", "aart1c-le001-aff2"]
+    assert [a.get("id") for a in affs] == ["aart1c-le001-aff1", "aart1c-le001-aff2"]
     assert (meta.findtext("volume"), meta.findtext("issue"), meta.findtext("fpage"), meta.findtext("lpage")) == (
         "12",
         "3",

@@ -10,6 +10,7 @@ An article the schema would refuse (no journal, no ISSN) raises ``InvalidInput``
 from __future__ import annotations
 
 import copy
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
@@ -95,12 +96,19 @@ def _name(contrib: etree._Element, creator: Creator) -> None:
             _sub(name, "given-names", split[1])
 
 
+def _ids(view: RecordView) -> str:
+    """A prefix for the article's xs:ID values, from its own id: several articles in one document (an OAI-PMH
+    list page) must not share one, and an ID starts with a letter."""
+    slug = re.sub(r"[^A-Za-z0-9._-]", "_", view.identifier.rstrip("/").rsplit("/", 1)[-1])
+    return f"a{slug}-"
+
+
 def _contributors(meta_element: etree._Element, view: RecordView) -> None:
     meta = view.metadata
     affiliations: dict[tuple[str, str | None], str] = {}
     for creator in meta.creators:
         for a in creator.affiliations:
-            affiliations.setdefault((a.name, a.ror), f"aff{len(affiliations) + 1}")
+            affiliations.setdefault((a.name, a.ror), f"{_ids(view)}aff{len(affiliations) + 1}")
     if meta.creators:
         group = _sub(meta_element, "contrib-group")
         for creator in meta.creators:
@@ -231,7 +239,7 @@ def _references(article: etree._Element, view: RecordView) -> None:
         return
     ref_list = _sub(_sub(article, "back"), "ref-list")
     for i, related in enumerate(cited, start=1):
-        citation = _sub(_sub(ref_list, "ref", id=f"r{i}"), "mixed-citation")
+        citation = _sub(_sub(ref_list, "ref", id=f"{_ids(view)}r{i}"), "mixed-citation")
         if related.relatedIdentifierType in ("DOI", "PMID", "arXiv", "Handle", "ISBN"):
             kind = {"DOI": "doi", "PMID": "pmid", "arXiv": "arxiv", "Handle": "handle", "ISBN": "isbn"}
             _sub(citation, "pub-id", related.relatedIdentifier, pub_id_type=kind[related.relatedIdentifierType])

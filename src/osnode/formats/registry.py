@@ -14,7 +14,8 @@ from typing import Any
 
 from lxml import etree
 
-from . import RecordView, citation, datacite, datacite_read, dcat, dublincore, schemaorg
+from . import RecordView, citation, datacite, datacite_read, dcat, doaj, dublincore, jats, schemaorg
+from .articles import ARTICLE
 
 Writer = Callable[[RecordView], bytes]
 Reader = Callable[[etree._Element | bytes], dict[str, Any]]
@@ -35,6 +36,8 @@ class OAIFormat:
     fast_path: bool = False
     """The provider writes it straight from the stored JSON (``oaipmh.fragments``) instead of
     through a ``RecordView``, for speed on large lists; ``write`` says what it must produce."""
+    kind: str | None = None
+    """Only records of this resourceTypeGeneral can be disseminated in it (None: every record)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ class Format:
     """Its OAI-PMH disseminations (one format may be wrapped more than one way)."""
     read: Reader | None = None
     """The reverse mapping, to the node's metadata JSON, for harvesting."""
+    kinds: frozenset[str] | None = None
+    """The resourceTypeGeneral values it describes (JATS: articles); None: every record."""
+
+    def describes(self, kind: str | None) -> bool:
+        return self.kinds is None or kind in self.kinds
 
     @property
     def content_type(self) -> str:
@@ -145,6 +153,28 @@ FORMATS: dict[str, Format] = {
             # What CKAN's DCAT harvester and national portals read, offered over OAI-PMH too.
             oai=(OAIFormat(dcat.OAI_PREFIX, dcat.OAI_SCHEMA, dcat.OAI_NAMESPACE, dcat.to_oai_text, 3),),
         ),
+        # Articles only: JATS for the whole text's front matter and references (OAI-PMH ``jats``), DOAJ's JSON.
+        Format(
+            "jats",
+            jats.MEDIA_TYPE,
+            "JATS XML",
+            "xml",
+            lambda v: jats.to_xml(v),
+            negotiable=False,
+            signposted=False,
+            oai=(OAIFormat(jats.OAI_PREFIX, jats.OAI_SCHEMA, jats.OAI_NAMESPACE, jats.to_oai_text, 4, kind=ARTICLE),),
+            kinds=frozenset({ARTICLE}),
+        ),
+        Format(
+            "doaj",
+            "application/json",
+            "DOAJ article (JSON)",
+            "json",
+            lambda v: _json(doaj.to_json(v)),
+            negotiable=False,
+            signposted=False,
+            kinds=frozenset({ARTICLE}),
+        ),
         Format(
             "dcat-jsonld",
             "application/ld+json",
@@ -159,9 +189,10 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def exports() -> list[Format]:
-    """The formats served under ``/records/{id}/export/``, in the node's order of preference."""
-    return list(FORMATS.values())
+def exports(kind: str | None = None) -> list[Format]:
+    """The formats served under ``/records/{id}/export/`` for a record of ``kind`` (every format when not
+    given), in the node's order of preference."""
+    return [f for f in FORMATS.values() if kind is None or f.describes(kind)]
 
 
 def signposted() -> list[Format]:
