@@ -11,7 +11,7 @@ from ..domain import multilingual
 from ..domain.access import Viewer
 from ..domain.errors import Gone, NotFound
 from ..domain.identifiers import orcid_url
-from ..formats import RecordView, citation, registry, schemaorg
+from ..formats import RecordView, citation, registry, schemaorg, scholar
 from ..formats.links import identifier_url, rights_url
 from ..services import access, communities, explore, exports, records, search, stats
 from ..services.node import Node
@@ -96,6 +96,7 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         "citations": _citations(view),
         "exports": [(e, exports.export_url(node, version, e.name)) for e in registry.exports(view.kind)],
         "json_ld": schemaorg.to_script(view),
+        "scholar_tags": scholar.meta_tags(view),
         "orcid_url": orcid_url,
         "this_node": node.settings.node_name,
         "panels": panels.panels_for(request, node, version, viewer),
