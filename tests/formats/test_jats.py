@@ -184,3 +184,17 @@ def test_closed_files_are_not_linked(article: RecordView) -> None:
     closed = replace(article, access_level=AccessLevel.RESTRICTED)
     root = assert_jats(jats.to_xml(closed))
     assert root.find("front/article-meta/self-uri") is None
+
+
+def test_absurdly_deep_galleys_do_not_break_the_export(article: RecordView) -> None:
+    deep_html = b"<html><body>" + b"<div>" * 20_000 + b"<p>x</p>" + b"</div>" * 20_000 + b"</body></html>"
+    deep_jats = b"<article><front/><body>" + b"<sec>" * 5_000 + b"<p>x</p>" + b"</sec>" * 5_000 + b"</body></article>"
+    nested = (
+        b"<article><front/><body>"
+        + b"<sec><title>t</title>" * 100
+        + b"<p>x</p>"
+        + b"</sec>" * 100
+        + b"</body></article>"
+    )
+    for galley in (Galley("html", deep_html), Galley("jats", deep_jats), Galley("jats", nested)):
+        assert_jats(jats.to_xml(article, galley=galley))

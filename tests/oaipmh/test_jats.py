@@ -128,3 +128,14 @@ def test_an_independent_client_harvests_the_articles(server: LiveServer, catalog
             assert "<article" in record.raw and "2049-3630" in record.raw
         with pytest.raises(CannotDisseminateFormat):
             scythe.get_record(identifier=oai_id(catalog["datasets"][0]), metadata_prefix="jats")
+
+
+def test_oai_dc_and_oai_datacite_carry_the_journal(harvest, catalog) -> None:  # noqa: ANN001
+    identifier = oai_id(catalog["articles"][0])
+    dc = harvest.get(verb="GetRecord", identifier=identifier, metadataPrefix="oai_dc")
+    sources = [e.text for e in dc.iterfind(".//dc:source", NS)]
+    assert sources == ["Revista Angolana de Saúde Pública; Vol. 12 No. 3 (2026); 10-118", "2049-3630"]
+    datacite = harvest.get(verb="GetRecord", identifier=identifier, metadataPrefix="oai_datacite")
+    item = datacite.find(".//d:relatedItem", NS)
+    assert item.get("relatedItemType") == "Journal" and item.get("relationType") == "IsPublishedIn"
+    assert item.findtext("d:volume", namespaces=NS) == "12" and item.findtext("d:firstPage", namespaces=NS) == "10"
