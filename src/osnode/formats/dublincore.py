@@ -167,6 +167,39 @@ _FROM_DCMI = {
 }
 
 
+_ISSN_TEXT = re.compile(r"^(?:issn:?\s*)?(\d{4}-?\d{3}[\dXx])$", re.I)
+_VOLUME = re.compile(r"\bVol(?:ume)?\.?\s*([^\s;,()]+)", re.I)
+_NUMBER = re.compile(r"\b(?:No|Num|Number|Issue)\.?\s*([^\s;,()]+)", re.I)
+_PAGES = re.compile(r"^(\w+)(?:\s*[-\u2013]\s*(\w+))?$")
+
+
+def _container_from_sources(sources: list[str]) -> dict[str, Any] | None:
+    """The journal a harvested article is in, read back from dc:source as OJS writes it (``dc_sources``):
+    "Journal; Vol. 4 No. 1 (2019); 1-9", and the ISSN in a dc:source of its own."""
+    issn = next((m.group(1).upper() for s in sources if (m := _ISSN_TEXT.match(s.strip()))), None)
+    citation = next((s for s in sources if ";" in s and not _ISSN_TEXT.match(s.strip())), None)
+    if citation is None:
+        return None
+    title, *rest = [part.strip() for part in citation.split(";")]
+    if not title:
+        return None
+    item: dict[str, Any] = {"relatedItemType": "Journal", "relationType": "IsPublishedIn", "titles": [{"title": title}]}
+    for part in rest:
+        if (volume := _VOLUME.search(part)) is not None:
+            item["volume"] = volume.group(1)
+        if (number := _NUMBER.search(part)) is not None:
+            item["issue"] = number.group(1)
+        if (year := re.search(r"\((\d{4})\)", part)) is not None:
+            item["publicationYear"] = int(year.group(1))
+        if (pages := _PAGES.match(part)) is not None and any(c.isdigit() for c in part):
+            item["firstPage"] = pages.group(1)
+            if pages.group(2):
+                item["lastPage"] = pages.group(2)
+    if issn:
+        item["relatedItemIdentifier"] = {"relatedItemIdentifier": issn, "relatedItemIdentifierType": "ISSN"}
+    return item
+
+
 def _dc_values(root: etree._Element, name: str) -> list[tuple[str, str | None]]:
     values = []
     for element in root.iter(f"{{{DC}}}{name}"):
@@ -249,4 +282,7 @@ def from_oai_dc(root: etree._Element | bytes) -> dict[str, Any]:
             continue  # the other node's access level, not a licence: this node states its own
         rights.append({"rightsUri": value} if value.startswith(("https://", "http://")) else {"rights": value})
     meta["rightsList"] = rights
+    journal = _container_from_sources([s for s, _ in _dc_values(root, "source")])
+    if journal is not None:
+        meta["relatedItems"] = [journal]
     return {k: v for k, v in meta.items() if v not in (None, [], "")}
