@@ -25,7 +25,7 @@ import xmlschema
 from lxml import etree
 
 from osnode.formats import jats as jats_format
-from tests.schemas import SchemaUnavailable, safe_parser, sha256
+from tests.schemas import REPO, SchemaUnavailable, safe_parser, sha256
 
 VERSION = "0.312"
 JATS = "JATS-journalpublishing1-3d2-mathml3.xsd"
@@ -47,7 +47,9 @@ def _verified(folder: Path) -> bool:
 
 
 def _fill(cache: Path) -> None:
-    uv = shutil.which("uv")
+    # ``uv run`` names itself in $UV; `make test` may use the copy it installed in .tools/.
+    candidates = [os.environ.get("UV"), shutil.which("uv"), str(REPO / ".tools" / "bin" / "uv")]
+    uv = next((c for c in candidates if c and Path(c).is_file()), None)
     if uv is None:
         raise SchemaUnavailable("uv is not on PATH: set OSNODE_COMMONMETA to commonmeta-py's resources/crossref")
     spec = f"commonmeta-py=={VERSION}"
