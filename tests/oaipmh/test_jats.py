@@ -111,6 +111,19 @@ def test_list_records_pages_through_the_articles(client, oai_jats_schema, catalo
         root = get(client, oai_jats_schema, verb="ListRecords", resumptionToken=token)
     assert seen == [oai_id(r) for r in catalog["articles"]]  # no dataset; the one without an ISSN left out
     assert deleted == [oai_id(r) for r in catalog["withdrawn"]]
+    # ListIdentifiers in jats lists the articles (headers need no metadata, so the incomplete one is there too).
+    listed = []
+    root = get(client, oai_jats_schema, verb="ListIdentifiers", metadataPrefix="jats")
+    while True:
+        listed += [
+            h.findtext("oai:identifier", namespaces=NS) for h in root.iterfind("oai:ListIdentifiers/oai:header", NS)
+        ]
+        token = root.findtext("oai:ListIdentifiers/oai:resumptionToken", namespaces=NS)
+        if not token:
+            break
+        root = get(client, oai_jats_schema, verb="ListIdentifiers", resumptionToken=token)
+    articles = [*catalog["articles"], *catalog["incomplete"], *catalog["withdrawn"]]
+    assert sorted(listed) == sorted(oai_id(r) for r in articles)
 
 
 @pytest.fixture
