@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -87,9 +88,11 @@ def _article(number: int, **container: str) -> RecordView:
 
 def test_a_whole_issue() -> None:
     views = [_article(n) for n in range(1, 6)]
-    data = crossref.issue_to_xml(views, JOURNAL, DEPOSIT)
+    issue = replace(JOURNAL, issue_doi="10.82433/rasp.12.3", issue_url="https://node.example.org/journals/rasp/12/3")
+    data = crossref.issue_to_xml(views, issue, DEPOSIT)
     assert_crossref(data)
     root = etree.fromstring(data, safe_parser())
+    assert root.findtext(".//c:journal_issue/c:doi_data/c:doi", namespaces=NS) == "10.82433/rasp.12.3"
     dois = [d.text for d in root.iterfind(".//c:journal_article/c:doi_data/c:doi", NS)]
     assert dois == [f"10.82433/jasp.2026.{n:03d}" for n in range(1, 6)]
     assert len(root.findall(".//c:journal_issue", NS)) == 1

@@ -39,6 +39,9 @@ class JournalFacts:
     journal_id: str | None = None
     """The node's short name for the journal (its slug), JATS's publisher-id."""
     issue_title: str | None = None
+    issue_doi: str | None = None
+    issue_url: str | None = None
+    """The issue's table of contents on the node: with ``issue_doi``, Crossref registers the issue too."""
     url: str | None = None
     """The journal's home page on the node."""
 

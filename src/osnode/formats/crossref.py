@@ -194,6 +194,10 @@ def _journal(body: etree._Element, views: Sequence[RecordView], journal: Journal
             _e(_e(issue, "journal_volume"), "volume", item.volume)
         if item.issue:
             _e(issue, "issue", item.issue)
+        if journal.issue_doi and journal.issue_url:
+            doi_data = _e(issue, "doi_data")
+            _e(doi_data, "doi", journal.issue_doi)
+            _e(doi_data, "resource", journal.issue_url)
     for view in views:
         _article(element, view)
 
