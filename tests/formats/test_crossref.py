@@ -127,6 +127,7 @@ def test_a_deposit_without_a_depositor_is_refused(article: RecordView) -> None:
         "deposit.depositor_name",
         "deposit.email",
         "deposit.registrant",
+        "deposit.batch_id",  # "b": Crossref takes 4 to 100 characters
     }
 
 
@@ -140,3 +141,46 @@ def test_the_refused_output_would_really_be_invalid(article: RecordView) -> None
         doi.getparent().remove(doi)
     with pytest.raises(AssertionError):
         assert_crossref(etree.tostring(root))
+
+
+def test_values_longer_than_crossref_takes_are_refused() -> None:
+    meta = copy.deepcopy(ARTICLE)
+    meta["relatedItems"][0]["volume"] = "v" * 33
+    meta["creators"][0]["familyName"] = "N" * 201
+    long_name = crossref.Deposit("d" * 131, "e@x.org", "r", "b" * 3, DEPOSIT.timestamp)
+    with pytest.raises(InvalidInput) as caught:
+        crossref.to_xml(make_view(meta), None, long_name)
+    assert {e.path for e in caught.value.errors} == {
+        "relatedItems.0.volume",
+        "creators.0.familyName",
+        "deposit.depositor_name",
+        "deposit.batch_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("pt-BR", "pt"), ("en", "en"), ("por", None), ("zz", None), (None, None)]
+)
+def test_only_languages_crossref_knows_are_written(lang: str | None, expected: str | None) -> None:
+    assert crossref.crossref_language(lang) == expected
+    meta = copy.deepcopy(ARTICLE)
+    meta["language"] = lang
+    if lang is None:
+        del meta["language"]
+    data = crossref.to_xml(make_view(meta), JOURNAL, DEPOSIT)
+    assert_crossref(data)
+    item = etree.fromstring(data, safe_parser()).find(".//c:journal_article", NS)
+    assert item.get("language") == expected
+
+
+def test_a_doi_too_long_for_crossref() -> None:
+    meta = copy.deepcopy(ARTICLE)
+    meta["doi"] = "10.82433/" + "x" * 201
+    meta["relatedIdentifiers"][0]["relatedIdentifier"] = "10.1080/" + "y" * 201
+    with pytest.raises(InvalidInput) as caught:
+        crossref.to_xml(make_view(meta), JOURNAL, DEPOSIT)
+    assert [e.path for e in caught.value.errors] == ["doi"]
+    meta["doi"] = "10.82433/ok"
+    data = crossref.to_xml(make_view(meta), JOURNAL, DEPOSIT)
+    assert_crossref(data)  # the long reference DOI is written as an unstructured citation
+    assert b"y" * 201 in data

@@ -90,7 +90,8 @@ def test_journal_facts_give_both_issns(article: RecordView) -> None:
 HOSTILE_HTML = b"""<!DOCTYPE html><html><head><title>x</title><script>alert(1)</script>
 <style>body{}</style></head><body><header>Site header</header><main>
 <p>Intro with <b>bold</b>, <em>em</em>, H<sub>2</sub>O, x<sup>2</sup> and <a href="https://example.org/x">a link</a>
-and <a href="javascript:alert(1)">a trap</a> <img src=x onerror=alert(1)>.</p>
+and <a href="javascript:alert(1)">a trap</a> <img src=x onerror=alert(1)>
+<a href="https://bad.example/%zz[x]">bad uri</a>.</p>
 <h2 onclick="alert(1)">Methods</h2><p>We asked.</p>
 <h3>Sampling</h3><ul><li>one <i>item</i></li><li>two<ol><li>nested</li></ol></li></ul>
 <p>after the list</p><iframe src="https://evil.example"></iframe><object data="x"></object>
@@ -120,6 +121,7 @@ def test_html_galley_becomes_a_safe_valid_body(article: RecordView) -> None:
     assert [c.get("colspan") for c in cells[0]] == [None, "2"]
     assert [(c.get("colspan"), c.get("rowspan")) for c in cells[1]] == [(None, None), (None, None), (None, None)]
     assert "loose text" in text and "kept text" in text
+    assert "bad.example" not in text and "bad uri" in text  # a link the schema would refuse: its text only
 
 
 JATS_GALLEY = b"""<?xml version="1.0"?>

@@ -9,10 +9,12 @@ written (the batch is built in memory and returned whole).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel import Locale, UnknownLocaleError
 from lxml import etree
 
 from ..domain.errors import FieldError, InvalidInput
@@ -52,7 +54,63 @@ class Deposit:
                 found.append(FieldError(f"deposit.{name}", f"a Crossref deposit needs its {name.replace('_', ' ')}"))
         if "@" not in self.email:
             found.append(FieldError("deposit.email", "the depositor's email address is not an address"))
+        found += _lengths(
+            "deposit.",
+            {
+                "depositor_name": self.depositor_name,
+                "email": self.email,
+                "registrant": self.registrant,
+                "batch_id": self.batch_id,
+            },
+        )
         return found
+
+
+# The schema's length limits (common5.5.0.xsd, crossref5.5.0.xsd): what would make a batch invalid.
+_LIMITS = {
+    "depositor_name": (1, 130),
+    "email": (6, 200),
+    "registrant": (1, 255),
+    "batch_id": (4, 100),
+    "journal title": (1, 255),
+    "volume": (1, 32),
+    "issue": (1, 32),
+    "firstPage": (1, 32),
+    "lastPage": (1, 32),
+    "familyName": (1, 200),
+    "givenName": (1, 200),
+}
+
+
+def _lengths(prefix: str, values: dict[str, str | None]) -> list[FieldError]:
+    errors = []
+    for name, value in values.items():
+        low, high = _LIMITS[name]
+        if value is not None and value.strip() and not low <= len(value) <= high:
+            errors.append(FieldError(prefix + name, f"Crossref takes {low} to {high} characters for the {name}"))
+    return errors
+
+
+_DOI = re.compile(r"10\.[0-9]{4,9}/.{1,200}")
+
+
+def doi_fits(doi: str) -> bool:
+    """Whether Crossref's schema takes the DOI (its suffix is at most 200 characters)."""
+    return _DOI.fullmatch(doi) is not None
+
+
+def crossref_language(lang: str | None) -> str | None:
+    """The ISO 639-1 code Crossref's ``language`` attribute takes ("pt" of "pt-BR"), or None when there is none."""
+    if not lang:
+        return None
+    code = lang.split("-")[0].lower()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return None
+    try:
+        Locale(code)
+    except (UnknownLocaleError, ValueError):
+        return None
+    return code
 
 
 def _e(parent: etree._Element, tag_name: str, text: str | None = None, **attributes: str) -> etree._Element:
@@ -103,7 +161,8 @@ def _titles(parent: etree._Element, view: RecordView) -> None:
         _e(titles, "subtitle", subtitle)
     original = next((t for t in meta.titles if t.titleType == "TranslatedTitle"), None)
     if original is not None:
-        _e(titles, "original_language_title", original.title, **({"language": original.lang} if original.lang else {}))
+        language = crossref_language(original.lang)
+        _e(titles, "original_language_title", original.title, **({"language": language} if language else {}))
 
 
 def _funding(parent: etree._Element, view: RecordView) -> None:
@@ -140,7 +199,7 @@ def _citations(parent: etree._Element, view: RecordView) -> None:
     citations = _e(parent, "citation_list")
     for i, related in enumerate(cited, start=1):
         citation = _e(citations, "citation", key=f"ref{i}")
-        if related.relatedIdentifierType == "DOI":
+        if related.relatedIdentifierType == "DOI" and doi_fits(related.relatedIdentifier):
             _e(citation, "doi", related.relatedIdentifier)
         else:
             url = identifier_url(related.relatedIdentifierType, related.relatedIdentifier)
@@ -150,8 +209,8 @@ def _citations(parent: etree._Element, view: RecordView) -> None:
 def _article(journal_element: etree._Element, view: RecordView) -> None:
     meta = view.metadata
     article = _e(journal_element, "journal_article", publication_type="full_text")
-    if meta.language:
-        article.set("language", meta.language.split("-")[0].lower())
+    if language := crossref_language(meta.language):
+        article.set("language", language)
     _titles(article, view)
     if meta.creators:
         contributors = _e(article, "contributors")
@@ -215,8 +274,21 @@ def _check(views: Sequence[RecordView], journal: JournalFacts | None, deposit: D
     for i, view in enumerate(views):
         prefix = f"articles.{i}." if len(views) > 1 else ""
         errors += [FieldError(prefix + e.path, e.message) for e in article_errors(view, facts, need_doi=True)]
+        if view.metadata.doi and not doi_fits(view.metadata.doi):
+            errors.append(
+                FieldError(f"{prefix}doi", "Crossref takes DOIs with at most 200 characters after the prefix")
+            )
+        item = container(view)
+        if item is not None:
+            pages = {"volume": item.volume, "issue": item.issue, "firstPage": item.firstPage, "lastPage": item.lastPage}
+            errors += _lengths(f"{prefix}relatedItems.0.", pages)
+        for n, creator in enumerate(view.metadata.creators):
+            names = {"familyName": creator.familyName, "givenName": creator.givenName}
+            errors += _lengths(f"{prefix}creators.{n}.", names)
         if _issue_key(view) != _issue_key(views[0]):
             errors.append(FieldError(f"{prefix}relatedItems", "every article of an issue deposit is in one issue"))
+    if facts is not None:
+        errors += _lengths("journal.", {"journal title": facts.title})
     if errors or facts is None:
         messages = "; ".join(dict.fromkeys(e.message for e in errors))
         raise InvalidInput(f"this cannot be deposited with Crossref: {messages}", errors)

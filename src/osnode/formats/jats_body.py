@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..domain.identifiers import is_uri_reference
 from .xmltext import clean, safe_parser
 
 XLINK = "http://www.w3.org/1999/xlink"
@@ -59,7 +60,9 @@ def _text(target: etree._Element, text: str | None) -> None:
 
 def _href(source: etree._Element) -> str | None:
     href = (source.get("href") or source.get(f"{{{XLINK}}}href") or "").strip()
-    return href if href.lower().startswith(_SAFE_SCHEMES) and href.isprintable() and " " not in href else None
+    safe = href.lower().startswith(_SAFE_SCHEMES) and href.isprintable() and " " not in href
+    # And an anyURI the schema takes: a link it would refuse is dropped (its text stays).
+    return href if safe and is_uri_reference(href) else None
 
 
 def _inline(source: etree._Element, target: etree._Element, *, links: bool = True) -> None:
