@@ -50,7 +50,7 @@ class Deposit:
     def errors(self) -> list[FieldError]:
         found = []
         for name in ("depositor_name", "email", "registrant", "batch_id"):
-            if not getattr(self, name).strip():
+            if not _t(getattr(self, name)):
                 found.append(FieldError(f"deposit.{name}", f"a Crossref deposit needs its {name.replace('_', ' ')}"))
         if "@" not in self.email:
             found.append(FieldError("deposit.email", "the depositor's email address is not an address"))
@@ -86,7 +86,8 @@ def _lengths(prefix: str, values: dict[str, str | None]) -> list[FieldError]:
     errors = []
     for name, value in values.items():
         low, high = _LIMITS[name]
-        if value is not None and value.strip() and not low <= len(value) <= high:
+        text = _t(value)
+        if text is not None and not low <= len(text) <= high:
             errors.append(FieldError(prefix + name, f"Crossref takes {low} to {high} characters for the {name}"))
     return errors
 
@@ -113,6 +114,14 @@ def crossref_language(lang: str | None) -> str | None:
     return code
 
 
+def _t(value: str | None) -> str | None:
+    """The text as written (what XML cannot carry removed, ends trimmed), None when nothing is left: an element
+    Crossref requires to be non-empty is then left out, or the deposit refused."""
+    if not value:
+        return None
+    return clean(value).strip() or None
+
+
 def _e(parent: etree._Element, tag_name: str, text: str | None = None, **attributes: str) -> etree._Element:
     tag = tag_name if tag_name.startswith("{") else f"{{{NAMESPACE}}}{tag_name}"
     element = etree.SubElement(parent, tag, attributes)
@@ -134,18 +143,19 @@ def _date(parent: etree._Element, issued: str | None, year: int | None) -> None:
 def _person(parent: etree._Element, creator: Creator, sequence: str) -> None:
     split = family_given(creator)
     if split is None:
-        _e(parent, "organization", creator.name, sequence=sequence, contributor_role="author")
+        _e(parent, "organization", _t(creator.name), sequence=sequence, contributor_role="author")
         return
     person = _e(parent, "person_name", sequence=sequence, contributor_role="author")
     family, given = split
-    if given:
-        _e(person, "given_name", given)
-    _e(person, "surname", family)
-    if creator.affiliations:
+    if _t(given):
+        _e(person, "given_name", _t(given))
+    _e(person, "surname", _t(family))
+    named = [a for a in creator.affiliations if _t(a.name)]
+    if named:
         affiliations = _e(person, "affiliations")
-        for a in creator.affiliations:
+        for a in named:
             institution = _e(affiliations, "institution")
-            _e(institution, "institution_name", a.name)
+            _e(institution, "institution_name", _t(a.name))
             if a.ror:
                 _e(institution, "institution_id", a.ror, type="ror")
     if creator.orcid:
@@ -155,30 +165,31 @@ def _person(parent: etree._Element, creator: Creator, sequence: str) -> None:
 def _titles(parent: etree._Element, view: RecordView) -> None:
     titles = _e(parent, "titles")
     meta = view.metadata
-    _e(titles, "title", meta.main_title())
+    _e(titles, "title", _t(meta.main_title()))
     subtitle = next((t.title for t in meta.titles if t.titleType == "Subtitle"), None)
-    if subtitle:
-        _e(titles, "subtitle", subtitle)
-    original = next((t for t in meta.titles if t.titleType == "TranslatedTitle"), None)
+    if _t(subtitle):
+        _e(titles, "subtitle", _t(subtitle))
+    original = next((t for t in meta.titles if t.titleType == "TranslatedTitle" and _t(t.title)), None)
     if original is not None:
         language = crossref_language(original.lang)
         _e(titles, "original_language_title", original.title, **({"language": language} if language else {}))
 
 
 def _funding(parent: etree._Element, view: RecordView) -> None:
-    if not view.metadata.fundingReferences:
+    named = [f for f in view.metadata.fundingReferences if _t(f.funderName)]
+    if not named:
         return
     program = _e(parent, f"{{{FR}}}program", name="fundref")
-    for funding in view.metadata.fundingReferences:
+    for funding in named:
         group = _e(program, f"{{{FR}}}assertion", name="fundgroup")
-        name = _e(group, f"{{{FR}}}assertion", funding.funderName, name="funder_name")
+        name = _e(group, f"{{{FR}}}assertion", _t(funding.funderName), name="funder_name")
         url = funder_url(funding)
         if url and funding.funderIdentifierType == "Crossref Funder ID":
             _e(name, f"{{{FR}}}assertion", url, name="funder_identifier")
         elif url and funding.funderIdentifierType == "ROR":
             _e(name, f"{{{FR}}}assertion", url, name="ror")
-        if funding.awardNumber:
-            _e(group, f"{{{FR}}}assertion", funding.awardNumber, name="award_number")
+        if _t(funding.awardNumber):
+            _e(group, f"{{{FR}}}assertion", _t(funding.awardNumber), name="award_number")
 
 
 def _licences(parent: etree._Element, view: RecordView) -> None:
@@ -193,7 +204,7 @@ def _licences(parent: etree._Element, view: RecordView) -> None:
 
 
 def _citations(parent: etree._Element, view: RecordView) -> None:
-    cited = [r for r in view.metadata.relatedIdentifiers if r.relationType in _CITED]
+    cited = [r for r in view.metadata.relatedIdentifiers if r.relationType in _CITED and _t(r.relatedIdentifier)]
     if not cited:
         return
     citations = _e(parent, "citation_list")
@@ -203,7 +214,7 @@ def _citations(parent: etree._Element, view: RecordView) -> None:
             _e(citation, "doi", related.relatedIdentifier)
         else:
             url = identifier_url(related.relatedIdentifierType, related.relatedIdentifier)
-            _e(citation, "unstructured_citation", url or related.relatedIdentifier)
+            _e(citation, "unstructured_citation", _t(url or related.relatedIdentifier))
 
 
 def _article(journal_element: etree._Element, view: RecordView) -> None:
@@ -221,11 +232,11 @@ def _article(journal_element: etree._Element, view: RecordView) -> None:
             abstract(article, "abstract", d.description, d.lang, JATS_NAMESPACE)
     _date(article, view.issued, view.year)
     item = container(view)
-    if item is not None and item.firstPage:
+    if item is not None and _t(item.firstPage):
         pages = _e(article, "pages")
-        _e(pages, "first_page", item.firstPage)
-        if item.lastPage:
-            _e(pages, "last_page", item.lastPage)
+        _e(pages, "first_page", _t(item.firstPage))
+        if _t(item.lastPage):
+            _e(pages, "last_page", _t(item.lastPage))
     _funding(article, view)
     _licences(article, view)
     doi_data = _e(article, "doi_data")
@@ -237,22 +248,22 @@ def _article(journal_element: etree._Element, view: RecordView) -> None:
 def _journal(body: etree._Element, views: Sequence[RecordView], journal: JournalFacts) -> None:
     element = _e(body, "journal")
     metadata = _e(element, "journal_metadata")
-    _e(metadata, "full_title", journal.title)
-    if journal.abbreviated_title:
-        _e(metadata, "abbrev_title", journal.abbreviated_title)
+    _e(metadata, "full_title", _t(journal.title))
+    if _t(journal.abbreviated_title):
+        _e(metadata, "abbrev_title", _t(journal.abbreviated_title))
     for issn, medium in journal.issns:
         _e(metadata, "issn", issn, media_type=medium)
     item: RelatedItem | None = container(views[0])
     if item is not None and (item.volume or item.issue or journal.issue_title):
         issue = _e(element, "journal_issue")
-        if journal.issue_title:
-            _e(_e(issue, "titles"), "title", journal.issue_title)
+        if _t(journal.issue_title):
+            _e(_e(issue, "titles"), "title", _t(journal.issue_title))
         year = item.publicationYear or views[0].year
         _date(issue, None if item.publicationYear else min(v.issued or "9999" for v in views), year)
-        if item.volume:
-            _e(_e(issue, "journal_volume"), "volume", item.volume)
-        if item.issue:
-            _e(issue, "issue", item.issue)
+        if _t(item.volume):
+            _e(_e(issue, "journal_volume"), "volume", _t(item.volume))
+        if _t(item.issue):
+            _e(issue, "issue", _t(item.issue))
         if journal.issue_doi and journal.issue_url:
             doi_data = _e(issue, "doi_data")
             _e(doi_data, "doi", journal.issue_doi)
@@ -274,6 +285,12 @@ def _check(views: Sequence[RecordView], journal: JournalFacts | None, deposit: D
     for i, view in enumerate(views):
         prefix = f"articles.{i}." if len(views) > 1 else ""
         errors += [FieldError(prefix + e.path, e.message) for e in article_errors(view, facts, need_doi=True)]
+        if not _t(view.metadata.main_title()):
+            errors.append(FieldError(f"{prefix}titles", "the title has no text Crossref can take"))
+        for n, creator in enumerate(view.metadata.creators):
+            split = family_given(creator)
+            if not _t(split[0] if split else creator.name):
+                errors.append(FieldError(f"{prefix}creators.{n}", "the name has no text Crossref can take"))
         if view.metadata.doi and not doi_fits(view.metadata.doi):
             errors.append(
                 FieldError(f"{prefix}doi", "Crossref takes DOIs with at most 200 characters after the prefix")
@@ -289,6 +306,8 @@ def _check(views: Sequence[RecordView], journal: JournalFacts | None, deposit: D
             errors.append(FieldError(f"{prefix}relatedItems", "every article of an issue deposit is in one issue"))
     if facts is not None:
         errors += _lengths("journal.", {"journal title": facts.title})
+        if not _t(facts.title):
+            errors.append(FieldError("journal.title", "the journal's title has no text Crossref can take"))
     if errors or facts is None:
         messages = "; ".join(dict.fromkeys(e.message for e in errors))
         raise InvalidInput(f"this cannot be deposited with Crossref: {messages}", errors)
@@ -301,12 +320,12 @@ def issue_to_xml(views: Sequence[RecordView], journal: JournalFacts | None, depo
     root = etree.Element(f"{{{NAMESPACE}}}doi_batch", nsmap=_NSMAP, version="5.5.0")
     root.set(f"{{{XSI}}}schemaLocation", SCHEMA_LOCATION)
     head = _e(root, "head")
-    _e(head, "doi_batch_id", deposit.batch_id)
+    _e(head, "doi_batch_id", _t(deposit.batch_id))
     _e(head, "timestamp", deposit.timestamp.strftime("%Y%m%d%H%M%S%f")[:17])
     depositor = _e(head, "depositor")
-    _e(depositor, "depositor_name", deposit.depositor_name)
-    _e(depositor, "email_address", deposit.email)
-    _e(head, "registrant", deposit.registrant)
+    _e(depositor, "depositor_name", _t(deposit.depositor_name))
+    _e(depositor, "email_address", _t(deposit.email))
+    _e(head, "registrant", _t(deposit.registrant))
     _journal(_e(root, "body"), views, facts)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
