@@ -246,3 +246,104 @@ def minimal() -> RecordView:
 def bare() -> RecordView:
     """An empty draft: every mandatory DataCite property is missing."""
     return make_view(Metadata(), files=[], version_number=1, published_at=None)
+
+
+ARTICLE_URL = f"{BASE}/records/art1c-le001"
+ARTICLE: dict[str, Any] = {
+    "doi": "10.82433/jasp.2026.042",
+    "titles": [
+        {"title": "Malaria in Luanda's households, 2024", "lang": "en"},
+        {"title": "A two-round survey", "lang": "en", "titleType": "Subtitle"},
+        {"title": "A malária nos domicílios de Luanda, 2024", "lang": "pt", "titleType": "TranslatedTitle"},
+    ],
+    "creators": [
+        {
+            "givenName": "João",
+            "familyName": "Ngola",
+            "orcid": "0000-0001-5109-3700",
+            "affiliations": [{"name": "Universidade Agostinho Neto", "ror": "https://ror.org/02s376052"}],
+        },
+        {
+            "givenName": "민준",
+            "familyName": "김",
+            "orcid": "0000-0002-1694-233X",
+            "affiliations": [
+                {"name": "Universidade Agostinho Neto", "ror": "https://ror.org/02s376052"},
+                {"name": "Instituto Nacional de Saúde"},
+            ],
+        },
+        {"name": "Angola Malaria Consortium", "nameType": "Organizational"},
+    ],
+    "publisher": "Revista Angolana de Saúde Pública",
+    "publicationYear": 2026,
+    "resourceType": {"resourceTypeGeneral": "JournalArticle", "resourceType": "Research article"},
+    "language": "en",
+    "subjects": [
+        {"subject": "malaria", "lang": "en"},
+        {"subject": "household survey", "lang": "en"},
+        {"subject": "malária", "lang": "pt"},
+    ],
+    "descriptions": [
+        {"description": "We surveyed 2,000 households.\n\nPrevalence fell by 12% <p < 0.01>.", "lang": "en"},
+        {"description": "Inquirimos 2.000 domicílios.", "lang": "pt", "descriptionType": "Abstract"},
+        {"description": "لقد شملنا 2000 أسرة.", "lang": "ar", "descriptionType": "Abstract"},
+    ],
+    "rightsList": [{"rightsIdentifier": "CC-BY-4.0"}],
+    "fundingReferences": [
+        {
+            "funderName": "National Science Foundation",
+            "funderIdentifier": "https://ror.org/021nxhr62",
+            "funderIdentifierType": "ROR",
+            "awardNumber": "NSF-1234",
+        },
+        {
+            "funderName": "European Commission",
+            "funderIdentifier": "10.13039/501100000780",
+            "funderIdentifierType": "Crossref Funder ID",
+        },
+        {"funderName": "Fundo Local"},
+    ],
+    "relatedIdentifiers": [
+        {
+            "relatedIdentifier": "10.1080/00031305.1973.10478966",
+            "relatedIdentifierType": "DOI",
+            "relationType": "References",
+        },
+        {
+            "relatedIdentifier": "https://example.org/report.pdf",
+            "relatedIdentifierType": "URL",
+            "relationType": "References",
+        },
+        {"relatedIdentifier": "2101.00001", "relatedIdentifierType": "arXiv", "relationType": "Cites"},
+        {
+            "relatedIdentifier": "swh:1:dir:d198bc9d7a6bcf6db04f476d29314f157507d505",
+            "relatedIdentifierType": "SWHID",
+            "relationType": "IsSupplementedBy",
+        },
+    ],
+    "relatedItems": [
+        {
+            "relatedItemType": "Journal",
+            "relationType": "IsPublishedIn",
+            "relatedItemIdentifier": {"relatedItemIdentifier": "2049-3630", "relatedItemIdentifierType": "EISSN"},
+            "titles": [{"title": "Revista Angolana de Saúde Pública"}],
+            "publicationYear": 2026,
+            "volume": "12",
+            "issue": "3",
+            "firstPage": "101",
+            "lastPage": "118",
+            "publisher": "Universidade Agostinho Neto",
+        }
+    ],
+}
+GALLEYS = [
+    FileView("article.pdf", 90_000, "c" * 64, "application/pdf", f"{ARTICLE_URL}/files/article.pdf"),
+    FileView("article.html", 30_000, "d" * 64, "text/html", f"{ARTICLE_URL}/files/article.html"),
+    FileView("data.csv", 100, "e" * 64, "text/csv", f"{ARTICLE_URL}/files/data.csv"),
+]
+
+
+@pytest.fixture
+def article() -> RecordView:
+    """A published journal article: its journal as the container, PDF and HTML galleys."""
+    return make_view(ARTICLE, identifier=ARTICLE_URL, record_url=ARTICLE_URL, version_number=1, files=GALLEYS)

@@ -217,7 +217,11 @@ def _anonymous_texts(client: TestClient, record: dict[str, Any]) -> dict[str, st
         "landing": f"/records/{vid}",
         "linkset": f"/records/{vid}/linkset",
         "dump": "/api/dump.jsonl.gz",
-        **{f"export {name}": f"/records/{vid}/export/{name}" for name in exports.EXPORTS},
+        **{
+            f"export {name}": f"/records/{vid}/export/{name}"
+            for name, f in exports.EXPORTS.items()
+            if f.describes("Dataset")
+        },
         **{
             f"oai {prefix}": f"/oai?verb=ListRecords&metadataPrefix={prefix}"
             for prefix in ("oai_dc", "oai_datacite", "datacite")

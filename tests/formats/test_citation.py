@@ -303,3 +303,37 @@ def test_demo_records_cite_in_every_format():
         assert item["title"] == title and item["issued"] == {"date-parts": [[2026, 3, 1]]} and item["author"]
         assert citation.to_text(view).endswith(view.identifier)
         assert f"({year}). {title}" in citation.to_text(view)
+
+
+def test_an_article_is_cited_with_its_journal(article):
+    csl = citation.to_csl_json(article)
+    assert (csl["type"], csl["container-title"], csl["volume"], csl["issue"], csl["page"], csl["ISSN"]) == (
+        "article-journal",
+        "Revista Angolana de Saúde Pública",
+        "12",
+        "3",
+        "101-118",
+        "2049-3630",
+    )
+    entry = parse_bibtex(citation.to_bibtex(article)).entries[0]
+    assert entry.entry_type == "article"
+    fields = {f.key: f.value for f in entry.fields}
+    assert (fields["journal"], fields["volume"], fields["number"], fields["pages"]) == (
+        "Revista Angolana de Saúde Pública",
+        "12",
+        "3",
+        "101--118",
+    )
+    ris = rispy.loads(citation.to_ris(article))[0]
+    assert ris["type_of_reference"] == "JOUR"
+    assert (ris["secondary_title"], ris["volume"], ris["number"], ris["start_page"], ris["end_page"]) == (
+        "Revista Angolana de Saúde Pública",
+        "12",
+        "3",
+        "101",
+        "118",
+    )
+    assert citation.to_text(article) == (
+        "Ngola, J., 김, 민., & Angola Malaria Consortium. (2026). Malaria in Luanda's households, 2024. "
+        "Revista Angolana de Saúde Pública, 12(3), 101\u2013118. https://doi.org/10.82433/jasp.2026.042"
+    )

@@ -97,3 +97,51 @@ def test_full_date_when_published_in_the_publication_year():
     root = dublincore.to_oai_dc(make_view(MINIMAL | {"publicationYear": 2026}))
     assert values(root, "date") == ["2026-03-01"]
     assert values(dublincore.to_oai_dc(make_view(MINIMAL, published_at=None)), "date") == ["2025"]
+
+
+def test_an_article_names_its_journal_as_ojs_does(oai_dc_schema, article):
+    root = dublincore.to_oai_dc(article)
+    assert_valid(oai_dc_schema, root)
+    assert values(root, "source") == ["Revista Angolana de Saúde Pública; Vol. 12 No. 3 (2026); 101-118", "2049-3630"]
+
+
+def test_a_journal_with_only_a_title_is_named_alone():
+    assert dublincore.dc_sources([{"relationType": "IsPublishedIn", "titles": [{"title": "J"}]}]) == ["J"]
+    assert dublincore.dc_sources([{"relationType": "IsPublishedIn", "titles": [{"title": "J"}], "issue": "2"}]) == [
+        "J; No. 2"
+    ]
+    assert dublincore.dc_sources([{"relationType": "HasPart", "titles": [{"title": "J"}]}]) == []
+
+
+def test_dc_source_reads_back_as_the_journal(article):
+    read = dublincore.from_oai_dc(dublincore.to_xml(article))
+    assert read["relatedItems"] == [
+        {
+            "relatedItemType": "Journal",
+            "relationType": "IsPublishedIn",
+            "titles": [{"title": "Revista Angolana de Saúde Pública"}],
+            "volume": "12",
+            "issue": "3",
+            "publicationYear": 2026,
+            "firstPage": "101",
+            "lastPage": "118",
+            "relatedItemIdentifier": {"relatedItemIdentifier": "2049-3630", "relatedItemIdentifierType": "ISSN"},
+        }
+    ]
+    ojs = (
+        f'<oai_dc:dc xmlns:oai_dc="{dublincore.OAI_DC}" xmlns:dc="{dublincore.DC}"><dc:title>T</dc:title>'
+        '<dc:source xml:lang="en-US">Jurnal Ilmu; Vol 5 No 2 (2020): Edisi Juli; 112–120</dc:source>'
+        "<dc:source>2477-8524</dc:source><dc:source>not an issn</dc:source></oai_dc:dc>"
+    )
+    item = dublincore.from_oai_dc(ojs.encode())["relatedItems"][0]
+    assert (item["titles"][0]["title"], item["volume"], item["issue"], item["firstPage"], item["lastPage"]) == (
+        "Jurnal Ilmu",
+        "5",
+        "2",
+        "112",
+        "120",
+    )
+    assert item["relatedItemIdentifier"]["relatedItemIdentifier"] == "2477-8524"
+    assert "relatedItems" not in dublincore.from_oai_dc(
+        b'<d xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:source>x</dc:source></d>'
+    )

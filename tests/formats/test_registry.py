@@ -24,7 +24,7 @@ def test_names_prefixes_and_negotiated_types_are_unique() -> None:
 
 
 def test_oai_formats_in_protocol_order() -> None:
-    assert list(registry.oai_formats()) == ["oai_dc", "oai_datacite", "datacite", "dcat"]
+    assert list(registry.oai_formats()) == ["oai_dc", "oai_datacite", "datacite", "dcat", "jats"]
 
 
 def test_the_harvester_asks_for_the_readable_formats_in_the_registrys_order() -> None:

@@ -42,7 +42,29 @@ def test_rich_dataset(rich):
     }
     assert doc["includedInDataCatalog"] == {"@type": "DataCatalog", "name": "Luanda Open Science Node"}
     assert doc["citation"] == ["https://doi.org/10.1080/00031305.1973.10478966"]
-    assert doc["isPartOf"] == ["https://arxiv.org/abs/2101.00001"]
+    assert doc["isPartOf"][0] == "https://arxiv.org/abs/2101.00001"
+    assert doc["isPartOf"][1]["@type"] == "PublicationIssue"  # the journal it is published in (relatedItems)
+
+
+def test_an_article_is_part_of_an_issue_of_a_volume_of_a_periodical(article):
+    doc = roundtrip(article)
+    assert doc["@type"] == "ScholarlyArticle"
+    assert doc["isPartOf"] == {
+        "@type": "PublicationIssue",
+        "issueNumber": "3",
+        "datePublished": "2026",
+        "isPartOf": {
+            "@type": "PublicationVolume",
+            "volumeNumber": "12",
+            "isPartOf": {
+                "@type": "Periodical",
+                "name": "Revista Angolana de Saúde Pública",
+                "issn": "2049-3630",
+                "publisher": {"@type": "Organization", "name": "Universidade Agostinho Neto"},
+            },
+        },
+    }
+    assert (doc["pageStart"], doc["pageEnd"]) == ("101", "118")
 
 
 def test_creators_are_people_and_organizations_with_identifiers(rich):

@@ -17,7 +17,7 @@ from osnode.domain.records import AccessLevel
 from osnode.formats import FileView, RecordView, datacite, dublincore, trusted
 from osnode.oaipmh import fragments
 from tests.conftest import minimal_metadata
-from tests.formats.conftest import safe_parser
+from tests.formats.conftest import ARTICLE, safe_parser
 
 LANDING = "https://node.example.org/records/v1234-abcde"
 RECORD = "https://node.example.org/records/r1234-abcde"
@@ -93,6 +93,7 @@ CASES: dict[str, tuple[dict[str, Any], datetime | None, tuple[FileView, ...], st
     "no-type": ({k: v for k, v in minimal_metadata().items() if k != "resourceType"}, PUBLISHED, (), LANDING),
     "software": (minimal_metadata(resourceType={"resourceTypeGeneral": "Software"}), PUBLISHED, (), LANDING),
     "one-file": (minimal_metadata(sizes=["1 file"]), PUBLISHED, FILES[2:], LANDING),
+    "article": (ARTICLE, PUBLISHED, FILES[:1], LANDING),  # dc:source names its journal
 }
 
 

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from typing import Any
 
-from ..domain.metadata import Creator
+from ..domain.metadata import Creator, RelatedItem
 from . import RecordView
 from .kinds import kind_of
 
@@ -96,6 +96,25 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _container(view: RecordView) -> RelatedItem | None:
+    """The journal (or book, series) the work is published in, when it names one."""
+    item = view.metadata.container()
+    return item if item is not None and item.titles else None
+
+
+def _issn(item: RelatedItem) -> str | None:
+    ident = item.relatedItemIdentifier
+    if ident is not None and ident.relatedItemIdentifierType in ("ISSN", "EISSN", "LISSN"):
+        return ident.relatedItemIdentifier
+    return None
+
+
+def _pages(item: RelatedItem, dash: str = "-") -> str | None:
+    if not item.firstPage:
+        return None
+    return f"{item.firstPage}{dash}{item.lastPage}" if item.lastPage else item.firstPage
+
+
 # -- CSL-JSON --------------------------------------------------------------------------------
 
 
@@ -120,6 +139,14 @@ def to_csl_json(view: RecordView) -> dict[str, Any]:
     if view.issued:
         item["issued"] = {"date-parts": [[int(part) for part in view.issued.split("-")]]}
     item["publisher"] = view.publisher_name
+    journal = _container(view)
+    if journal is not None:
+        item["container-title"] = journal.titles[0].title
+        for key, value in (("volume", journal.volume), ("issue", journal.issue), ("page", _pages(journal))):
+            if value:
+                item[key] = value
+        if issn := _issn(journal):
+            item["ISSN"] = issn
     if meta.doi:
         item["DOI"] = meta.doi
     item["URL"] = view.cite_url
@@ -186,6 +213,14 @@ def to_bibtex(view: RecordView) -> str:
     fields.append(("title", _tex(meta.main_title())))
     if view.year:
         fields.append(("year", str(view.year)))
+    journal = _container(view)
+    if journal is not None:
+        fields.append(("journal", _tex(journal.titles[0].title)))
+        for name, value in (("volume", journal.volume), ("number", journal.issue), ("pages", _pages(journal, "--"))):
+            if value:
+                fields.append((name, _tex(value)))
+        if issn := _issn(journal):
+            fields.append(("issn", issn))
     fields.append(("publisher", _tex(view.publisher_name)))
     version = _version(view)
     if version:
@@ -223,6 +258,16 @@ def to_ris(view: RecordView) -> str:
         lines.append(("PY", str(view.year)))
     if view.issued and len(view.issued) == 10:
         lines.append(("DA", view.issued.replace("-", "/")))
+    journal = _container(view)
+    if journal is not None:
+        lines.append(("T2", journal.titles[0].title))
+        for tag, value in (("VL", journal.volume), ("IS", journal.issue), ("SP", journal.firstPage)):
+            if value:
+                lines.append((tag, value))
+        if journal.lastPage:
+            lines.append(("EP", journal.lastPage))
+        if issn := _issn(journal):
+            lines.append(("SN", issn))
     lines.append(("PB", view.publisher_name))
     version = _version(view)
     if version:
@@ -245,6 +290,19 @@ def to_ris(view: RecordView) -> str:
 # -- plain text ------------------------------------------------------------------------------
 
 
+def _source(journal: RelatedItem) -> str:
+    """APA's source of an article: "Journal, 12(3), 101–118"."""
+    parts = [_one_line(journal.titles[0].title)]
+    if journal.volume:
+        parts.append(journal.volume + (f"({journal.issue})" if journal.issue else ""))
+    elif journal.issue:
+        parts.append(f"({journal.issue})")
+    pages = _pages(journal, "\u2013")
+    if pages:
+        parts.append(pages)
+    return ", ".join(parts)
+
+
 def to_text(view: RecordView) -> str:
     """An APA 7-style reference: Authors (Year). Title (Version v) [Type]. Publisher. URL"""
     meta = view.metadata
@@ -259,8 +317,11 @@ def to_text(view: RecordView) -> str:
     year = f"({view.year})." if view.year else "(n.d.)."
     names = [_apa_name(c) for c in meta.creators]
     publisher = view.publisher_name
-    # APA leaves the publisher out when it is the author.
+    journal = _container(view) if kind_of(view.kind).schema_org == "ScholarlyArticle" else None
+    # APA leaves the publisher out when it is the author; an article names its journal instead.
     publisher_part = "" if names == [publisher] else f" {_one_line(publisher)}."
+    if journal is not None:
+        publisher_part = f" {_source(journal)}."
     if names:
         authors = _apa_authors(names)
         head = f"{authors}{'' if authors.endswith('.') else '.'} {year} {title_part}"

@@ -55,6 +55,32 @@ def _rights(view: RecordView) -> list[str]:
     return unique([*rights, *dc_rights(view.access_level)])
 
 
+def dc_sources(related_items: list[dict[str, Any]]) -> list[str]:
+    """dc:source of a work published in a journal, as OJS writes it (what harvesters of journals read):
+    "Journal; Vol. 12 No. 3 (2026); 101-118", then the journal's ISSN alone. ``related_items`` is the stored
+    JSON of relatedItems, so the OAI-PMH fast path (``oaipmh.fragments``) shares this function."""
+    item = next((i for i in related_items if i.get("relationType") == "IsPublishedIn"), None)
+    if item is None or not item.get("titles"):
+        return []
+    issue = " ".join(
+        part
+        for part in (
+            f"Vol. {item['volume']}" if item.get("volume") else "",
+            f"No. {item['issue']}" if item.get("issue") else "",
+            f"({item['publicationYear']})" if item.get("publicationYear") else "",
+        )
+        if part
+    )
+    pages = item.get("firstPage", "") + (
+        f"-{item['lastPage']}" if item.get("firstPage") and item.get("lastPage") else ""
+    )
+    sources = ["; ".join(part for part in (item["titles"][0]["title"], issue, pages) if part)]
+    ident = item.get("relatedItemIdentifier") or {}
+    if ident.get("relatedItemIdentifierType") in ("ISSN", "EISSN", "LISSN"):
+        sources.append(ident["relatedItemIdentifier"])
+    return sources
+
+
 def to_oai_dc(view: RecordView) -> etree._Element:
     """The version as an ``<oai_dc:dc>`` element, ready to go inside an OAI-PMH ``<metadata>``."""
     meta = view.metadata
@@ -97,6 +123,8 @@ def to_oai_dc(view: RecordView) -> etree._Element:
         relations.append(view.record_url)
     for relation in unique(relations):
         _add(root, "relation", relation)
+    for source in dc_sources([i.model_dump(exclude_none=True) for i in meta.relatedItems]):
+        _add(root, "source", source)
     for geo in meta.geoLocations:
         _add(root, "coverage", geo.geoLocationPlace)
     for date in meta.dates:
@@ -137,6 +165,39 @@ _FROM_DCMI = {
     "report": "Report",
     "book": "Book",
 }
+
+
+_ISSN_TEXT = re.compile(r"^(?:issn:?\s*)?(\d{4}-?\d{3}[\dXx])$", re.I)
+_VOLUME = re.compile(r"\bVol(?:ume)?\.?\s*([^\s;,()]+)", re.I)
+_NUMBER = re.compile(r"\b(?:No|Num|Number|Issue)\.?\s*([^\s;,()]+)", re.I)
+_PAGES = re.compile(r"^(\w+)(?:\s*[-\u2013]\s*(\w+))?$")
+
+
+def _container_from_sources(sources: list[str]) -> dict[str, Any] | None:
+    """The journal a harvested article is in, read back from dc:source as OJS writes it (``dc_sources``):
+    "Journal; Vol. 4 No. 1 (2019); 1-9", and the ISSN in a dc:source of its own."""
+    issn = next((m.group(1).upper() for s in sources if (m := _ISSN_TEXT.match(s.strip()))), None)
+    citation = next((s for s in sources if ";" in s and not _ISSN_TEXT.match(s.strip())), None)
+    if citation is None:
+        return None
+    title, *rest = [part.strip() for part in citation.split(";")]
+    if not title:
+        return None
+    item: dict[str, Any] = {"relatedItemType": "Journal", "relationType": "IsPublishedIn", "titles": [{"title": title}]}
+    for part in rest:
+        if (volume := _VOLUME.search(part)) is not None:
+            item["volume"] = volume.group(1)
+        if (number := _NUMBER.search(part)) is not None:
+            item["issue"] = number.group(1)
+        if (year := re.search(r"\((\d{4})\)", part)) is not None:
+            item["publicationYear"] = int(year.group(1))
+        if (pages := _PAGES.match(part)) is not None and any(c.isdigit() for c in part):
+            item["firstPage"] = pages.group(1)
+            if pages.group(2):
+                item["lastPage"] = pages.group(2)
+    if issn:
+        item["relatedItemIdentifier"] = {"relatedItemIdentifier": issn, "relatedItemIdentifierType": "ISSN"}
+    return item
 
 
 def _dc_values(root: etree._Element, name: str) -> list[tuple[str, str | None]]:
@@ -221,4 +282,7 @@ def from_oai_dc(root: etree._Element | bytes) -> dict[str, Any]:
             continue  # the other node's access level, not a licence: this node states its own
         rights.append({"rightsUri": value} if value.startswith(("https://", "http://")) else {"rights": value})
     meta["rightsList"] = rights
+    journal = _container_from_sources([s for s, _ in _dc_values(root, "source")])
+    if journal is not None:
+        meta["relatedItems"] = [journal]
     return {k: v for k, v in meta.items() if v not in (None, [], "")}

@@ -21,11 +21,14 @@ from . import (
     datacite_json_read,
     datacite_read,
     dcat,
+    doaj,
     dublincore,
+    jats,
     rocrate,
     rocrate_read,
     schemaorg,
 )
+from .articles import ARTICLE
 
 Writer = Callable[[RecordView], bytes]
 # A reader takes the file's bytes (the XML readers also a parsed element) and returns the node's metadata JSON.
@@ -47,6 +50,8 @@ class OAIFormat:
     fast_path: bool = False
     """The provider writes it straight from the stored JSON (``oaipmh.fragments``) instead of
     through a ``RecordView``, for speed on large lists; ``write`` says what it must produce."""
+    kind: str | None = None
+    """Only records of this resourceTypeGeneral can be disseminated in it (None: every record)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,11 @@ class Format:
     read: Reader | None = None
     """The reverse mapping, to the node's metadata JSON: for harvesting (a format with an OAI-PMH prefix) and
     for starting a deposit from a file (``services.metadata_import``)."""
+    kinds: frozenset[str] | None = None
+    """The resourceTypeGeneral values it describes (JATS: articles); None: every record."""
+
+    def describes(self, kind: str | None) -> bool:
+        return self.kinds is None or kind in self.kinds
 
     @property
     def content_type(self) -> str:
@@ -172,6 +182,28 @@ FORMATS: dict[str, Format] = {
             signposted=False,
             read=rocrate_read.from_json,
         ),
+        # Articles only: JATS for the whole text's front matter and references (OAI-PMH ``jats``), DOAJ's JSON.
+        Format(
+            "jats",
+            jats.MEDIA_TYPE,
+            "JATS XML",
+            "xml",
+            lambda v: jats.to_xml(v),
+            negotiable=False,
+            signposted=False,
+            oai=(OAIFormat(jats.OAI_PREFIX, jats.OAI_SCHEMA, jats.OAI_NAMESPACE, jats.to_oai_text, 4, kind=ARTICLE),),
+            kinds=frozenset({ARTICLE}),
+        ),
+        Format(
+            "doaj",
+            "application/json",
+            "DOAJ article (JSON)",
+            "json",
+            lambda v: _json(doaj.to_json(v)),
+            negotiable=False,
+            signposted=False,
+            kinds=frozenset({ARTICLE}),
+        ),
         Format(
             "dcat-jsonld",
             "application/ld+json",
@@ -186,9 +218,10 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def exports() -> list[Format]:
-    """The formats served under ``/records/{id}/export/``, in the node's order of preference."""
-    return list(FORMATS.values())
+def exports(kind: str | None = None) -> list[Format]:
+    """The formats served under ``/records/{id}/export/`` for a record of ``kind`` (every format when not
+    given), in the node's order of preference."""
+    return [f for f in FORMATS.values() if kind is None or f.describes(kind)]
 
 
 def signposted() -> list[Format]:

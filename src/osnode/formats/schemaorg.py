@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from ..domain.identifiers import orcid_url
-from ..domain.metadata import Creator, FundingReference, GeoLocation
+from ..domain.metadata import Creator, FundingReference, GeoLocation, RelatedItem
 from . import RecordView, accessrights, unique
 from .accessrights import is_access_right
 from .kinds import kind_of
@@ -102,6 +102,30 @@ def _place(geo: GeoLocation) -> dict[str, Any]:
     return place
 
 
+def _container(item: RelatedItem) -> dict[str, Any]:
+    """The journal an article is in, nested as schema.org does it: issue, in a volume, in a periodical
+    (a level the record does not name is skipped)."""
+    kind = "Periodical" if item.relatedItemType == "Journal" else kind_of(item.relatedItemType).schema_org
+    node: dict[str, Any] = {"@type": kind}
+    if item.titles:
+        node["name"] = item.titles[0].title
+    ident = item.relatedItemIdentifier
+    if ident is not None:
+        if ident.relatedItemIdentifierType in ("ISSN", "EISSN", "LISSN"):
+            node["issn"] = ident.relatedItemIdentifier
+        elif url := identifier_url(ident.relatedItemIdentifierType, ident.relatedItemIdentifier):
+            node["@id"] = url
+    if item.publisher:
+        node["publisher"] = {"@type": "Organization", "name": item.publisher}
+    if item.volume:
+        node = {"@type": "PublicationVolume", "volumeNumber": item.volume, "isPartOf": node}
+    if item.issue:
+        node = {"@type": "PublicationIssue", "issueNumber": item.issue, "isPartOf": node}
+        if item.publicationYear:
+            node["datePublished"] = str(item.publicationYear)
+    return node
+
+
 def _files(view: RecordView, kind: str) -> dict[str, Any]:
     if not view.files:
         return {}
@@ -180,6 +204,15 @@ def to_json_ld(view: RecordView) -> dict[str, Any]:
     if same_as:
         doc["sameAs"] = unique(same_as)
 
+    item = meta.container()
+    if item is not None:
+        doc["isPartOf"] = [*doc.get("isPartOf", []), _container(item)]
+        if len(doc["isPartOf"]) == 1:
+            doc["isPartOf"] = doc["isPartOf"][0]
+        if item.firstPage:
+            doc["pageStart"] = item.firstPage
+        if item.lastPage:
+            doc["pageEnd"] = item.lastPage
     if meta.fundingReferences:
         doc["funder"] = [_funder(f) for f in meta.fundingReferences]
         grants = [g for f in meta.fundingReferences if (g := _grant(f))]

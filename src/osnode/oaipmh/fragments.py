@@ -24,7 +24,7 @@ from typing import Any
 from ..domain.licences import spdx_url
 from ..domain.records import AccessLevel
 from ..formats.accessrights import dc_dates, dc_rights, is_access_right
-from ..formats.dublincore import DC, OAI_DC, SCHEMA_LOCATION
+from ..formats.dublincore import DC, OAI_DC, SCHEMA_LOCATION, dc_sources
 from ..formats.kinds import kind_of
 from ..formats.links import identifier_url
 from ..formats.xmltext import XSI, clean, escape_attribute, escape_text
@@ -160,6 +160,8 @@ def oai_dc(
         relations.append(record_url)
     for relation in _unique(relations):
         add("relation", relation)
+    for source in dc_sources(get("relatedItems") or []):
+        add("source", source)
     for geo in get("geoLocations") or ():
         add("coverage", geo.get("geoLocationPlace"))
     for d in dates:

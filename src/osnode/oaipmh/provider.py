@@ -32,6 +32,7 @@ Where the protocol allows a choice:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..domain.access import Viewer, without_content_addresses
+from ..domain.errors import InvalidInput
 from ..domain.vocabularies import RESOURCE_TYPES
 from ..formats import RecordView, access_fields, dublincore, registry
 from ..formats.xmltext import XSI, clean
@@ -242,10 +244,12 @@ class Provider:
         return f"admin@{domain}"
 
     def _ListMetadataFormats(self, root: etree._Element, arguments: dict[str, str]) -> None:
+        kind: str | None = None
         if "identifier" in arguments:
-            self._item(arguments["identifier"], with_metadata=False)  # idDoesNotExist when it does not
+            kind = self._item(arguments["identifier"], with_metadata=False).kind  # idDoesNotExist when it does not
         formats = _e(root, "ListMetadataFormats")
-        for f in FORMATS.values():
+        # For one item, only the formats it can be disseminated in (JATS: articles).
+        for f in (f for f in FORMATS.values() if kind is None or f.spec.kind in (None, kind)):
             element = _e(formats, "metadataFormat")
             _e(element, "metadataPrefix", f.prefix)
             _e(element, "schema", f.spec.schema)
@@ -266,8 +270,16 @@ class Provider:
         required("GetRecord", arguments, "identifier", "metadataPrefix")
         metadata_format = self._format(arguments["metadataPrefix"])
         item = self._item(arguments["identifier"], with_metadata=True)
+        if metadata_format.spec.kind not in (None, item.kind):
+            raise OAIError(
+                "cannotDisseminateFormat",
+                f"'{metadata_format.prefix}' describes {metadata_format.spec.kind} records only",
+            )
+        record = self._record(item, metadata_format)
+        if not record:
+            raise OAIError("cannotDisseminateFormat", f"this item lacks what '{metadata_format.prefix}' requires")
         _e(root, "GetRecord", _MARKER_TEXT)
-        return self._record(item, metadata_format)
+        return record
 
     def _ListIdentifiers(self, root: etree._Element, arguments: dict[str, str]) -> str:
         return self._list(root, "ListIdentifiers", arguments, with_metadata=False)
@@ -303,6 +315,12 @@ class Provider:
         sets = self.set_filter(request.set_spec)
         if sets is None:
             raise OAIError("noRecordsMatch", f"this repository has no set '{request.set_spec}'")
+        only = metadata_format.spec.kind
+        if only is not None:
+            # A format for one kind lists the items of that kind (within the set asked for).
+            if sets.kind not in (None, only):
+                raise OAIError("noRecordsMatch", f"'{metadata_format.prefix}' describes {only} records only")
+            sets = dataclasses.replace(sets, kind=only)
         window = oai.Window(request.start.value if request.start else None, request.end, sets)
         after = token.after if token else None
         items = oai.list_items(self.node, window, after=after, limit=self.page_size + 1, with_metadata=with_metadata)
@@ -337,7 +355,13 @@ class Provider:
         header = self._header(item)
         if item.deleted:
             return f"<record>{header}</record>"
-        return f"<record>{header}<metadata>{metadata_format.write(self, item)}</metadata></record>"
+        try:
+            metadata = metadata_format.write(self, item)
+        except InvalidInput:
+            # A format with requirements of its own (JATS needs the journal's ISSN) cannot disseminate every
+            # item: such an item is left out of the list, and GetRecord says cannotDisseminateFormat.
+            return ""
+        return f"<record>{header}<metadata>{metadata}</metadata></record>"
 
     def files_visible(self, item: oai.Item) -> bool:
         """Whether an anonymous reader may download the files today (else none are listed)."""

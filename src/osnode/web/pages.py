@@ -11,7 +11,7 @@ from ..domain import multilingual
 from ..domain.access import Viewer
 from ..domain.errors import Gone, NotFound
 from ..domain.identifiers import orcid_url
-from ..formats import RecordView, citation, registry, schemaorg
+from ..formats import RecordView, citation, registry, schemaorg, scholar
 from ..formats.links import identifier_url, rights_url
 from ..services import access, communities, explore, exports, records, search, stats
 from ..services.node import Node
@@ -94,8 +94,9 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         ],
         "citation": citation.to_text(view),
         "citations": _citations(view),
-        "exports": [(e, exports.export_url(node, version, e.name)) for e in registry.exports()],
+        "exports": [(e, exports.export_url(node, version, e.name)) for e in registry.exports(view.kind)],
         "json_ld": schemaorg.to_script(view),
+        "scholar_tags": scholar.meta_tags(view),
         "orcid_url": orcid_url,
         "this_node": node.settings.node_name,
         "panels": panels.panels_for(request, node, version, viewer),
@@ -125,6 +126,8 @@ def export(any_id: str, name: str, node: Node = NodeDep, viewer: Viewer = Viewer
         raise NotFound(f"no export format '{name}'; this node offers {', '.join(registry.FORMATS)}")
     version = access.readable_version(node, any_id, viewer)
     view = exports.record_view(node, version, viewer)
+    if not chosen.describes(view.kind):
+        raise NotFound(f"'{name}' describes {', '.join(sorted(chosen.kinds or ()))} records; this one is a {view.kind}")
     filename = f"{version.id}.{chosen.extension}"
     headers = {
         "Content-Disposition": f'inline; filename="{filename}"',
