@@ -2,14 +2,14 @@
 communities get a logo
 
 Revision ID: 0022_workspace
-Revises: 0017_curation
+Revises: 0018_journals
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_workspace"
-down_revision = "0017_curation"
+down_revision = "0018_journals"
 branch_labels = None
 depends_on = None
 
