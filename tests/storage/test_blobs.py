@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osnode.domain.errors import InvalidInput, TooLarge
-from osnode.storage.blobs import CHUNK, BlobStore
+from osnode.storage.blobs import CHUNK
+from osnode.storage.blobs import LocalBlobStore as BlobStore
 
 
 @pytest.fixture

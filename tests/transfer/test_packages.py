@@ -112,7 +112,7 @@ def test_import_keeps_provenance_and_is_idempotent(
         row = conn.execute(select(versions).where(versions.c.id == record["id"])).one()
         assert row.record_id == record["record_id"] and row.origin_node == "http://testserver"
         assert conn.execute(select(func.count()).select_from(files)).scalar_one() == 3
-    assert target.blobs.path(hashlib.sha256(BIG).hexdigest()).read_bytes() == BIG
+    assert target.blobs.read_bytes(hashlib.sha256(BIG).hexdigest()) == BIG
     again = packages.import_bag(target, out)
     assert (again.versions, again.skipped_versions) == (0, 2)
     with target.engine.connect() as conn:
@@ -170,7 +170,7 @@ def test_disk_full_during_import_leaves_nothing_corrupt_and_a_rerun_completes(
     assert len(ids) < 2
     rerun = packages.import_bag(target, out)
     assert rerun.versions + len(ids) == 2
-    assert target.blobs.path(big_sha).read_bytes() == BIG
+    assert target.blobs.read_bytes(big_sha) == BIG
 
 
 def test_an_import_killed_half_way_is_completed_by_a_rerun(
