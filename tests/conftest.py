@@ -148,11 +148,19 @@ def blob_store(request: pytest.FixtureRequest) -> dict[str, object]:
     return request.getfixturevalue("s3_server").settings()
 
 
-def blob_settings(request: pytest.FixtureRequest) -> dict[str, object]:
-    """The blob store a node of this test uses: the test's ``blob_store`` parameter, else the suite's."""
+def blob_settings(request: pytest.FixtureRequest, folder: Path, fresh: bool = False) -> dict[str, object]:
+    """The blob store a node of this test in ``folder`` uses: the test's ``blob_store`` parameter, else the
+    suite's; ``fresh``: of the same kind but its own (a second node). Written to the folder's config too,
+    so an ``osnode serve`` or CLI process on this folder uses the same store."""
     if "blob_store" in request.fixturenames or BLOB_BACKEND != "local":
-        return request.getfixturevalue("blob_store")
-    return {}
+        chosen = request.getfixturevalue("blob_store")
+        if chosen and fresh:
+            chosen = request.getfixturevalue("s3_server").settings()
+    else:
+        chosen = {}
+    if chosen:
+        (folder / "osnode.toml").write_text("".join(f'{k} = "{v}"\n' for k, v in chosen.items()))
+    return chosen
 
 
 @pytest.fixture
@@ -164,10 +172,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def node(request: pytest.FixtureRequest, data_dir: Path, database_url: str) -> Iterator[Node]:
-    chosen = blob_settings(request)
-    if chosen:
-        # In the folder's config too, so an ``osnode serve`` or CLI process on this folder uses the same store.
-        (data_dir / "osnode.toml").write_text("".join(f'{k} = "{v}"\n' for k, v in chosen.items()))
+    chosen = blob_settings(request, data_dir)
     settings = load_settings(data_dir, database_url=database_url, base_url="http://testserver", **chosen)
     opened = Node.open(settings)
     yield opened
