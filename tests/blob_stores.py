@@ -223,3 +223,24 @@ def tmp_leftovers(node: Node) -> list[str]:
         uploads = store.client.list_multipart_uploads(Bucket=store.bucket, Prefix=store.prefix).get("Uploads", [])
         found += [u["Key"] for u in uploads]
     return found
+
+
+def overwrite(node: Node, sha256: str, data: bytes) -> None:
+    """Replace a stored blob's bytes behind the store's back (rot)."""
+    store = node.blobs
+    if isinstance(store, LocalBlobStore):
+        store.path(sha256).write_bytes(data)
+    else:
+        assert isinstance(store, S3BlobStore)
+        store.client.put_object(Bucket=store.bucket, Key=store.key(sha256), Body=data)
+
+
+def identity(node: Node, sha256: str) -> object:
+    """What changes when a blob is written again (inode; the object's ETag and date): "not touched" checks."""
+    store = node.blobs
+    if isinstance(store, LocalBlobStore):
+        return store.path(sha256).stat().st_ino
+    assert isinstance(store, S3BlobStore)
+    head = store.head(store.key(sha256))
+    assert head is not None
+    return head["ETag"], head["LastModified"]
