@@ -164,3 +164,21 @@ def test_an_unreachable_object_store_is_one_clear_error(tmp_path: Path) -> None:
         open_blob_store(load_settings(tmp_path, **nowhere))
     with pytest.raises(BlobStoreUnavailable, match="unreachable"):
         open_blob_store(load_settings(tmp_path, **nowhere, s3_secret_key="s"))
+
+
+def test_the_cli_says_in_one_line_when_the_object_store_is_unreachable(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = os.environ | {
+        "OSNODE_BLOB_STORE": "s3://nowhere/prefix",
+        "OSNODE_S3_ENDPOINT": "http://127.0.0.1:9",
+        "OSNODE_S3_ACCESS_KEY": "k",
+        "OSNODE_S3_SECRET_KEY": "s",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "osnode", "fixity", "--data", str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert done.stderr.startswith("error: bucket nowhere: the object store is unreachable"), done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
