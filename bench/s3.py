@@ -8,8 +8,8 @@ bench/out/ and times, in the same run, against the same server:
   boto3        ``client.upload_file`` of the file straight to the bucket (boto3's defaults: 8 MiB
                parts, up to 10 threads): what a client with S3 credentials gets
   node         a streamed PUT of the file to a live ``osnode serve`` (fresh node on the same server,
-               ``blob_store = s3://...``) with its SHA-256 declared (Content-Digest, as the client
-               library sends): hashed on the way, parts go straight to the hash key, completed once
+               ``blob_store = s3://...``) with its SHA-256 declared (Content-Digest, as a client
+               that knows the hash sends it): hashed on the way, parts go straight to the hash key, completed once
                verified
   node-nodigest  the same PUT without a declared digest: parts go to tmp/, are completed, then copied
                server-side to the hash key (the copy is the price of not knowing the name first)
@@ -133,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="256M", help="file size, e.g. 256M, 1G (default 256M)")
     parser.add_argument("--runs", type=int, default=2, help="runs per variant; the best is kept (default 2)")
+    parser.add_argument("--only", action="append", help="run only these variants (boto3 always runs)")
     args = parser.parse_args()
     size = parse_size(args.size)
     OUT.mkdir(exist_ok=True)
@@ -144,6 +145,8 @@ def main() -> None:
         "node": lambda: run_node(server, source, sha256, declare=True),
         "node-nodigest": lambda: run_node(server, source, sha256, declare=False),
     }
+    if args.only:
+        variants = {k: v for k, v in variants.items() if k == "boto3" or k in args.only}
     results: dict[str, dict[str, Any]] = {}
     try:
         for name, run in variants.items():

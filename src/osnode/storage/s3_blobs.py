@@ -54,7 +54,7 @@ from .blobs import (
 
 PART = 8 * 1024 * 1024  # bytes per uploaded part (S3's smallest is 5 MiB, but for the last)
 MIN_PART = 5 * 1024 * 1024
-IN_FLIGHT = 4  # parts uploading at once: memory held by one upload is at most (IN_FLIGHT + 1) * PART
+IN_FLIGHT = 8  # parts uploading at once: memory held by one upload is at most (IN_FLIGHT + 1) * PART
 COPY_PART = 1024**3  # server-side copies go in parts of at most this (S3 allows 5 GiB)
 STALE_SECONDS = 3600  # temporaries older than this belong to no live upload (any process, any machine)
 CACHE_GRACE_SECONDS = 600  # a cached copy used this recently is never evicted
