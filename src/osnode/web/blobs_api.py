@@ -34,4 +34,8 @@ async def blob(sha256: str, request: Request, node: Node = NodeDep, viewer: View
     }
     if request.headers.get("if-none-match", "").strip().removeprefix("W/") == f'"{sha256}"':
         return Response(status_code=304, headers=headers)
-    return await run_in_threadpool(blob_response, node, sha256, size, "application/octet-stream", headers)
+    # An anonymous reader is only ever served bytes of open files: those may leave by presigned URL.
+    anonymous = viewer.user_id is None
+    return await run_in_threadpool(
+        blob_response, node, sha256, size, "application/octet-stream", headers, None, anonymous
+    )

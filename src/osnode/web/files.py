@@ -267,4 +267,8 @@ def send_file(node: Node, request: Request, any_id: str, key: str, viewer: Viewe
     inm = request.headers.get("if-none-match")
     if inm and _matches(inm, etag):
         return Response(status_code=304, headers=headers)
-    return blob_response(node, found.entry.sha256, found.size, found.entry.mimetype, headers, found.entry.key)
+    # Only files anyone may read leave by presigned URL: such a URL is a bearer credential until it expires,
+    # so restricted or embargoed bytes are streamed through the node, which decided this very request.
+    return blob_response(
+        node, found.entry.sha256, found.size, found.entry.mimetype, headers, found.entry.key, redirect=public
+    )
