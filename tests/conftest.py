@@ -32,6 +32,8 @@ from osnode.config import Settings, load_settings
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import make_engine, migrate
+from tests.blob_stores import BACKEND as BLOB_BACKEND
+from tests.blob_stores import SeaweedS3, start_seaweed
 
 PG_ADMIN_URL = os.environ.get("OSNODE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
@@ -124,6 +126,41 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Any test that (indirectly) needs a catalog runs on both backends.
     if "database_url" in metafunc.fixturenames:
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
+    # Any blob-related test (it asks for ``blob_store``) runs on the local folder and on S3.
+    if "blob_store" in metafunc.fixturenames:
+        metafunc.parametrize("blob_store", ["local", "s3"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """A real S3-compatible server (SeaweedFS ``weed mini``) on loopback, one per test process."""
+    server = start_seaweed(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def blob_store(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Node settings choosing the blob store of this test's parameter (a fresh S3 prefix per test)."""
+    backend = getattr(request, "param", BLOB_BACKEND)
+    if backend == "local":
+        return {}
+    return request.getfixturevalue("s3_server").settings()
+
+
+def blob_settings(request: pytest.FixtureRequest, folder: Path, fresh: bool = False) -> dict[str, object]:
+    """The blob store a node of this test in ``folder`` uses: the test's ``blob_store`` parameter, else the
+    suite's; ``fresh``: of the same kind but its own (a second node). Written to the folder's config too,
+    so an ``osnode serve`` or CLI process on this folder uses the same store."""
+    if "blob_store" in request.fixturenames or BLOB_BACKEND != "local":
+        chosen = request.getfixturevalue("blob_store")
+        if chosen and fresh:
+            chosen = request.getfixturevalue("s3_server").settings()
+    else:
+        chosen = {}
+    if chosen:
+        (folder / "osnode.toml").write_text("".join(f'{k} = "{v}"\n' for k, v in chosen.items()))
+    return chosen
 
 
 @pytest.fixture
@@ -134,8 +171,10 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def node(data_dir: Path, database_url: str) -> Iterator[Node]:
-    opened = Node.open(load_settings(data_dir, database_url=database_url, base_url="http://testserver"))
+def node(request: pytest.FixtureRequest, data_dir: Path, database_url: str) -> Iterator[Node]:
+    chosen = blob_settings(request, data_dir)
+    settings = load_settings(data_dir, database_url=database_url, base_url="http://testserver", **chosen)
+    opened = Node.open(settings)
     yield opened
     opened.close()
 

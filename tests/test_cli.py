@@ -282,7 +282,7 @@ def test_deposit_and_lifecycle_over_the_api(
     # It landed in the node's own catalog and store.
     seen = records.get_version(node, published["record_id"], ANONYMOUS)
     assert seen.id == published["id"] and [f.key for f in seen.files] == ["rainfall.csv"]
-    assert node.blobs.path(seen.files[0].sha256).read_bytes() == csv_file.read_bytes()
+    assert node.blobs.read_bytes(seen.files[0].sha256) == csv_file.read_bytes()
 
     shown = ok(cli("show", published["record_id"], "--json", *remote)).json()
     assert shown["id"] == published["id"]

@@ -76,6 +76,20 @@ class Settings:
     # OpenID Connect providers (services/oidc.py), a TOML table per provider:
     # [oidc.orcid] discovery = "https://orcid.org/.well-known/openid-configuration", client_id, client_secret, label
     oidc: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # Where blobs live (storage/blobs.py): empty is the data folder's blobs/; ``s3://bucket/prefix`` is
+    # S3-compatible object storage (storage/s3_blobs.py) at ``s3_endpoint`` (empty: AWS itself). Empty
+    # credentials fall back to boto3's usual chain (AWS_* variables, ~/.aws, instance roles).
+    blob_store: str = ""
+    s3_endpoint: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    # Downloads of files answer with a redirect to a presigned URL valid this many seconds; 0 streams
+    # them through the node (needed when the object store is not reachable by readers).
+    s3_presign_seconds: int = 0
+    # Readers that need a local file (DuckDB, h5py) use a verified copy in data_dir/s3-cache, kept
+    # under this size (least recently used copies go first).
+    s3_cache_mb: int = 2048
     # One line per request on the server's standard error (web/accesslog.py).
     access_log: bool = True
 
@@ -110,6 +124,8 @@ _COUNTS = {
     "signin_failures_per_account": 1,
     "signin_failures_per_address": 1,
     "smtp_port": 1,
+    "s3_presign_seconds": 0,
+    "s3_cache_mb": 1,
 }
 _CHOICES = {"registration": ("open", "invitation", "approval"), "smtp_security": ("starttls", "ssl", "none")}
 
@@ -215,6 +231,11 @@ def _coerce(name: str, raw: object) -> object:
         if any(c not in UI_LANGUAGES for c in codes):
             raise ConfigError(f"languages must be codes among {', '.join(UI_LANGUAGES)}, not {raw!r}")
         return codes
+    if name == "blob_store":
+        url = str(raw).strip()
+        if url and not (url.startswith("s3://") and url.removeprefix("s3://").split("/")[0]):
+            raise ConfigError(f"blob_store must be empty (the data folder) or s3://bucket/prefix, not {raw!r}")
+        return url
     if name == "repair_peers":
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")

@@ -31,6 +31,9 @@ from osnode.storage.profiles import data_profiles
 
 PROBLEM = "application/problem+json"
 
+# Blob-related: every test here runs on the local folder and on S3.
+pytestmark = pytest.mark.usefixtures("blob_store")
+
 
 def h5ad_bytes(tmp_path: Path, legacy: bool = False) -> bytes:
     path = tmp_path / ("legacy.h5ad" if legacy else "atlas.h5ad")

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 
 from osnode.services.node import Node
+from tests.blob_stores import remove
 from tests.replication.conftest import Origin, harvest_origin
 from tests.test_cli import Cli, cli, fails, ok  # noqa: F401  (cli is a fixture)
 
@@ -32,13 +33,13 @@ def test_policy_and_replicate_commands(
     assert (report["peer"], report["replicated"], report["skipped"], report["failed"]) == ("origin", 1, 1, 0)
     assert report["blobs_fetched"] == 2
     for data_bytes in (b"alpha\n", b"beta\n"):
-        assert node.blobs.path(hashlib.sha256(data_bytes).hexdigest()).read_bytes() == data_bytes
+        assert node.blobs.read_bytes(hashlib.sha256(data_bytes).hexdigest()) == data_bytes
 
     again = ok(cli("replicate", "origin", *data, env=env)).stdout
     assert "1 unchanged" in again and "0 blob(s) fetched" in again
 
     # A peer that no longer answers: the command says so and exits non-zero, without a traceback.
-    node.blobs.path(hashlib.sha256(b"beta\n").hexdigest()).unlink()
+    remove(node, hashlib.sha256(b"beta\n").hexdigest())
     origin.server.stop()
     failed = cli("replicate", "origin", "--json", *data, env=env)
     fails(failed, "1 record(s) could not be replicated")

@@ -19,9 +19,13 @@ from osnode.services import deposit, fixity, replication
 from osnode.services.node import Node
 from osnode.storage.catalog import files, versions
 from osnode.storage.peers import record_sources
+from tests.blob_stores import identity, overwrite, remove
 from tests.conftest import Account, minimal_metadata
 from tests.harvest.conftest import fast_client
 from tests.replication.conftest import Origin, harvest_origin
+
+# Blob-related: every test here runs on the local folder and on S3.
+pytestmark = pytest.mark.usefixtures("blob_store")
 
 
 def sha(data: bytes) -> str:
@@ -81,7 +85,7 @@ def test_open_policy_mirrors_open_files_and_serves_them_here(node: Node, make_or
         assert local_files(node, record_id) == {k: sha(v) for k, v in wanted.items()}
         assert access_of(node, record_id) == "open"
         for data in wanted.values():
-            assert node.blobs.path(sha(data)).read_bytes() == data
+            assert node.blobs.read_bytes(sha(data)) == data
 
     # Downloads come from the local replica (the origin is switched off to prove it), and the
     # landing page lists who holds a copy.
@@ -109,22 +113,22 @@ def test_open_policy_mirrors_open_files_and_serves_them_here(node: Node, make_or
     origin.restart()
     big = origin.records[second]["big.bin"]
     lost = [sha(big), sha(b"about the data\n")]
-    kept = node.blobs.path(sha(b"a,b\n1,2\n")).stat()
+    kept = identity(node, sha(b"a,b\n1,2\n"))
     for digest in lost:
-        node.blobs.path(digest).unlink()
+        remove(node, digest)
     before = origin.proxy.down
     report = replication.replicate(node, "origin")
     assert (report.blobs_fetched, report.bytes_fetched, report.failed) == (2, len(big) + 15, 0)
     assert len(big) < origin.proxy.down - before < len(big) + 20_000
-    assert node.blobs.path(sha(b"a,b\n1,2\n")).stat().st_ino == kept.st_ino
-    assert all(node.blobs.path(d).is_file() for d in lost)
+    assert identity(node, sha(b"a,b\n1,2\n")) == kept
+    assert all(node.blobs.exists(d) for d in lost)
 
     # Fixity repairs a damaged blob from a node that holds a copy, with no repair peer configured.
     assert node.settings.repair_peers == ()
-    node.blobs.path(sha(big)).write_bytes(b"rot")
+    overwrite(node, sha(big), b"rot")
     result = fixity.run(node, max_bytes=None, max_count=None)
     assert (result.corrupt, result.repaired) == (1, 1)
-    assert node.blobs.path(sha(big)).read_bytes() == big
+    assert node.blobs.read_bytes(sha(big)) == big
 
 
 def _all_local(node: Node) -> list[str]:
@@ -155,8 +159,8 @@ def test_origin_killed_mid_transfer_then_rerun_resumes(node: Node, make_origin: 
     # Nothing half-done is visible: no files, still metadata-only, no blob under its name.
     assert local_files(node, record_id) == {}
     assert access_of(node, record_id) == "metadata-only"
-    assert not node.blobs.path(sha(big)).exists()
-    partial = node.blobs.tmp_dir / f"fetch-{sha(big)}"
+    assert not node.blobs.exists(sha(big))
+    partial = node.blobs.staging_dir / f"fetch-{sha(big)}"
     held = partial.stat().st_size
     assert 0 < held < len(big), (held, report.errors)
     with TestClient(create_app(node)) as web:
@@ -189,8 +193,8 @@ def test_origin_serving_corrupt_bytes_makes_nothing_visible(node: Node, make_ori
     report = replication.replicate(node, "origin", attempts=1)
     assert (report.replicated, report.failed) == (0, 1)
     assert "hash" in report.errors[0]["message"]
-    assert not node.blobs.path(sha(good)).exists()
-    assert not (node.blobs.tmp_dir / f"fetch-{sha(good)}").exists()
+    assert not node.blobs.exists(sha(good))
+    assert not (node.blobs.staging_dir / f"fetch-{sha(good)}").exists()
     assert local_files(node, record_id) == {}
     assert access_of(node, record_id) == "metadata-only"
 
@@ -198,7 +202,7 @@ def test_origin_serving_corrupt_bytes_makes_nothing_visible(node: Node, make_ori
     stored.write_bytes(good)
     report = replication.replicate(node, "origin")
     assert (report.replicated, report.failed) == (1, 0)
-    assert node.blobs.path(sha(good)).read_bytes() == good
+    assert node.blobs.read_bytes(sha(good)) == good
     assert local_files(node, record_id) == {"fine.txt": sha(b"fine\n"), "data.bin": sha(good)}
 
 
@@ -221,9 +225,9 @@ def test_sets_policy_mirrors_only_records_in_the_chosen_sets(node: Node, make_or
     # The scheduled job replicates every peer with a files policy.
     job = next(j for j in JOBS if j.name == "replicate")
     assert job.interval(node) and job.interval(node) > 0
-    node.blobs.path(sha(b"alpha\n")).unlink()
+    remove(node, sha(b"alpha\n"))
     job.run(node)
-    assert node.blobs.path(sha(b"alpha\n")).read_bytes() == b"alpha\n"
+    assert node.blobs.read_bytes(sha(b"alpha\n")) == b"alpha\n"
 
 
 def test_naming_a_hash_held_here_is_not_enough(node: Node, admin: Account, make_origin: Callable[..., Origin]) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -19,6 +20,9 @@ from tests.formats.conftest import parse_xml
 from tests.schemas import load_schema
 
 from .conftest import git
+
+# Blob-related: every test here runs on the local folder and on S3.
+pytestmark = pytest.mark.usefixtures("blob_store")
 
 
 def reachable(repo: Path, *args: str) -> set[str]:

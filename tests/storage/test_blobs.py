@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osnode.domain.errors import InvalidInput, TooLarge
-from osnode.storage.blobs import CHUNK, BlobStore
+from osnode.storage.blobs import CHUNK
+from osnode.storage.blobs import LocalBlobStore as BlobStore
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_empty_blob(store: BlobStore) -> None:
     assert store.path(stored.sha256).read_bytes() == b""
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=5000), chunk=st.integers(min_value=1, max_value=700))
 def test_any_chunking_gives_the_same_blob(store: BlobStore, data: bytes, chunk: int) -> None:
     stored = store.put_stream(chunks_of(data, chunk))

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from osnode.services.node import Node
+from tests.blob_stores import remove
 from tests.conftest import Account, LiveServer, minimal_metadata
 from tests.test_cli import Cli, cli, fails, ok  # noqa: F401  (cli is a fixture)
 from tests.transfer.conftest import proxy_to
@@ -53,7 +54,7 @@ def test_fixity_and_packages_commands(
     data = ("--data", node.settings.data_dir)
     report = ok(cli("fixity", "--all", "--json", *data, env=env)).json()
     assert (report["checked"], report["ok"]) == (2, 2)
-    node.blobs.path(hashlib.sha256(b"beta").hexdigest()).unlink()
+    remove(node, hashlib.sha256(b"beta").hexdigest())
     damaged = cli("fixity", "--all", *data, env=env)
     assert damaged.code == 2 and "1 missing" in damaged.stdout
     status = ok(cli("fixity", "status", "--json", *data, env=env)).json()

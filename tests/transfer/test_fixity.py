@@ -15,12 +15,16 @@ from osnode.config import load_settings
 from osnode.services import fixity
 from osnode.services.node import Node
 from osnode.services.transfer import TransferFailed, fetch_blob
+from tests.blob_stores import damage, quarantined, remove, tmp_leftovers
 from tests.conftest import Account
 from tests.transfer.conftest import proxy_to
 from tests.web.conftest import assert_problem, create_draft, published_record, upload
 
 BIG = os.urandom(2 * 1024 * 1024 + 3)
 BIG_SHA = hashlib.sha256(BIG).hexdigest()
+
+# Blob-related: every test here runs on the local folder and on S3.
+pytestmark = pytest.mark.usefixtures("blob_store")
 
 
 def test_blob_api_serves_only_downloadable_blobs_with_range(client: TestClient, depositor: Account) -> None:
@@ -52,8 +56,8 @@ def test_fetch_blob_resumes_after_the_peer_connection_dies(node: Node, make_peer
         proxy.stop()
     assert proxy.cut_done == 3 and proxy.connections >= 4
     assert stored.size == len(BIG)
-    assert node.blobs.path(BIG_SHA).read_bytes() == BIG
-    assert list(node.blobs.tmp_dir.iterdir()) == []
+    assert node.blobs.read_bytes(BIG_SHA) == BIG
+    assert tmp_leftovers(node) == []
 
 
 def test_a_peer_killed_for_good_leaves_nothing_visible(node: Node, make_peer) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +100,7 @@ def test_a_peer_serving_corrupt_bytes_is_refused(node: Node, liar: str) -> None:
     with pytest.raises(TransferFailed, match="hash"):
         fetch_blob(node, liar, BIG_SHA)
     assert not node.blobs.exists(BIG_SHA)
-    assert list(node.blobs.tmp_dir.iterdir()) == []
+    assert tmp_leftovers(node) == []
 
 
 def _node_with_peer(node: Node, peers: tuple[str, ...]) -> Node:
@@ -121,16 +125,13 @@ def test_fixity_detects_corruption_and_loss_and_repairs_from_a_live_peer(
     first = fixity.run(node)
     assert (first.checked, first.ok) == (3, 3)
     # Damage: one blob flipped, one deleted.
-    path = node.blobs.path(BIG_SHA)
-    damaged = bytearray(path.read_bytes())
-    damaged[1000] ^= 0xFF
-    path.write_bytes(bytes(damaged))
-    node.blobs.path(small_sha).unlink()
+    damage(node, BIG_SHA)
+    remove(node, small_sha)
     # Without peers: found, moved aside, never served.
     report = fixity.run(node, max_bytes=None, max_count=None)
     assert (report.corrupt, report.missing, report.repaired) == (1, 1, 0)
     assert not node.blobs.exists(BIG_SHA)
-    assert any(p.name.startswith(BIG_SHA) for p in fixity.quarantine_dir(node).iterdir())
+    assert any(name.startswith(BIG_SHA) for name in quarantined(node))
     refused = client.get(f"/api/records/{record['id']}/files/big.bin")
     assert refused.status_code == 404 and "missing" in refused.json()["detail"]
     status = fixity.status(node)
@@ -139,8 +140,8 @@ def test_fixity_detects_corruption_and_loss_and_repairs_from_a_live_peer(
     repairing = _node_with_peer(node, (liar, peer.url))
     report = fixity.run(repairing, max_bytes=None, max_count=None)
     assert (report.missing, report.repaired) == (2, 2)
-    assert node.blobs.path(BIG_SHA).read_bytes() == BIG
-    assert node.blobs.path(small_sha).read_bytes() == b"small"
+    assert node.blobs.read_bytes(BIG_SHA) == BIG
+    assert node.blobs.read_bytes(small_sha) == b"small"
     assert client.get(f"/api/records/{record['id']}/files/big.bin").content == BIG
     final = fixity.status(node)
     assert (final["ok"], final["corrupt"], final["missing"]) == (3, 0, 0)

@@ -18,6 +18,7 @@ from osnode.config import load_settings
 from osnode.services import users
 from osnode.services.node import Node
 from osnode.storage.catalog import blobs, files
+from tests.blob_stores import tmp_leftovers as blob_tmp_leftovers
 from tests.conftest import Account, minimal_metadata
 
 PROBLEM = "application/problem+json"
@@ -104,8 +105,8 @@ def stored_blobs(node: Node) -> list[str]:
     return sorted(node.blobs.stored())
 
 
-def tmp_leftovers(node: Node) -> list[Path]:
-    return list(node.blobs.tmp_dir.iterdir())
+def tmp_leftovers(node: Node) -> list[str]:
+    return blob_tmp_leftovers(node)
 
 
 # -- a node with a small upload limit ------------------------------------------------------------

@@ -26,6 +26,9 @@ from tests.web.conftest import (
 
 BIG = 3 * 1024 * 1024 + 12_345  # a few MB, not a multiple of any buffer size
 
+# Blob-related: every test here runs on the local folder and on S3.
+pytestmark = pytest.mark.usefixtures("blob_store")
+
 
 @pytest.fixture
 def blob() -> bytes:
@@ -71,7 +74,7 @@ def test_round_trip_of_a_few_megabytes(client: TestClient, node: Node, depositor
         assert "random.bin" in got.headers["content-disposition"]
     # Stored once, under its hash, byte for byte; nothing left in tmp.
     assert stored_blobs(node) == blob_rows(node) == [sha256(blob)]
-    assert node.blobs.path(sha256(blob)).read_bytes() == blob
+    assert node.blobs.read_bytes(sha256(blob)) == blob
     assert tmp_leftovers(node) == []
 
 

@@ -78,7 +78,7 @@ def test_form_upload_streams_into_the_draft(client: TestClient, node: Node, depo
     assert page.status_code == 200
     done = html.fromstring(page.text).get_element_by_id("upload-done")
     assert "table.csv" in done.text_content() and sha256(data) in done.text_content()
-    assert node.blobs.path(sha256(data)).read_bytes() == data
+    assert node.blobs.read_bytes(sha256(data)) == data
 
 
 def test_bad_token_is_refused_with_a_message(client: TestClient, depositor: Account) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from ..domain import access as rules
 from ..domain.access import Viewer, files_refusal
@@ -30,11 +29,11 @@ def files_allowed(node: Node, version: Version, viewer: Viewer, today: date | No
 class Download:
     version: Version
     entry: FileEntry
-    path: Path
+    size: int  # of the stored bytes
 
 
 def download(node: Node, any_id: str, key: str, viewer: Viewer) -> Download:
-    """A file the viewer may download, with where its bytes are."""
+    """A file the viewer may download; its bytes are ``node.blobs``' blob ``entry.sha256``."""
     version = get_version(node, any_id, viewer)
     entry = version.file(key)
     if entry is None:
@@ -42,10 +41,10 @@ def download(node: Node, any_id: str, key: str, viewer: Viewer) -> Download:
     refusal = files_refusal(version, viewer, node.today())
     if refusal:
         raise Forbidden(refusal)
-    path = node.blobs.path(entry.sha256)
-    if not path.is_file():
+    size = node.blobs.size(entry.sha256)
+    if size is None:
         raise NotFound(f"the bytes of '{key}' are missing from this node's store (fixity problem)")
-    return Download(version, entry, path)
+    return Download(version, entry, size)
 
 
 # -- what moves files to new readers: each refusal is a 403 with the rule's reason ---------------

@@ -66,6 +66,14 @@ def work_dir(node: Node) -> Path:
     return folder
 
 
+def local_copy(node: Node, sha256: str) -> Path:
+    """A file DuckDB, pyarrow and h5py can open: the blob itself in the local folder; with S3 a verified
+    copy in the node's bounded cache, which keeps any copy used in the last ten minutes (longer than an
+    explore job may run), so the path outlives this call for the job that reads it."""
+    with node.blobs.local_path(sha256) as path:
+        return path
+
+
 def explorable(version: Version) -> list[tuple[FileEntry, str]]:
     """The version's files that can be explored, with the format each is read as."""
     found = [(entry, tables.file_format(entry.key)) for entry in version.files]
@@ -87,7 +95,7 @@ def target(node: Node, any_id: str, key: str, viewer: Viewer, kinds: tuple[str, 
     if fmt not in kinds:
         wanted = "a table (CSV, TSV, Parquet, JSON Lines, Excel)" if "csv" in kinds else "a cell atlas (.h5ad)"
         raise InvalidInput(f"'{key}' is not {wanted}")
-    return Target(download.version, download.entry, download.path, fmt)
+    return Target(download.version, download.entry, local_copy(node, download.entry.sha256), fmt)
 
 
 # -- profiles -------------------------------------------------------------------------------------
@@ -175,7 +183,7 @@ def preview(node: Node, version: Version, viewer: Viewer) -> list[dict[str, Any]
         row = cached_profile(node, entry.sha256, fmt)
         if row is None and entry.size <= INLINE_PROFILE_BYTES and node.blobs.exists(entry.sha256):
             with suppress(NodeError):  # the error is cached and shown instead of the preview
-                ensure_profile(node, entry.sha256, fmt, node.blobs.path(entry.sha256), entry.key)
+                ensure_profile(node, entry.sha256, fmt, local_copy(node, entry.sha256), entry.key)
             row = cached_profile(node, entry.sha256, fmt)
         shown.append({"key": entry.key, "format": fmt, "profile": row})
     return shown
@@ -190,7 +198,7 @@ def query_sources(node: Node, version: Version) -> dict[str, tables.TableSource]
     names = queries.view_names([e.key for e, _ in entries])
     sources = {}
     for entry, fmt in entries:
-        path = node.blobs.path(entry.sha256)
+        path = local_copy(node, entry.sha256)
         row = cached_profile(node, entry.sha256, fmt)
         if row is None and fmt == "xlsx":
             # Converting a workbook is costly: only a bounded profile job does it, never this process.
@@ -369,7 +377,7 @@ def profile_pending(node: Node, limit: int = 20, newest: int = 2000) -> int:
         if (sha256, fmt) in done or not node.blobs.exists(sha256):
             continue
         with suppress(NodeError):  # cached as an error; readers see the message
-            ensure_profile(node, sha256, fmt, node.blobs.path(sha256), key)
+            ensure_profile(node, sha256, fmt, local_copy(node, sha256), key)
         count += 1
     return count
 

@@ -9,11 +9,9 @@ again from each repair peer in turn, verified byte for byte before it becomes vi
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -31,7 +29,6 @@ from .transfer import fetch_blob
 INTERVAL_SECONDS = 3600.0
 BUDGET_BYTES = 1024**3
 BUDGET_COUNT = 10_000
-QUARANTINE = "quarantine"
 
 
 _COUNTS = ("checked", "bytes", "ok", "missing", "corrupt", "repaired")
@@ -47,12 +44,6 @@ class RunReport(Tally):
     corrupt: int = 0
     repaired: int = 0
     problems: list[dict[str, str]] = field(default_factory=list)
-
-
-def quarantine_dir(node: Node) -> Path:
-    folder = node.blobs.root / QUARANTINE
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def due_blobs(node: Node, max_bytes: int | None, max_count: int | None) -> list[tuple[str, int]]:
@@ -75,20 +66,15 @@ def due_blobs(node: Node, max_bytes: int | None, max_count: int | None) -> list[
 
 
 def _check(node: Node, sha256: str) -> str:
-    path = node.blobs.path(sha256)
-    if not path.is_file():
+    if not node.blobs.exists(sha256):
         return "missing"
+    # Read back through the store (for S3, a GET): what a reader would be given is what is checked.
     return "ok" if node.blobs.hash_of(sha256) == sha256 else "corrupt"
 
 
 def _quarantine(node: Node, sha256: str) -> str:
     """Move damaged bytes out of the store (never served again); returns where they went."""
-    path = node.blobs.path(sha256)
-    if not path.is_file():
-        return "nothing to move aside"
-    target = quarantine_dir(node) / f"{sha256}.{utcnow().strftime('%Y%m%dT%H%M%S%f')}"
-    os.replace(path, target)
-    return f"moved aside to {target.relative_to(node.blobs.root)}"
+    return node.blobs.quarantine(sha256)
 
 
 def _repair(node: Node, sha256: str) -> tuple[bool, str]:

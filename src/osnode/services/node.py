@@ -13,12 +13,31 @@ from sqlalchemy import Connection, Engine
 
 from ..config import Settings, with_stored
 from ..storage import search, site_settings
-from ..storage.blobs import BlobStore
+from ..storage.blobs import BlobStore, LocalBlobStore
 from ..storage.catalog import RELAXED, WRITE, make_engine, migrate
+from ..storage.s3_blobs import S3BlobStore
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store ``blob_store`` names: the data folder's ``blobs`` by default, else S3-compatible storage."""
+    if not settings.blob_store:
+        return LocalBlobStore(settings.blob_dir)
+    store = S3BlobStore(
+        settings.blob_store,
+        endpoint=settings.s3_endpoint,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        presign_seconds=settings.s3_presign_seconds,
+        cache_dir=settings.data_dir / "s3-cache",
+        cache_bytes=settings.s3_cache_mb * 1024 * 1024,
+    )
+    store.check()
+    return store
 
 
 @dataclass
@@ -35,7 +54,7 @@ class Node:
     def open(cls, settings: Settings) -> Node:
         """Open (and if needed create and migrate) the node in ``settings.data_dir``."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        blobs = BlobStore(settings.blob_dir)
+        blobs = open_blob_store(settings)
         blobs.clean_tmp()
         engine = make_engine(settings.catalog_url)
         migrate(engine)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -94,10 +93,11 @@ def export(
         # them) stay on this node; their version travels as metadata, its file list left out.
         carried = version.files if access.files_allowed(node, version, ANONYMOUS) else []
         for entry in carried:
-            source = node.blobs.path(entry.sha256)
-            if not source.is_file():
+            if not node.blobs.exists(entry.sha256):
                 raise NotFound(f"the bytes of {version.id}/{entry.key} are missing here (run 'osnode fixity')")
-            shutil.copyfile(source, folder / "files" / entry.key)
+            with (folder / "files" / entry.key).open("wb") as out_file:
+                for chunk in node.blobs.read_chunks(entry.sha256):
+                    out_file.write(chunk)
             summary.add("files")
             summary.add("bytes", entry.size)
             if progress:

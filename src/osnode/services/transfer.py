@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from ..domain.access import Viewer, files_refusal
 from ..domain.errors import Forbidden, InvalidInput, NodeError, NotFound
-from ..storage.blobs import CHUNK, SHA256, StoredBlob, fsync_dir
+from ..storage.blobs import CHUNK, SHA256, StoredBlob
 from ..storage.catalog import files
 from .node import Node
 from .records import load_version
@@ -41,8 +41,8 @@ def check_sha256(sha256: str) -> str:
     return sha256
 
 
-def readable_blob(node: Node, sha256: str, viewer: Viewer) -> Path:
-    """Where the blob's bytes are, if ``viewer`` may download at least one file made of them."""
+def readable_blob(node: Node, sha256: str, viewer: Viewer) -> int:
+    """The blob's stored size, if ``viewer`` may download at least one file made of it."""
     check_sha256(sha256)
     with node.engine.connect() as conn:
         version_ids = conn.execute(select(files.c.version_id).where(files.c.sha256 == sha256).distinct()).scalars()
@@ -55,15 +55,16 @@ def readable_blob(node: Node, sha256: str, viewer: Viewer) -> Path:
     if not allowed:
         # One answer whether the blob is unknown or only in files this viewer may not have.
         raise NotFound(f"no file you may download has the SHA-256 {sha256}")
-    path = node.blobs.path(sha256)
-    if not path.is_file():
+    size = node.blobs.size(sha256)
+    if size is None:
         raise NotFound(f"the bytes of {sha256} are missing from this node's store (fixity problem)")
-    return path
+    return size
 
 
 def _tmp_path(node: Node, sha256: str) -> Path:
-    # A fixed name per blob, so a retry continues where the last attempt stopped.
-    return node.blobs.tmp_dir / f"fetch-{sha256}"
+    # A fixed name per blob, so a retry continues where the last attempt stopped. A local folder for
+    # every store: resuming needs appending, which object stores do not offer.
+    return node.blobs.staging_dir / f"fetch-{sha256}"
 
 
 def _download_once(http: httpx.Client, url: str, tmp: Path) -> bool:
@@ -119,9 +120,9 @@ def fetch_blob(
     small blob's transfer.
     """
     check_sha256(sha256)
-    final = node.blobs.path(sha256)
-    if final.is_file():
-        return StoredBlob(sha256, final.stat().st_size)
+    held = node.blobs.size(sha256)
+    if held is not None:
+        return StoredBlob(sha256, held)
     url = f"{peer_base_url.rstrip('/')}/api/blobs/{sha256}"
     tmp = _tmp_path(node, sha256)
     last_error: Exception | None = None
@@ -144,7 +145,7 @@ def fetch_blob(
     if digest != sha256:
         tmp.unlink(missing_ok=True)
         raise TransferFailed(f"{peer_base_url} sent bytes that hash to {digest}, not {sha256}: discarded")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, final)
-    fsync_dir(final.parent)
-    return StoredBlob(sha256, size)
+    try:
+        return node.blobs.adopt_file(tmp, sha256)
+    finally:
+        tmp.unlink(missing_ok=True)

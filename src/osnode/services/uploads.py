@@ -1,12 +1,12 @@
 """Resumable uploads (tus 1.0): a file arrives in pieces, over as many connections as it takes.
 
-The bytes received so far live in one file per upload under the blob store's ``partial`` folder
-(next to ``tmp``, on the same file system, so the finished file is renamed into place, never copied;
-not in ``tmp`` itself, which is emptied at every start and would lose acknowledged bytes). Each piece
-is written, fsynced, and only then acknowledged by moving ``offset`` in the catalog: a crash loses at
-most a piece the client was never told had arrived. Bytes past the acknowledged offset (a piece cut
-short by a crash) are cut off before the next piece is written. On the last byte the file is
-hashed, checked, renamed to its SHA-256 in the blob store and attached to the draft like any upload.
+The bytes received so far live in the blob store's partials (``node.blobs.partials``: one file per
+upload in the local folder, one object per piece on S3; storage/blobs.py). Each piece is written,
+made durable, and only then acknowledged by moving ``offset`` in the catalog: a crash, or an object
+store that goes down mid-piece, loses at most a piece the client was never told had arrived. Bytes
+past the acknowledged offset are dropped before the next piece is written. On the last byte the
+upload is hashed, checked, made the blob of its SHA-256 (renamed, or assembled on the object store)
+and attached to the draft like any upload.
 """
 
 from __future__ import annotations
@@ -15,11 +15,9 @@ import base64
 import binascii
 import dataclasses
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
@@ -27,7 +25,7 @@ from sqlalchemy import Row, delete, select, update
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, InvalidInput, NodeError, NotFound, TooLarge, Unauthorized
 from ..domain.records import FileEntry, Role
-from ..storage.blobs import CHUNK, StoredBlob, fsync_dir
+from ..storage.blobs import StoredBlob
 from ..storage.uploads import uploads
 from . import deposit
 from .jobs import Job
@@ -35,7 +33,6 @@ from .node import Node, failpoint, utcnow
 
 # An upload nobody touches for this long is dropped with its bytes (the expiration extension).
 EXPIRY = timedelta(hours=24)
-PARTIAL = "partial"
 
 
 class ChecksumMismatch(NodeError):
@@ -82,16 +79,6 @@ def _upload(row: Row) -> Upload:
         row.created,
         expires,
     )
-
-
-def partial_dir(node: Node) -> Path:
-    folder = node.blobs.root / PARTIAL
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def partial_path(node: Node, upload_id: str) -> Path:
-    return partial_dir(node) / upload_id
 
 
 # -- Upload-Metadata and Upload-Checksum headers -------------------------------------------------
@@ -162,10 +149,7 @@ def create(
             raise InvalidInput("the sha256 in Upload-Metadata is not 64 hex digits")
     deposit.check_draft_for_upload(node, version_id, key, viewer)
     upload_id = secrets.token_hex(16)
-    path = partial_path(node, upload_id)
-    with path.open("wb") as handle:
-        os.fsync(handle.fileno())
-    fsync_dir(path.parent)
+    node.blobs.partials.create(upload_id)
     now = utcnow()
     values = dict(
         id=upload_id,
@@ -205,7 +189,7 @@ def terminate(node: Node, upload_id: str, viewer: Viewer) -> None:
 def _drop(node: Node, upload_id: str) -> None:
     with node.transaction() as tx:
         tx.execute(delete(uploads).where(uploads.c.id == upload_id))
-    partial_path(node, upload_id).unlink(missing_ok=True)
+    node.blobs.partials.drop(upload_id)
     _hashes.pop(upload_id, None)
 
 
@@ -222,17 +206,15 @@ class PieceWriter:
         cached = _hashes.get(upload.id)
         self._file_hash = cached[1].copy() if cached and cached[0] == upload.offset else None
         try:
-            self._file = partial_path(node, upload.id).open("r+b")
+            # Whatever lies past the acknowledged offset was never acknowledged: the sink drops it.
+            self._sink = node.blobs.partials.piece(upload.id, self.start)
         except FileNotFoundError:
             raise UploadGone(f"the bytes of upload '{upload.id}' are gone from this node; start it again") from None
-        # Whatever lies past the acknowledged offset was never acknowledged: drop it.
-        self._file.truncate(self.start)
-        self._file.seek(self.start)
 
     def write(self, data: bytes) -> None:
         if self.start + self.received + len(data) > self.upload.length:
             raise InvalidInput(f"the upload's bytes run past its Upload-Length of {self.upload.length}")
-        self._file.write(data)
+        self._sink.write(data)
         self.received += len(data)
         if self._piece_hash is not None:
             self._piece_hash.update(data)
@@ -240,13 +222,15 @@ class PieceWriter:
             self._file_hash.update(data)
 
     def acknowledge(self) -> Upload:
-        """Check the piece's checksum, fsync, and move the offset; returns the upload as it now is."""
-        self._file.flush()
+        """Check the piece's checksum, make it durable, and move the offset; returns the upload as it now is."""
         if self._piece_hash is not None and self._piece_hash.digest() != self._checksum:
             self.discard()
             raise ChecksumMismatch("the piece does not match its Upload-Checksum; it was discarded, send it again")
-        os.fsync(self._file.fileno())
-        self._file.close()
+        try:
+            self._sink.keep()
+        except BaseException:
+            self.discard()
+            raise
         failpoint("tus.after_fsync")
         offset = self.start + self.received
         expires = utcnow() + EXPIRY
@@ -263,26 +247,25 @@ class PieceWriter:
         return dataclasses.replace(self.upload, offset=offset, expires=expires)
 
     def discard(self) -> None:
-        if not self._file.closed:
-            self._file.truncate(self.start)
-            self._file.close()
+        self._sink.discard()
 
 
 def _file_digest(node: Node, upload: Upload) -> str:
     cached = _hashes.get(upload.id)
     if cached and cached[0] == upload.offset:
         return cached[1].hexdigest()
-    digest = hashlib.sha256()  # the server restarted mid-upload: hash what is on disk
-    with partial_path(node, upload.id).open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
+    digest = hashlib.sha256()  # the server restarted mid-upload (or another process took pieces): re-hash
+    for chunk in node.blobs.partials.chunks(upload.id):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
 def finish(node: Node, upload: Upload, viewer: Viewer) -> FileEntry:
     """The last byte arrived: verify, move the bytes into the blob store, attach them to the draft."""
-    path = partial_path(node, upload.id)
-    size = path.stat().st_size
+    try:
+        size = node.blobs.partials.size(upload.id)
+    except FileNotFoundError:
+        raise UploadGone(f"the bytes of upload '{upload.id}' are gone from this node; start it again") from None
     if size != upload.length:
         raise Conflict(f"upload '{upload.id}' holds {size} bytes on disk, not {upload.length}; resume it")
     digest = _file_digest(node, upload)
@@ -291,13 +274,7 @@ def finish(node: Node, upload: Upload, viewer: Viewer) -> FileEntry:
         raise InvalidInput(
             f"the upload's SHA-256 is {digest}, not the declared {upload.expected_sha256}: transfer damaged"
         )
-    final = node.blobs.path(digest)
-    if final.exists():
-        path.unlink()  # the same bytes are stored already
-    else:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, final)
-        fsync_dir(final.parent)
+    node.blobs.partials.finish(upload.id, digest, size)  # dedup when the same bytes are stored already
     entry = deposit.attach_blob(node, upload.version_id, upload.key, StoredBlob(digest, size), viewer, upload.mimetype)
     # The row stays (offset == length) until it expires, so a client whose last answer was lost
     # learns from HEAD that the upload is whole.
@@ -316,10 +293,10 @@ def clean_expired(node: Node) -> int:
     removed = 0
     # A file younger than a minute may belong to an upload whose row is being written right now.
     young = now.timestamp() - 60
-    for leftover in partial_dir(node).iterdir():
-        if leftover.name in gone or (leftover.name not in live and leftover.stat().st_mtime < young):
-            leftover.unlink(missing_ok=True)
-            _hashes.pop(leftover.name, None)
+    for upload_id, changed in list(node.blobs.partials.leftovers()):
+        if upload_id in gone or (upload_id not in live and changed < young):
+            node.blobs.partials.drop(upload_id)
+            _hashes.pop(upload_id, None)
             removed += 1
     return removed
 

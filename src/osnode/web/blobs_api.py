@@ -15,7 +15,7 @@ from ..domain.access import Viewer
 from ..services import transfer
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
-from .files import RangeFileResponse
+from .files import blob_response
 from .problems import documented
 
 router = APIRouter(prefix="/api", tags=["blobs"], responses=documented(401, 403, 404, 422))
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api", tags=["blobs"], responses=documented(401, 403,
 @router.head("/blobs/{sha256}", summary="A blob's headers (size, ETag, digest)")
 @router.get("/blobs/{sha256}", summary="A blob's bytes by SHA-256 (Range supported)")
 async def blob(sha256: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
-    path = await run_in_threadpool(transfer.readable_blob, node, sha256, viewer)
+    size = await run_in_threadpool(transfer.readable_blob, node, sha256, viewer)
     headers = {
         # The bytes behind a content hash never change; access to them can (a withdrawal).
         "ETag": f'"{sha256}"',
@@ -34,4 +34,8 @@ async def blob(sha256: str, request: Request, node: Node = NodeDep, viewer: View
     }
     if request.headers.get("if-none-match", "").strip().removeprefix("W/") == f'"{sha256}"':
         return Response(status_code=304, headers=headers)
-    return RangeFileResponse(path, media_type="application/octet-stream", headers=headers, stat_result=None)
+    # An anonymous reader is only ever served bytes of open files: those may leave by presigned URL.
+    anonymous = viewer.user_id is None
+    return await run_in_threadpool(
+        blob_response, node, sha256, size, "application/octet-stream", headers, None, anonymous
+    )

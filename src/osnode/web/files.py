@@ -6,10 +6,13 @@ import base64
 import binascii
 import os
 import re
+import secrets
+from collections.abc import Mapping
+from urllib.parse import quote
 
 from fastapi import Request, Response
-from fastapi.responses import FileResponse
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, RedirectResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import Receive, Scope, Send
@@ -18,7 +21,7 @@ from ..domain.access import Viewer
 from ..domain.errors import InvalidInput, TooLarge
 from ..domain.records import FileEntry
 from ..services import access, deposit
-from ..services.node import Node
+from ..services.node import BlobStore, Node
 from . import problems
 
 # Hand the disk bigger pieces than the network delivers (~64 KB) so thread hops stay rare.
@@ -129,6 +132,122 @@ class RangeFileResponse(FileResponse):
         return None
 
 
+class BlobStreamResponse(Response):
+    """A blob streamed from a store that is not a local folder (S3), with the same Range, If-Range,
+    416 and malformed-Range behaviour as ``RangeFileResponse``: one range is a 206 with Content-Range,
+    several a 206 ``multipart/byteranges`` (each part a ranged GET on the store)."""
+
+    def __init__(
+        self,
+        store: BlobStore,
+        sha256: str,
+        size: int,
+        media_type: str | None,
+        headers: Mapping[str, str],
+        filename: str | None = None,
+    ) -> None:
+        super().__init__(media_type=media_type or "application/octet-stream", headers=dict(headers))
+        self.store, self.sha256, self.size = store, sha256, size
+        self.headers["accept-ranges"] = "bytes"
+        if filename is not None:
+            self.headers.setdefault("content-disposition", _disposition(filename))
+
+    def _spans(self, scope: Scope) -> list[tuple[int, int]] | Response | None:
+        """The ranges to send, a 416 refusal, or None for the whole blob."""
+        request_headers = Headers(scope=scope)
+        http_range = request_headers.get("range")
+        if http_range is None or scope["method"].upper() not in ("GET", "HEAD") or not _valid_range(http_range):
+            return None
+        if_range = request_headers.get("if-range")
+        if if_range is not None and if_range != self.headers.get("etag"):
+            return None  # the validator changed: the whole file is sent, whatever the range
+        try:
+            ranges = FileResponse._parse_range_header(http_range, self.size)
+        except RangeNotSatisfiable:
+            refusal = problems.problem(
+                416, f"the range '{http_range}' lies outside this file of {self.size} bytes", scope.get("path")
+            )
+            refusal.headers["Content-Range"] = f"bytes */{self.size}"
+            return refusal
+        except MalformedRangeHeader:
+            return None
+        return ranges or None
+
+    async def _stream(self, send: Send, start: int, end: int) -> None:
+        if end > start:
+            async for chunk in iterate_in_threadpool(self.store.read_chunks(self.sha256, start, end)):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        spans = self._spans(scope)
+        if isinstance(spans, Response):
+            await spans(scope, receive, send)
+            return
+        head_only = scope["method"].upper() == "HEAD"
+        if spans is not None and len(spans) > 1:
+            boundary = secrets.token_hex(13)
+            # Starlette's own part framing (it uses none of FileResponse's state), so both stores agree.
+            length, part_head = FileResponse.generate_multipart(
+                self,  # type: ignore[arg-type]
+                spans,
+                boundary,
+                self.size,
+                self.headers["content-type"],
+            )
+            headers = self.headers.mutablecopy()
+            headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
+            headers["content-length"] = str(length)
+            await send({"type": "http.response.start", "status": 206, "headers": headers.raw})
+            if not head_only:
+                for start, end in spans:
+                    await send({"type": "http.response.body", "body": part_head(start, end), "more_body": True})
+                    await self._stream(send, start, end)
+                    await send({"type": "http.response.body", "body": b"\r\n", "more_body": True})
+            await send({"type": "http.response.body", "body": f"--{boundary}--".encode() if not head_only else b""})
+            return
+        span = spans[0] if spans else None
+        start, end = span if span is not None else (0, self.size)
+        headers = self.headers.mutablecopy()
+        headers["content-length"] = str(end - start)
+        if span is not None:
+            headers["content-range"] = f"bytes {start}-{end - 1}/{self.size}"
+        status = 206 if span is not None else 200
+        await send({"type": "http.response.start", "status": status, "headers": headers.raw})
+        if not head_only:
+            await self._stream(send, start, end)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _disposition(filename: str) -> str:
+    # As Starlette's FileResponse writes it, so both stores name a download alike.
+    quoted = quote(filename)
+    return f"attachment; filename*=utf-8''{quoted}" if quoted != filename else f'attachment; filename="{filename}"'
+
+
+def blob_response(
+    node: Node,
+    sha256: str,
+    size: int,
+    media_type: str | None,
+    headers: Mapping[str, str],
+    filename: str | None = None,
+    redirect: bool = True,
+) -> Response:
+    """A blob's bytes as the store serves them best: the local file (sendfile, Range), a redirect to a
+    presigned URL when the object store offers them (the node then moves no bytes), else a stream."""
+    store = node.blobs
+    local = store.local_file(sha256)
+    if local is not None:
+        return RangeFileResponse(
+            local, media_type=media_type, filename=filename, headers=dict(headers), stat_result=None
+        )
+    url = store.presigned_url(sha256, filename or sha256, media_type) if redirect else None
+    if url is not None:
+        # 307 keeps the method (HEAD stays HEAD); the access decision was made before this point.
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private, no-store"})
+    return BlobStreamResponse(store, sha256, size, media_type, headers, filename)
+
+
 def _matches(if_none_match: str, etag: str) -> bool:
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or etag in tags
@@ -148,6 +267,8 @@ def send_file(node: Node, request: Request, any_id: str, key: str, viewer: Viewe
     inm = request.headers.get("if-none-match")
     if inm and _matches(inm, etag):
         return Response(status_code=304, headers=headers)
-    return RangeFileResponse(
-        found.path, media_type=found.entry.mimetype, filename=found.entry.key, headers=headers, stat_result=None
+    # Only files anyone may read leave by presigned URL: such a URL is a bearer credential until it expires,
+    # so restricted or embargoed bytes are streamed through the node, which decided this very request.
+    return blob_response(
+        node, found.entry.sha256, found.size, found.entry.mimetype, headers, found.entry.key, redirect=public
     )

@@ -133,7 +133,7 @@ def prefill_from_archive(node: Node, directory: str) -> dict[str, Any]:
             if entry is not None and entry.kind == "cnt" and entry.perms != PERM_LINK:
                 row = content_row(conn, entry.target)
                 if row is not None and row.length <= 1024 * 1024:
-                    found[name] = node.blobs.path(row.sha256).read_bytes()
+                    found[name] = node.blobs.read_bytes(row.sha256)
     return prefill(found["codemeta.json"], found["CITATION.cff"])
 
 

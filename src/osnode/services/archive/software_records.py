@@ -110,10 +110,11 @@ def archive_draft_file(node: Node, viewer: Viewer, version_id: str, key: str) ->
     entry = version.file(key)
     if entry is None:
         raise NotFound(f"draft {version_id} has no file named '{key}'")
-    path = node.blobs.path(entry.sha256)
-    if not (is_bundle(path) or is_archive(path)):
-        raise InvalidInput(f"'{key}' is neither a tar or zip archive nor a git bundle")
-    result = archive_path(node, path, origin=f"{node.record_url(version.record_id)}/files/{key}")
+    # Unpacking reads a file on disk: the blob itself, or its verified copy from the object store.
+    with node.blobs.local_path(entry.sha256) as path:
+        if not (is_bundle(path) or is_archive(path)):
+            raise InvalidInput(f"'{key}' is neither a tar or zip archive nor a git bundle")
+        result = archive_path(node, path, origin=f"{node.record_url(version.record_id)}/files/{key}")
     meta = _merge_metadata(node, result, None)
     meta.update({k: v for k, v in version.metadata.items() if k != "relatedIdentifiers"})
     deposit.update_draft(node, version_id, viewer, metadata=meta)

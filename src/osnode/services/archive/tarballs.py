@@ -67,7 +67,7 @@ def _add_tree(node: Node, conn: Connection, tar: tarfile.TarFile, directory: str
                 continue
             if entry.perms == PERM_LINK:
                 info = _tarinfo(name, tarfile.SYMTYPE, 0o777)
-                info.linkname = node.blobs.path(row.sha256).read_bytes().decode("utf-8", "surrogateescape")
+                info.linkname = node.blobs.read_bytes(row.sha256).decode("utf-8", "surrogateescape")
                 tar.addfile(info)
             else:
                 mode = 0o755 if entry.perms == PERM_EXEC else 0o644

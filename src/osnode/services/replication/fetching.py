@@ -85,7 +85,7 @@ def fetch_missing(
     for sha256 in dict.fromkeys(wanted):
         # One transfer per blob at a time: two records sharing bytes would share fetch_blob's temp file.
         with _blob_lock(sha256):
-            if node.blobs.path(sha256).is_file():
+            if node.blobs.exists(sha256):
                 _check_possession(node, http, sites[0], sha256)
                 present += 1
                 continue

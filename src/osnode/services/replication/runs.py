@@ -90,7 +90,7 @@ def _prepare(
             return Outcome(source, "skipped", message=state.message, remember=False)
         if state is not None and state.status == "ok" and state.datestamp == source.datestamp:
             # In place already: only blobs lost since (fixity, a wiped disk) travel again.
-            lost = [f.sha256 for f in local if not node.blobs.path(f.sha256).is_file()]
+            lost = [f.sha256 for f in local if not node.blobs.exists(f.sha256)]
             if not lost:
                 return Outcome(source, "unchanged", present=len(local), remember=False)
             others = [h for h in blob_holders(node, lost[0]) if h != site]
@@ -145,16 +145,18 @@ def _mirror(
     tx: Connection, node: Node, version_id: str, record_id: str, site: str, wanted: list[RemoteFile], now: Any
 ) -> None:
     # Every blob is in the store and verified (the fetch phase); a blob lost since fails the record.
+    sizes: dict[str, int] = {}
     for item in wanted:
-        if not node.blobs.path(item.sha256).is_file():
+        size = node.blobs.size(item.sha256)
+        if size is None:
             raise NotFound(f"blob {item.sha256} vanished before it was registered")
+        sizes[item.sha256] = size
     remove_files(tx, version_id)
     holders_here = (node.settings.public_url, site)
     tx.execute(delete(replicas).where(replicas.c.version_id == version_id, replicas.c.holder.in_(holders_here)))
     for item in wanted:
         # The size of the verified bytes, not the one the peer claimed.
-        size = node.blobs.path(item.sha256).stat().st_size
-        add_file(tx, version_id, item.key, item.sha256, size, item.mimetype, now)
+        add_file(tx, version_id, item.key, item.sha256, sizes[item.sha256], item.mimetype, now)
     for sha256 in dict.fromkeys(item.sha256 for item in wanted):
         for holder, is_self in zip(holders_here, (True, False), strict=True):
             tx.execute(
