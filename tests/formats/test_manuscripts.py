@@ -8,6 +8,8 @@ from pathlib import Path
 import docx
 import pikepdf
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from osnode.domain.errors import InvalidInput
 from osnode.formats.manuscripts import DOCX, PDF, galley_kind, strip_author_metadata
@@ -219,3 +221,29 @@ def test_galley_kind_sniffs_the_bytes(tmp_path: Path, name: str, data: bytes, ki
 def test_a_real_pdf_is_a_pdf_whatever_its_name(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "article.html")
     assert galley_kind(path) == "pdf"
+
+
+HEADS = [
+    b"",
+    b"%PDF-1.4\n",
+    b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\n",
+    b"PK\x03\x04",
+    b"<html>",
+    b"<?xml version='1.0'?>",
+]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(HEADS), st.binary(max_size=2000), st.sampled_from([PDF, DOCX]))
+def test_arbitrary_bytes_never_escape_as_anything_but_a_clear_refusal(
+    tmp_path: Path, head: bytes, body: bytes, media_type: str
+) -> None:
+    src = tmp_path / "upload"
+    src.write_bytes(head + body)
+    assert galley_kind(src) in (None, "pdf", "html", "jats")
+    dst = tmp_path / "out"
+    dst.unlink(missing_ok=True)  # tmp_path is shared by the examples
+    try:
+        strip_author_metadata(src, dst, media_type)
+    except InvalidInput:
+        assert not dst.exists()

@@ -152,3 +152,16 @@ def test_oai_dc_and_oai_datacite_carry_the_journal(harvest, catalog) -> None:  #
     item = datacite.find(".//d:relatedItem", NS)
     assert item.get("relatedItemType") == "Journal" and item.get("relationType") == "IsPublishedIn"
     assert item.findtext("d:volume", namespaces=NS) == "12" and item.findtext("d:firstPage", namespaces=NS) == "10"
+
+
+def test_a_page_of_articles_jats_cannot_describe_is_skipped(client, oai_jats_schema, node, admin) -> None:  # noqa: ANN001
+    no_issn = article(20)
+    del no_issn["relatedItems"][0]["relatedItemIdentifier"]
+    for _ in range(4):  # more than a page (3) of them first
+        publish(node, admin.viewer, **no_issn)
+    root = get(client, oai_jats_schema, verb="ListRecords", metadataPrefix="jats")
+    assert root.find("oai:error", NS).get("code") == "noRecordsMatch"
+    described = publish(node, admin.viewer, **article(21))
+    root = get(client, oai_jats_schema, verb="ListRecords", metadataPrefix="jats")
+    headers = root.findall("oai:ListRecords/oai:record/oai:header", NS)
+    assert [h.findtext("oai:identifier", namespaces=NS) for h in headers] == [oai_id(described)]

@@ -129,12 +129,12 @@ class _Body:
         if name in _HEADINGS:
             title = etree.SubElement(self.open_section(_HEADINGS[name]), "title")
             _inline(child, title, links=False)
+        elif name == "sec" and (heading := next((c for c in child if _local(c) == "title"), None)) is None:
+            self.blocks(child, jats_depth=jats_depth)  # Journal Publishing requires a section's title: unwrapped
         elif name == "sec":
             # A JATS section: its level is its depth, so its subsections nest under it.
             sec = self.open_section(jats_depth + 1)
-            heading = next((c for c in child if _local(c) == "title"), None)
-            if heading is not None:
-                _inline(heading, etree.SubElement(sec, "title"), links=False)
+            _inline(heading, etree.SubElement(sec, "title"), links=False)
             for part in child:
                 if part is not heading:
                     self.block(part, jats_depth + 1)
@@ -145,7 +145,11 @@ class _Body:
         elif name in ("p", "title", "caption", "figcaption", "pre", "blockquote", "disp-quote", "address"):
             self.paragraph(child)
         elif name in _LISTS or name == "list":
-            self.target().append(_list(child))
+            converted = _list(child)
+            if len(converted):  # a list needs an item
+                self.target().append(converted)
+            else:
+                self.blocks(child, jats_depth=jats_depth)
         elif name in ("table", "table-wrap"):
             table = child if name == "table" else next((c for c in child.iter() if _local(c) == "table"), None)
             if table is not None and (converted := _table(table)) is not None:
@@ -172,8 +176,8 @@ def _list(source: etree._Element) -> etree._Element:
         nested = []
         for part in item:
             name = _local(part)
-            if name in _LISTS or name == "list":
-                nested.append(_list(part))
+            if (name in _LISTS or name == "list") and len(converted := _list(part)):
+                nested.append(converted)
             elif name == "p":
                 _inline(part, p)
                 _text(p, " ")

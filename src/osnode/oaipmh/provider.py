@@ -329,14 +329,32 @@ class Provider:
         if not items:
             # After a token: what was left moved out of the window (changed since); the list ends here.
             raise OAIError("noRecordsMatch", "no item matches these arguments")
-        listing = _e(root, verb, _MARKER_TEXT)
+        skipped = 0
         if with_metadata:
             body = "".join(self._record(item, metadata_format) for item in items)
+            # A format that cannot write some items (JATS without an ISSN) may leave a page empty, and a list
+            # holds at least one record: the next page is served in its place.
+            while not body and more:
+                skipped += len(items)
+                last = items[-1]
+                items = oai.list_items(
+                    self.node,
+                    window,
+                    after=(last.datestamp, last.record_id),
+                    limit=self.page_size + 1,
+                    with_metadata=True,
+                )
+                more = len(items) > self.page_size
+                items = items[: self.page_size]
+                body = "".join(self._record(item, metadata_format) for item in items)
+            if not body:
+                raise OAIError("noRecordsMatch", f"no item matches these arguments in '{metadata_format.prefix}'")
         else:
             body = "".join(self._header(item) for item in items)
+        listing = _e(root, verb, _MARKER_TEXT)
         if token is None and not more:
             return body  # the complete list in one response: no resumptionToken at all
-        cursor = token.cursor if token else 0
+        cursor = (token.cursor if token else 0) + skipped
         total = token.total if token else oai.count_items(self.node, window)
         sent = cursor + len(items)
         total = max(total, sent + (1 if more else 0))  # records published since the count
