@@ -78,6 +78,16 @@ class Settings:
     oidc: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # One line per request on the server's standard error (web/accesslog.py).
     access_log: bool = True
+    # Background work (docs/scale-out.md): "embedded" runs the jobs in the ``osnode serve`` process (one
+    # machine, zero setup); "database" leaves them to ``osnode worker`` processes taking them from the
+    # catalog's durable queue (services/queue.py), on any number of machines.
+    queue: str = "embedded"
+    queue_lease_seconds: int = 60  # a running job is taken over this long after its worker stops beating
+    queue_retry_seconds: int = 30  # first retry of a failed job; doubled each attempt, capped at an hour
+    queue_max_attempts: int = 5  # attempts before a job is dead (the admin page's dead letters)
+    # Addresses of reverse proxies (nginx) whose X-Forwarded-For/-Proto are believed; "*" believes any,
+    # empty believes none. Comma-separated in the environment, a list in osnode.toml.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def catalog_url(self) -> str:
@@ -110,8 +120,15 @@ _COUNTS = {
     "signin_failures_per_account": 1,
     "signin_failures_per_address": 1,
     "smtp_port": 1,
+    "queue_lease_seconds": 1,
+    "queue_retry_seconds": 0,
+    "queue_max_attempts": 1,
 }
-_CHOICES = {"registration": ("open", "invitation", "approval"), "smtp_security": ("starttls", "ssl", "none")}
+_CHOICES = {
+    "registration": ("open", "invitation", "approval"),
+    "smtp_security": ("starttls", "ssl", "none"),
+    "queue": ("embedded", "database"),
+}
 
 
 def _providers(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
@@ -215,7 +232,7 @@ def _coerce(name: str, raw: object) -> object:
         if any(c not in UI_LANGUAGES for c in codes):
             raise ConfigError(f"languages must be codes among {', '.join(UI_LANGUAGES)}, not {raw!r}")
         return codes
-    if name == "repair_peers":
+    if name == "repair_peers" or name == "trusted_proxies":
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(str(u).strip().rstrip("/") for u in items if str(u).strip())

@@ -11,10 +11,12 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from ..config import Settings, with_stored
+from ..config import Settings, load_settings, with_stored
 from ..storage import search, site_settings
 from ..storage.blobs import BlobStore
 from ..storage.catalog import RELAXED, WRITE, make_engine, migrate
+
+TMP_IDLE_SECONDS = 3600.0
 
 
 def utcnow() -> datetime:
@@ -32,7 +34,8 @@ class Node:
         """Open (and if needed create and migrate) the node in ``settings.data_dir``."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         blobs = BlobStore(settings.blob_dir)
-        blobs.clean_tmp()
+        # Only what no process has touched for an hour: other processes may share this store.
+        blobs.clean_tmp(idle_seconds=TMP_IDLE_SECONDS)
         engine = make_engine(settings.catalog_url)
         migrate(engine)
         node = cls(settings, engine, blobs)
@@ -41,6 +44,11 @@ class Node:
             stored = site_settings.read(tx)
         node.settings = with_stored(settings, stored)  # what an administrator set in the browser wins
         return node
+
+    @classmethod
+    def open_configured(cls) -> Node:
+        """The node the environment and its data folder's ``osnode.toml`` describe (``load_settings``)."""
+        return cls.open(load_settings())
 
     def close(self) -> None:
         self.engine.dispose()

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,10 +150,18 @@ class BlobStore:
             if path.is_file():
                 yield path.name
 
-    def clean_tmp(self) -> int:
-        """Remove uploads a crash left half-written; they were never visible."""
+    def clean_tmp(self, idle_seconds: float = 0.0) -> int:
+        """Remove uploads a crash left half-written; they were never visible. With ``idle_seconds``, only
+        files untouched that long: another process sharing the store (a web worker, ``osnode worker``)
+        may be writing the others right now."""
         removed = 0
+        cutoff = time.time() - idle_seconds
         for leftover in self.tmp_dir.iterdir():
+            try:
+                if idle_seconds and leftover.stat().st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
             leftover.unlink(missing_ok=True)
             removed += 1
         return removed
