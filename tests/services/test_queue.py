@@ -31,7 +31,7 @@ def test_a_job_is_claimed_once_run_and_marked_done(node: Node) -> None:
     assert worker.run_one() is None  # nothing else due
     assert ran == [{"n": 1}]
     (job,) = queue.listing(node)
-    assert (job.id, job.state, job.attempts, job.locked_by) == (job_id, queue.DONE, 1, None)
+    assert (job.id, job.state, job.attempts, job.locked_by) == (job_id, queue.DONE, 1, worker.name)
     assert [s.name for s in statuses(node)] == ["note"]  # the admin page's last run, as for the scheduler
 
 

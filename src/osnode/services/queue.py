@@ -171,7 +171,7 @@ def claim(node: Node, worker: str, tasks: set[str] | None = None) -> QueuedJob |
                 queue_jobs.c.locked_until < now,
                 queue_jobs.c.attempts >= queue_jobs.c.max_attempts,
             )
-            .values(state=DEAD, finished=now, locked_by=None, locked_until=None, last_error=_lost(now))
+            .values(state=DEAD, finished=now, locked_until=None, last_error=_lost(now))
         )
         due = or_(
             and_(queue_jobs.c.state == QUEUED, queue_jobs.c.run_after <= now),
@@ -208,7 +208,8 @@ def complete(node: Node, job: QueuedJob, worker: str) -> bool:
     """Mark the job done, if this worker still holds it."""
     with node.transaction() as tx:
         mine = and_(queue_jobs.c.id == job.id, queue_jobs.c.locked_by == worker, queue_jobs.c.state == RUNNING)
-        values = dict(state=DONE, finished=utcnow(), locked_by=None, locked_until=None, last_error="")
+        # ``locked_by`` stays: the admin page shows which worker ran it.
+        values = dict(state=DONE, finished=utcnow(), locked_until=None, last_error="")
         return tx.execute(update(queue_jobs).where(mine).values(**values)).rowcount == 1
 
 
@@ -216,7 +217,7 @@ def fail(node: Node, job: QueuedJob, worker: str, error: str) -> str:
     """Record a failed attempt: queued again after a backoff, or dead when attempts are used up."""
     now = utcnow()
     dead = job.attempts >= job.max_attempts
-    values: dict[str, Any] = dict(locked_by=None, locked_until=None, last_error=error[:2000])
+    values: dict[str, Any] = dict(locked_until=None, last_error=error[:2000])
     if dead:
         values |= dict(state=DEAD, finished=now)
     else:
