@@ -266,8 +266,8 @@ def discard(node: Node, job_id: int) -> None:
 
 def _refuse(tx: Any, job_id: int) -> None:
     if tx.execute(select(queue_jobs.c.id).where(queue_jobs.c.id == job_id)).first() is None:
-        raise NotFound(f"no job {job_id}")
-    raise Conflict(f"job {job_id} is not dead: only dead jobs are retried or discarded")
+        raise NotFound("no such job")
+    raise Conflict("only dead jobs are retried or discarded")
 
 
 def prune(node: Node, keep: timedelta = KEEP_DONE) -> int:
