@@ -88,6 +88,10 @@ class Settings:
     # Addresses of reverse proxies (nginx) whose X-Forwarded-For/-Proto are believed; "*" believes any,
     # empty believes none. Comma-separated in the environment, a list in osnode.toml.
     trusted_proxies: tuple[str, ...] = ()
+    # Behind nginx: downloads answer with X-Accel-Redirect to this internal location (e.g. "/_osnode_blobs",
+    # an nginx ``location ... { internal; alias <data>/blobs/; }``) once access is decided; empty serves
+    # the bytes from the web process itself.
+    accel_redirect: str = ""
 
     @property
     def catalog_url(self) -> str:
@@ -236,6 +240,11 @@ def _coerce(name: str, raw: object) -> object:
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(str(u).strip().rstrip("/") for u in items if str(u).strip())
+    if name == "accel_redirect":
+        value = str(raw).strip().rstrip("/")
+        if value and (not value.startswith("/") or value.startswith("//") or any(c in value for c in _UNSAFE_IN_PATH)):
+            raise ConfigError(f"accel_redirect must be a path such as /_osnode_blobs, not {raw!r}")
+        return value
     return str(raw).rstrip("/") if name == "base_url" else str(raw)
 
 
