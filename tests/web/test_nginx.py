@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,21 +35,20 @@ def nginx_binary() -> str:
     return found
 
 
-@pytest.fixture
-def behind_nginx(node: Node, tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
-    node.settings = replace(node.settings, accel_redirect="/_osnode_blobs", trusted_proxies=("127.0.0.1",))
-    app = serve_in_thread(node.settings)
-    port = free_port()
+@contextmanager
+def running_nginx(run: Path, upstreams: list[str], blob_dir: Path, port: int | None = None) -> Iterator[str]:
+    """docs/nginx/osnode.conf in front of ``upstreams`` (host:port), serving ``blob_dir``; yields its URL."""
+    port = port or free_port()
+    servers = "".join(f"server {u};\n    " for u in upstreams).rstrip()
     site = CONF.read_text()
     for old, new in (
-        ("server 127.0.0.1:8001;", f"server {app.url.removeprefix('http://')};"),
+        ("server 127.0.0.1:8001;", servers),
         ("listen 80;", f"listen 127.0.0.1:{port};"),
-        ("/srv/osnode/data/blobs/", f"{node.settings.blob_dir.resolve()}/"),
+        ("/srv/osnode/data/blobs/", f"{blob_dir.resolve()}/"),
     ):
         assert old in site
         site = site.replace(old, new)
-    run = tmp_path / "nginx"
-    run.mkdir()
+    run.mkdir(parents=True, exist_ok=True)
     user = "user root;\n" if os.geteuid() == 0 else ""  # its workers read the test's private blob folder
     (run / "nginx.conf").write_text(
         f"{user}daemon off;\nworker_processes 1;\npid {run}/nginx.pid;\nerror_log {run}/error.log;\n"
@@ -69,10 +69,20 @@ def behind_nginx(node: Node, tmp_path: Path) -> Iterator[tuple[str, LiveServer]]
                 time.sleep(0.1)
         else:
             raise AssertionError((run / "error.log").read_text())
-        yield url, app
+        yield url
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture
+def behind_nginx(node: Node, tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
+    node.settings = replace(node.settings, accel_redirect="/_osnode_blobs", trusted_proxies=("127.0.0.1",))
+    app = serve_in_thread(node.settings)
+    try:
+        with running_nginx(tmp_path / "nginx", [app.url.removeprefix("http://")], node.settings.blob_dir) as url:
+            yield url, app
+    finally:
         app.stop()
 
 
