@@ -19,9 +19,13 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi.testclient import TestClient
 
+from osnode.app import create_app
+from osnode.services import site
+from osnode.services.node import Node
 from osnode.web.serving import uvicorn_options
-from tests.conftest import free_port
+from tests.conftest import Account, free_port
 
 
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -107,3 +111,19 @@ def test_serve_with_two_workers_answers_from_two_processes(tmp_path: Path, datab
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_settings_stored_by_another_process_are_picked_up_within_seconds(node: Node, admin: Account) -> None:
+    other = Node.open(node.settings)  # another web process (or machine) on the same catalog
+    try:
+        with TestClient(create_app(other)) as web:
+            assert "Renamed by the admin" not in web.get("/", headers={"accept": "text/html"}).text
+            site.update(node, admin.viewer, {"node_name": "Renamed by the admin"})  # the form, answered here
+            other.site_checked = time.monotonic()  # just looked: not again before REFRESH_SECONDS
+            assert other.settings.node_name != "Renamed by the admin"
+            other.site_checked -= site.REFRESH_SECONDS
+            assert "Renamed by the admin" in web.get("/", headers={"accept": "text/html"}).text
+            assert other.settings.node_name == "Renamed by the admin"
+            assert not site.refresh(other)  # nothing new since
+    finally:
+        other.close()

@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
@@ -28,6 +28,10 @@ class Node:
     settings: Settings
     engine: Engine
     blobs: BlobStore
+    # The browser-set settings (``site:``) this process last applied, and when it last looked for others'
+    # (services/site.py ``refresh``): another web process may change them.
+    site_seen: dict[str, object] = field(default_factory=dict)
+    site_checked: float = 0.0
 
     @classmethod
     def open(cls, settings: Settings) -> Node:
@@ -43,6 +47,7 @@ class Node:
             search.ensure_current(tx)
             stored = site_settings.read(tx)
         node.settings = with_stored(settings, stored)  # what an administrator set in the browser wins
+        node.site_seen, node.site_checked = stored, time.monotonic()
         return node
 
     @classmethod

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from dataclasses import replace
 
 from PIL import Image, UnidentifiedImageError
 
-from ..config import UI_LANGUAGES, ConfigError, coerce
+from ..config import UI_LANGUAGES, ConfigError, coerce, with_stored
 from ..domain.access import Viewer
 from ..domain.errors import FieldError, Forbidden, InvalidInput
 from ..domain.records import Role
@@ -99,6 +100,27 @@ def _store(node: Node, checked: dict[str, object]) -> None:
     with node.transaction() as tx:
         site_settings.write(tx, stored)
     node.settings = replace(node.settings, **checked)
+    node.site_seen = node.site_seen | stored
+
+
+# How often a process looks for settings another process (web worker, machine) stored.
+REFRESH_SECONDS = 5.0
+
+
+def refresh_due(node: Node) -> bool:
+    return time.monotonic() >= node.site_checked + REFRESH_SECONDS
+
+
+def refresh(node: Node) -> bool:
+    """Apply the settings other processes stored since this one last looked; whether any changed."""
+    node.site_checked = time.monotonic()
+    with node.engine.connect() as conn:
+        stored = site_settings.read(conn)
+    if stored == node.site_seen:
+        return False
+    node.settings = with_stored(node.settings, stored)
+    node.site_seen = stored
+    return True
 
 
 def save_logo(node: Node, viewer: Viewer, data: bytes) -> str:

@@ -11,6 +11,7 @@ from .accesslog import AccessLog
 from .compression import TextCompression
 from .methods import HeadAsGet
 from .panels import Provider
+from .serving import SiteRefresh
 
 
 def build_app(node: Node, routers: list[APIRouter], panels: list[Provider], *, served: bool = True) -> FastAPI:
@@ -27,6 +28,7 @@ def build_app(node: Node, routers: list[APIRouter], panels: list[Provider], *, s
     sessions.install(app)  # pages that need a signed-in person send browsers to /login
     app.add_middleware(TextCompression)  # gzip for text responses, never users' files
     app.add_middleware(HeadAsGet)  # a HEAD gets the very headers its GET would
+    app.add_middleware(SiteRefresh)  # settings stored by another web process, picked up within seconds
     if served and node.settings.access_log:  # the CLI's in-process app is no server: nothing to log
         app.add_middleware(AccessLog)  # outermost: logs what was really sent (compressed bytes) and how long it took
     for router in routers:

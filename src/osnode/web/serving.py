@@ -18,7 +18,11 @@ import asyncio
 import socket
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ..services import site
 
 
 def no_delay(transport: asyncio.BaseTransport) -> None:
@@ -42,3 +46,18 @@ def uvicorn_options(trusted_proxies: tuple[str, ...]) -> dict[str, Any]:
         # Empty would make uvicorn fall back to its default (127.0.0.1): name no address at all instead.
         "forwarded_allow_ips": proxies or [],
     }
+
+
+class SiteRefresh:
+    """Before a request, at most every few seconds, picks up node settings another process stored (an
+    administrator's form answered by another web worker or machine), so every process shows the same node."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            node = scope["app"].state.node
+            if site.refresh_due(node):
+                await run_in_threadpool(site.refresh, node)
+        await self.app(scope, receive, send)
