@@ -207,3 +207,27 @@ def test_workers_reconnect_after_postgresql_restarts(
         for worker in workers:
             stop(worker)
         node.close()
+
+
+def test_harvest_now_with_the_durable_queue_is_a_job_for_the_workers(
+    node: Node, admin: Account, harvester: Node
+) -> None:
+    from osnode.plugins.builtins import TASKS
+    from osnode.services import admin_peers, users
+
+    publish(node, admin.viewer, titles=[{"title": "One"}])
+    publish(node, admin.viewer, titles=[{"title": "Two"}])
+    peer = serve_in_thread(node.settings)
+    try:
+        harvester.settings = replace(harvester.settings, queue="database")
+        boss = users.viewer_for(users.create_user(harvester, "boss", "admin"))
+        harvest.add_peer(harvester, f"{peer.url}/oai", name="p")
+        admin_peers.harvest_now(harvester, boss, "p")
+        (job,) = queue.listing(harvester)
+        assert (job.task, job.args, job.state) == ("harvest-peer", {"peer": "p"}, queue.QUEUED)
+        assert queue.Worker(harvester, [], TASKS, schedule=False).run_one() is not None
+        assert queue.listing(harvester)[0].state == queue.DONE
+        with harvester.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(records)).scalar() == 2
+    finally:
+        peer.stop()

@@ -26,6 +26,7 @@ def worker(
     """Take background jobs (harvest, replication, fixity, profiles, mail) from the catalog's queue."""
     from ..app import jobs
     from ..config import load_settings
+    from ..plugins.builtins import TASKS
     from ..services import queue
     from ..services.node import Node
 
@@ -33,7 +34,7 @@ def worker(
     if settings.queue != "database":
         raise CliError("queue is 'embedded' (jobs run in osnode serve); set queue = \"database\" to use workers")
     node = Node.open(settings)
-    runner = queue.Worker(node, jobs(), schedule=schedule, poll=poll)
+    runner = queue.Worker(node, jobs(), TASKS, schedule=schedule, poll=poll)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         runner.stopping.set()  # the running job finishes; its outcome is recorded
