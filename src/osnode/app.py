@@ -49,3 +49,13 @@ def jobs(pm: pluggy.PluginManager | None = None) -> list[Job]:
 def scheduler_for(node: Node, pm: pluggy.PluginManager | None = None) -> Scheduler:
     """The background jobs of every plugin, ready to ``start``."""
     return Scheduler(node, jobs(pm))
+
+
+def served_app() -> FastAPI:
+    """The app of one of ``osnode serve --workers N``'s processes (uvicorn's factory, by import string).
+
+    Each process opens the node from the same settings as its parent (data folder and base URL passed in
+    ``OSNODE_DATA`` and ``OSNODE_BASE_URL``); the parent migrated the catalog before starting them, and runs
+    the embedded scheduler, if any, once for all of them.
+    """
+    return create_app(Node.open_configured())

@@ -92,6 +92,20 @@ class Settings:
     s3_cache_mb: int = 2048
     # One line per request on the server's standard error (web/accesslog.py).
     access_log: bool = True
+    # Background work (docs/scale-out.md): "embedded" runs the jobs in the ``osnode serve`` process (one
+    # machine, zero setup); "database" leaves them to ``osnode worker`` processes taking them from the
+    # catalog's durable queue (services/queue.py), on any number of machines.
+    queue: str = "embedded"
+    queue_lease_seconds: int = 60  # a running job is taken over this long after its worker stops beating
+    queue_retry_seconds: int = 30  # first retry of a failed job; doubled each attempt, capped at an hour
+    queue_max_attempts: int = 5  # attempts before a job is dead (the admin page's dead letters)
+    # Addresses of reverse proxies (nginx) whose X-Forwarded-For/-Proto are believed; "*" believes any,
+    # empty believes none. Comma-separated in the environment, a list in osnode.toml.
+    trusted_proxies: tuple[str, ...] = ()
+    # Behind nginx: downloads answer with X-Accel-Redirect to this internal location (e.g. "/_osnode_blobs",
+    # an nginx ``location ... { internal; alias <data>/blobs/; }``) once access is decided; empty serves
+    # the bytes from the web process itself.
+    accel_redirect: str = ""
 
     @property
     def catalog_url(self) -> str:
@@ -126,8 +140,15 @@ _COUNTS = {
     "smtp_port": 1,
     "s3_presign_seconds": 0,
     "s3_cache_mb": 1,
+    "queue_lease_seconds": 1,
+    "queue_retry_seconds": 0,
+    "queue_max_attempts": 1,
 }
-_CHOICES = {"registration": ("open", "invitation", "approval"), "smtp_security": ("starttls", "ssl", "none")}
+_CHOICES = {
+    "registration": ("open", "invitation", "approval"),
+    "smtp_security": ("starttls", "ssl", "none"),
+    "queue": ("embedded", "database"),
+}
 
 
 def _providers(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
@@ -236,10 +257,15 @@ def _coerce(name: str, raw: object) -> object:
         if url and not (url.startswith("s3://") and url.removeprefix("s3://").split("/")[0]):
             raise ConfigError(f"blob_store must be empty (the data folder) or s3://bucket/prefix, not {raw!r}")
         return url
-    if name == "repair_peers":
+    if name == "repair_peers" or name == "trusted_proxies":
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
         return tuple(str(u).strip().rstrip("/") for u in items if str(u).strip())
+    if name == "accel_redirect":
+        value = str(raw).strip().rstrip("/")
+        if value and (not value.startswith("/") or value.startswith("//") or any(c in value for c in _UNSAFE_IN_PATH)):
+            raise ConfigError(f"accel_redirect must be a path such as /_osnode_blobs, not {raw!r}")
+        return value
     return str(raw).rstrip("/") if name == "base_url" else str(raw)
 
 

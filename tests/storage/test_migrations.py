@@ -190,3 +190,43 @@ def test_0013_forgets_profiles_made_before_the_guard(engine: Engine) -> None:
     command.upgrade(config, "head")
     with engine.connect() as conn:
         assert conn.execute(select(profiles.data_profiles)).all() == []
+
+
+def test_processes_starting_at_once_on_an_empty_postgresql_catalog_migrate_one_after_the_other() -> None:
+    """Web processes and workers on several machines may all open a fresh catalog at the same moment."""
+    import threading
+    import uuid
+
+    from tests.conftest import _pg_admin, _pg_url
+
+    name = f"osnode_m_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engines = [make_engine(_pg_url(name)) for _ in range(4)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(engines))
+
+    def start(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            migrate(engine)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=start, args=(e,), daemon=True) for e in engines]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+        # Without the lock, concurrent upgrades wait on each other's DDL for good (seen): none may hang.
+        assert not any(t.is_alive() for t in threads)
+        assert errors == []
+        assert current_revisions(engines[0]) == [head_revision()]
+    finally:
+        for engine in engines:
+            engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -3,6 +3,7 @@ effect at once, and a logo upload that refuses anything but a real PNG or JPEG."
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import pytest
@@ -26,6 +27,8 @@ POSTS = [
     "/admin/settings",
     "/admin/peers",
     "/admin/outbox/1/retry",
+    "/admin/jobs/1/retry",
+    "/admin/jobs/1/discard",
 ]
 HTML = {"accept": "text/html"}
 
@@ -246,3 +249,30 @@ def test_a_failed_message_is_retried_and_a_job_shows_its_last_run_and_error(clie
     assert scheduler.run_due() == ["broken"]
     page = client.get("/admin/jobs", headers=HTML).text
     assert 'id="job-broken"' in page and "RuntimeError: peer down" in page
+
+
+def test_dead_jobs_of_the_queue_are_listed_and_retried_or_discarded(client: TestClient, node: Node) -> None:
+    from osnode.services import queue
+
+    _admin(client, node)
+    node.settings = dataclasses.replace(node.settings, queue_max_attempts=1)
+
+    def broken(_node: Node, _args: dict[str, object]) -> None:
+        raise RuntimeError("<i>peer</i> down")
+
+    worker = queue.Worker(node, [], {"broken": broken}, schedule=False)
+    first, second = queue.enqueue(node, "broken"), queue.enqueue(node, "broken")
+    worker.run_one()
+    worker.run_one()
+    page = client.get("/admin/jobs", headers=HTML).text
+    assert f'id="dead-{first}"' in page and f'id="dead-{second}"' in page
+    assert "&lt;i&gt;peer&lt;/i&gt; down" in page and f"/admin/jobs/{first}/discard" in page
+    token = csrf_of(client, "/admin/jobs")
+    assert client.post(f"/admin/jobs/{first}/retry", data={"csrf": token}).status_code == 200
+    assert client.post(f"/admin/jobs/{second}/discard", data={"csrf": token}).status_code == 200
+    assert [(j.id, j.state) for j in queue.listing(node)] == [(first, queue.QUEUED)]
+    refused = client.post(f"/admin/jobs/{first}/discard", data={"csrf": token}, headers=HTML)
+    assert refused.status_code == 409 and "only dead jobs are retried or discarded" in refused.text
+    assert client.post(f"/admin/jobs/{second}/retry", data={"csrf": token}, headers=HTML).status_code == 404
+    assert client.post(f"/admin/jobs/{first}/explode", data={"csrf": token}, headers=HTML).status_code == 404
+    assert client.post(f"/admin/jobs/{first}/retry", data={}, headers=HTML).status_code == 403  # no CSRF token

@@ -187,28 +187,42 @@ def serve(
     data: DataOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Web processes sharing the port (uvicorn workers).")] = 1,
 ) -> None:
     """Serve the node's API and pages."""
     import uvicorn
 
     from ..app import create_app, scheduler_for
     from ..services import explore_worker
+    from ..web.serving import uvicorn_options
 
     settings = load_settings(data)
     if not settings.base_url:
         # Nothing configured: links point at where we listen.
         settings = replace(settings, base_url=f"http://{host}:{port}")
-    node = Node.open(settings)
+    node = Node.open(settings)  # migrates the catalog once, before any worker process opens it
     out.print(f"serving {node.settings.node_name} at http://{host}:{port}/ (data: {node.settings.data_dir})")
     out.print("press Ctrl+C to stop")
-    if node.settings.explore_preload:
+    if node.settings.explore_preload and workers == 1:
         explore_worker.start()  # before serving: the first preview does not wait for the libraries to load
-    scheduler = scheduler_for(node)
-    scheduler.start()
+    # The embedded default runs the background jobs here, once for all web processes; with the durable
+    # queue, ``osnode worker`` processes run them.
+    scheduler = scheduler_for(node) if node.settings.queue == "embedded" else None
+    if scheduler is not None:
+        scheduler.start()
+    options = uvicorn_options(node.settings.trusted_proxies)
     try:
-        uvicorn.run(create_app(node), host=host, port=port, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(node), host=host, port=port, log_level="warning", **options)
+        else:
+            # Each process builds its own app (``app.served_app``) from the same settings.
+            os.environ["OSNODE_DATA"] = str(settings.data_dir)
+            os.environ["OSNODE_BASE_URL"] = settings.base_url
+            target = "osnode.app:served_app"
+            uvicorn.run(target, factory=True, host=host, port=port, workers=workers, log_level="warning", **options)
     finally:
-        scheduler.stop(timeout=5)
+        if scheduler is not None:
+            scheduler.stop(timeout=5)
 
 
 @app.command("deposit")

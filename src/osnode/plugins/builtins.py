@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..services import explore, fixity, harvest, mail, replication, uploads
+from ..services import admin_peers, explore, fixity, harvest, mail, replication, uploads
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
+from ..services.queue import Handler
 from ..web import (
     account_home,
     account_pages,
@@ -44,6 +45,9 @@ HARVEST_CHECK_SECONDS = 60.0
 REPLICATE_CHECK_SECONDS = 300.0
 
 # Replication runs after the harvests (listed first), so newly harvested records get their files.
+# One-off tasks for ``osnode worker`` (queued by a use case with their arguments).
+TASKS: dict[str, Handler] = {**admin_peers.TASKS}
+
 JOBS: list[Job] = [
     *fixity.JOBS,
     *uploads.JOBS,

@@ -15,7 +15,7 @@ from ..domain.records import Role
 from ..storage.accounts import invitations
 from ..storage.accounts import outbox as outbox_table
 from ..storage.catalog import users
-from . import accounts, jobs, mail
+from . import accounts, jobs, mail, queue
 from .node import Node, utcnow
 
 PAGE = 50
@@ -128,3 +128,30 @@ def retry_mail(node: Node, viewer: Viewer, message_id: int) -> None:
 def job_statuses(node: Node, viewer: Viewer) -> list[jobs.JobStatus]:
     require_admin(viewer)
     return jobs.statuses(node)
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """The durable queue as the jobs page shows it: how it is set up, counts, dead letters, the latest jobs."""
+
+    mode: str  # embedded | database
+    counts: dict[str, int]
+    dead: list[queue.QueuedJob]
+    latest: list[queue.QueuedJob]
+
+
+def queue_view(node: Node, viewer: Viewer) -> QueueView:
+    require_admin(viewer)
+    dead = queue.listing(node, (queue.DEAD,), limit=100)
+    latest = queue.listing(node, (queue.QUEUED, queue.RUNNING, queue.DONE), limit=20)
+    return QueueView(node.settings.queue, queue.counts(node), dead, latest)
+
+
+def retry_job(node: Node, viewer: Viewer, job_id: int) -> None:
+    require_admin(viewer)
+    queue.retry(node, job_id)
+
+
+def discard_job(node: Node, viewer: Viewer, job_id: int) -> None:
+    require_admin(viewer)
+    queue.discard(node, job_id)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from ..domain.access import Viewer
-from . import harvest, replication
+from . import harvest, queue, replication
 from .admin import require_admin
 from .node import Node
 
@@ -45,10 +46,25 @@ def set_policy(node: Node, viewer: Viewer, name: str, policy: str, sets: str = "
     replication.set_policy(node, name, policy, sets.split() if policy == "sets" else ())
 
 
+HARVEST_PEER = "harvest-peer"
+
+
+def _harvest_peer(node: Node, args: dict[str, Any]) -> None:
+    harvest.harvest(node, str(args["peer"]), harvest.OAIClient)  # Conflict (a run under way): retried later
+
+
+# One-off tasks ``osnode worker`` runs besides the periodic jobs (gathered in plugins/builtins.py).
+TASKS: dict[str, queue.Handler] = {HARVEST_PEER: _harvest_peer}
+
+
 def harvest_now(node: Node, viewer: Viewer, name: str) -> None:
-    """Start harvesting ``name`` on a background thread; its run shows on the peers page as it goes."""
+    """Start harvesting ``name``: on a background thread, or with the durable queue, as a job for the
+    workers (a web process is no place for hours of harvest); its run shows on the peers page as it goes."""
     require_admin(viewer)
     harvest.get_peer(node, name)  # an unknown peer is an error now, not in the thread
+    if node.settings.queue == "database":
+        queue.enqueue(node, HARVEST_PEER, {"peer": name})
+        return
 
     def run() -> None:
         try:

@@ -49,7 +49,7 @@ class Scheduler:
             if interval is not None:
                 # First run one interval after start, so a restart loop cannot hammer peers.
                 self._due[job.name] = now + interval
-                _note(self.node, job.name, next_run=utcnow() + timedelta(seconds=interval))
+                note(self.node, job.name, next_run=utcnow() + timedelta(seconds=interval))
         self._thread.start()
 
     def scheduled(self) -> list[str]:
@@ -81,7 +81,7 @@ class Scheduler:
             else:
                 self._due[job.name] = time.monotonic() + interval
             later = utcnow() + timedelta(seconds=interval) if interval is not None else None
-            _note(self.node, job.name, last_run=started, last_error=error, next_run=later)
+            note(self.node, job.name, last_run=started, last_error=error, next_run=later)
         return ran
 
     def _loop(self) -> None:
@@ -102,7 +102,7 @@ class JobStatus:
     next_run: datetime | None
 
 
-def _note(node: Node, name: str, **changes: datetime | str | None) -> None:
+def note(node: Node, name: str, **changes: datetime | str | None) -> None:
     """Keep a job's last and next run in the catalog; a failure to note never stops the scheduler."""
     try:
         with node.transaction(durable=False) as tx:

@@ -87,7 +87,7 @@ def _build(node: Node, message: Message) -> EmailMessage:
     return email
 
 
-def _connect(node: Node) -> smtplib.SMTP:
+def connect(node: Node) -> smtplib.SMTP:
     s = node.settings
     if s.smtp_security == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -114,7 +114,7 @@ def send_due(node: Node) -> int:
     if not rows:
         return 0
     try:
-        smtp = _connect(node)
+        smtp = connect(node)
     except (OSError, smtplib.SMTPException) as exc:
         for row in rows:
             _failed(node, _message(row), f"cannot reach the SMTP server: {exc}")

@@ -6,16 +6,18 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from ..config import Settings, with_stored
+from ..config import Settings, load_settings, with_stored
 from ..storage import search, site_settings
 from ..storage.blobs import BlobStore, LocalBlobStore
 from ..storage.catalog import RELAXED, WRITE, make_engine, migrate
 from ..storage.s3_blobs import S3BlobStore
+
+TMP_IDLE_SECONDS = 3600.0
 
 
 def utcnow() -> datetime:
@@ -55,7 +57,8 @@ class Node:
         """Open (and if needed create and migrate) the node in ``settings.data_dir``."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         blobs = open_blob_store(settings)
-        blobs.clean_tmp()
+        # Only what no process has touched for a while: other processes may share this store.
+        blobs.clean_tmp(idle_seconds=TMP_IDLE_SECONDS)
         engine = make_engine(settings.catalog_url)
         migrate(engine)
         node = cls(settings, engine, blobs)
@@ -66,6 +69,11 @@ class Node:
         node.base_settings = settings
         node.settings = with_stored(settings, stored)  # what an administrator set in the browser wins
         return node
+
+    @classmethod
+    def open_configured(cls) -> Node:
+        """The node the environment and its data folder's ``osnode.toml`` describe (``load_settings``)."""
+        return cls.open(load_settings())
 
     def close(self) -> None:
         self.engine.dispose()

@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -128,7 +129,7 @@ class BlobStore(Protocol):
         ...
 
     def stored(self) -> Iterator[str]: ...
-    def clean_tmp(self) -> int: ...
+    def clean_tmp(self, idle_seconds: float = 0.0) -> int: ...
     def quarantine(self, sha256: str) -> str:
         """Move damaged bytes out of the store (never served again); says where they went."""
         ...
@@ -388,10 +389,18 @@ class LocalBlobStore(StreamingMixin):
             if path.is_file():
                 yield path.name
 
-    def clean_tmp(self) -> int:
-        """Remove uploads a crash left half-written; they were never visible."""
+    def clean_tmp(self, idle_seconds: float = 0.0) -> int:
+        """Remove uploads a crash left half-written; they were never visible. With ``idle_seconds``, only
+        files untouched that long: another process sharing the store (a web worker, ``osnode worker``)
+        may be writing the others right now."""
         removed = 0
+        cutoff = time.time() - idle_seconds
         for leftover in self.tmp_dir.iterdir():
+            try:
+                if idle_seconds and leftover.stat().st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
             leftover.unlink(missing_ok=True)
             removed += 1
         return removed

@@ -34,6 +34,7 @@ from sqlalchemy import (
     create_engine,
     event,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -282,9 +283,24 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# A PostgreSQL advisory lock key ("osnodemg"): one migration at a time across processes and machines.
+MIGRATION_LOCK = 0x6F736E6F64656D67
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the catalog's schema up to date (idempotent; safe at every start)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the catalog's schema up to date (idempotent; safe at every start). On PostgreSQL, web
+    processes and workers on several machines may start at once: they migrate one after the other, the
+    later ones finding the schema already at head."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")  # SQLite: one file, one machine, a write lock
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
 
 
 def register_blob(conn: Connection, sha256: str, size: int, now: datetime) -> None:

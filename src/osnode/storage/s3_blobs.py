@@ -540,17 +540,17 @@ class S3BlobStore(StreamingMixin):
             if len(parts) == 3 and SHA256.fullmatch(parts[2]) and parts[0] == parts[2][:2]:
                 yield parts[2]
 
-    def clean_tmp(self) -> int:
+    def clean_tmp(self, idle_seconds: float = STALE_SECONDS) -> int:
         """Sweep temporaries no live upload can own: old ``tmp/`` objects and abandoned multipart uploads.
         Only old ones: another web process, maybe on another machine, may be uploading right now."""
         removed = 0
         now = time.time()
         for obj in self.list(self.tmp_key("")):
-            if now - obj["LastModified"].timestamp() >= STALE_SECONDS:
+            if now - obj["LastModified"].timestamp() >= idle_seconds:
                 self.delete(obj["Key"])
                 removed += 1
         # Uploads to hash keys (declared digests) and to tus pieces live outside tmp/: sweep the prefix.
-        removed += self.abort_uploads(self.prefix, older_than=STALE_SECONDS)
+        removed += self.abort_uploads(self.prefix, older_than=idle_seconds)
         for leftover in (self.cache_dir / "tmp").iterdir():
             leftover.unlink(missing_ok=True)
         return removed

@@ -48,9 +48,16 @@ MESSAGES = [
     N_("disabled"),
     N_("no failed message with this number"),
     N_("sent"),
+    # The durable queue's states and refusals (services/queue.py).
+    N_("queued"),
+    N_("running"),
+    N_("done"),
+    N_("dead"),
+    N_("only dead jobs are retried or discarded"),
+    N_("no such job"),
 ]
 BAD_MODE = N_("choose one of the modes offered")
-DONE = {"role", "status", "invited", "revoked", "settings", "logo", "retried"}
+DONE = {"role", "status", "invited", "revoked", "settings", "logo", "retried", "discarded"}
 
 
 def _done(request: Request) -> str:
@@ -157,9 +164,29 @@ async def registration(request: Request, node: Node = NodeDep, viewer: Viewer = 
 # -- background jobs and the email outbox ----------------------------------------------------------
 
 
+def _jobs_page(request: Request, node: Node, viewer: Viewer, status: int = 200, **context: Any) -> Response:
+    context |= {"jobs": admin.job_statuses(node, viewer), "queue": admin.queue_view(node, viewer)}
+    return page(request, "admin/jobs.html", status, done=_done(request), **context)
+
+
 @router.get("/admin/jobs", response_class=HTMLResponse)
 def jobs_page(request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
-    return page(request, "admin/jobs.html", jobs=admin.job_statuses(node, viewer))
+    return _jobs_page(request, node, viewer)
+
+
+@router.post("/admin/jobs/{job_id}/{action}", response_class=HTMLResponse)
+async def dead_job(
+    job_id: int, action: str, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep
+) -> Response:
+    """Retry or discard a dead job (the queue's dead letters)."""
+    change = {"retry": admin.retry_job, "discard": admin.discard_job}.get(action)
+    if change is None:
+        raise NotFound("no such action")
+    try:
+        await run_in_threadpool(change, node, viewer, job_id)
+    except NodeError as exc:
+        return _jobs_page(request, node, viewer, exc.status, error=exc.detail)
+    return RedirectResponse(f"/admin/jobs?done={'retried' if action == 'retry' else 'discarded'}", status_code=303)
 
 
 def _outbox_page(request: Request, node: Node, viewer: Viewer, status: int = 200, **context: Any) -> Response:

@@ -238,9 +238,17 @@ def blob_response(
     store = node.blobs
     local = store.local_file(sha256)
     if local is not None:
-        return RangeFileResponse(
+        response = RangeFileResponse(
             local, media_type=media_type, filename=filename, headers=dict(headers), stat_result=None
         )
+        prefix = node.settings.accel_redirect
+        if not prefix:
+            return response
+        # Behind nginx: the access decision was ours, the bytes (Range included) are nginx's, read from an
+        # ``internal`` location over the blob folder, so no web process is held by a long download.
+        relative = local.relative_to(node.settings.blob_dir).as_posix()
+        kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "accept-ranges")}
+        return Response(status_code=200, headers=kept | {"X-Accel-Redirect": f"{prefix}/{relative}"})
     url = store.presigned_url(sha256, filename or sha256, media_type) if redirect else None
     if url is not None:
         # 307 keeps the method (HEAD stays HEAD); the access decision was made before this point.

@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from ..domain.access import Viewer
 from ..domain.errors import Conflict, InvalidInput, NodeError
-from ..services import uploads
+from ..services import locks, uploads
 from ..services.node import Node
 from .deps import NodeDep, ViewerDep
 from .problems import PROBLEM, documented, phrase
@@ -40,24 +40,49 @@ OFFSET_STREAM = "application/offset+octet-stream"
 WRITE_BATCH = 1024 * 1024
 
 
-# One lock per upload in this process, so two connections never write one partial file at once.
+# One lock per upload in this process (waiters queue here, cheaply), and under it a lease in the catalog
+# (services/locks.py) that holds across web processes and machines: two connections never write one
+# partial file at once, whichever process each reached.
 _locks: dict[str, asyncio.Lock] = {}
+_HOLDER = locks.holder_name()
+LEASE_SECONDS = 30.0  # a process that died holding an upload blocks it this long at most
+LEASE_POLL = 0.1
+PIECE_WAIT = 15.0  # how long a PATCH waits for the upload's lock before answering 409
 
 
 @asynccontextmanager
-async def locked(upload_id: str, wait: float = 15.0) -> AsyncIterator[None]:
+async def locked(upload_id: str, node: Node, wait: float | None = None) -> AsyncIterator[None]:
     """Hold ``upload_id``; a client that reconnects waits for its cut-off request to wind up."""
     lock = _locks.setdefault(upload_id, asyncio.Lock())
+    busy = Conflict("another request is writing to this upload; ask for its offset (HEAD) and resume")
+    wait = PIECE_WAIT if wait is None else wait
+    deadline = asyncio.get_running_loop().time() + wait
     try:
         await asyncio.wait_for(lock.acquire(), wait)
     except TimeoutError:
-        raise Conflict("another request is writing to this upload; ask for its offset (HEAD) and resume") from None
+        raise busy from None
+    name, renewing = f"tus:{upload_id}", None
     try:
+        while not await run_in_threadpool(locks.acquire, node, name, _HOLDER, LEASE_SECONDS):
+            if asyncio.get_running_loop().time() >= deadline:
+                raise busy
+            await asyncio.sleep(LEASE_POLL)
+        renewing = asyncio.create_task(_renew(node, name))
         yield
     finally:
+        if renewing is not None:
+            renewing.cancel()
+            await run_in_threadpool(locks.release, node, name, _HOLDER)
         lock.release()
         if not lock.locked() and not getattr(lock, "_waiters", None):
             _locks.pop(upload_id, None)
+
+
+async def _renew(node: Node, name: str) -> None:
+    """Keep the lease while a long piece streams in."""
+    while True:
+        await asyncio.sleep(LEASE_SECONDS / 3)
+        await run_in_threadpool(locks.renew, node, name, _HOLDER, LEASE_SECONDS)
 
 
 def _tus_headers(**extra: str) -> dict[str, str]:
@@ -193,7 +218,7 @@ async def _create(request: Request, node: Node, viewer: Viewer, version_id: str 
         if upload.length == 0:  # nothing to wait for: an empty file is whole at once
             await run_in_threadpool(uploads.finish, node, upload, viewer)
         elif request.headers.get("content-type"):  # creation-with-upload
-            async with locked(upload.id):
+            async with locked(upload.id, node):
                 upload = await _receive_piece(node, request, upload, viewer)
     except NodeError as exc:
         return _problem(request, exc)
@@ -218,7 +243,7 @@ async def head(upload_id: str, request: Request, node: Node = NodeDep, viewer: V
         _check_version(request)
         # Wait for a request cut off mid-piece to acknowledge what it got, so the offset is current.
         try:
-            async with locked(upload_id, wait=5.0):
+            async with locked(upload_id, node, wait=5.0):
                 upload = await run_in_threadpool(uploads.get, node, upload_id, viewer)
         except Conflict:
             upload = await run_in_threadpool(uploads.get, node, upload_id, viewer)
@@ -236,7 +261,7 @@ async def patch(upload_id: str, request: Request, node: Node = NodeDep, viewer: 
     try:
         _check_version(request)
         offset = _whole_number(request, "upload-offset")
-        async with locked(upload_id):
+        async with locked(upload_id, node):
             upload = await run_in_threadpool(uploads.get, node, upload_id, viewer)
             if offset != upload.offset:
                 raise Conflict(f"Upload-Offset is {offset} but the upload holds {upload.offset} bytes; resume there")
@@ -253,7 +278,7 @@ async def patch(upload_id: str, request: Request, node: Node = NodeDep, viewer: 
 async def terminate(upload_id: str, request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     try:
         _check_version(request)
-        async with locked(upload_id):
+        async with locked(upload_id, node):
             await run_in_threadpool(uploads.terminate, node, upload_id, viewer)
     except NodeError as exc:
         return _problem(request, exc)

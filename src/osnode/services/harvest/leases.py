@@ -4,9 +4,6 @@ shared PostgreSQL catalog).
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +11,7 @@ from sqlalchemy import Connection, Row, select, update
 
 from osnode.domain.errors import Conflict
 from osnode.domain.moments import as_utc
+from osnode.services.locks import dead_here, holder_name
 from osnode.services.node import Node, utcnow
 from osnode.storage.peers import peers
 
@@ -23,34 +21,15 @@ from osnode.storage.peers import peers
 LEASE = timedelta(minutes=15)
 
 
-def _lease_owner() -> str:
-    return f"{socket.gethostname()[:200]}/{os.getpid()}/{secrets.token_hex(8)}"
-
-
-def _dead_here(owner: str | None) -> bool:
-    """Whether a lease's owner was a process of this host that no longer runs."""
-    host, _, rest = (owner or "").partition("/")
-    pid = rest.partition("/")[0]
-    if host != socket.gethostname()[:200] or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
-
-
 def take_lease(node: Node, peer: Row) -> str:
     """Claim the peer for this harvest, or raise Conflict when another harvest holds it."""
-    owner = _lease_owner()
+    owner = holder_name()
     now = utcnow()
     with node.transaction() as tx:
         query = select(peers.c.lease_owner, peers.c.lease_until).where(peers.c.id == peer.id).with_for_update()
         held = tx.execute(query).one()
         until = as_utc(held.lease_until)
-        if until is not None and until >= now and not _dead_here(held.lease_owner):
+        if until is not None and until >= now and not dead_here(held.lease_owner):
             raise Conflict(
                 f"peer '{peer.name}' is being harvested already (by another process or the scheduler);"
                 f" try again later (its lease runs out at {until:%Y-%m-%d %H:%M} UTC at the latest)"

@@ -2,14 +2,14 @@
 communities get a logo
 
 Revision ID: 0022_workspace
-Revises: 0018_journals
+Revises: 0020_job_queue
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_workspace"
-down_revision = "0018_journals"
+down_revision = "0020_job_queue"
 branch_labels = None
 depends_on = None
 
