@@ -18,11 +18,7 @@ import asyncio
 import socket
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
-
-from ..services import site
 
 
 def no_delay(transport: asyncio.BaseTransport) -> None:
