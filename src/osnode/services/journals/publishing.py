@@ -19,7 +19,7 @@ from ...storage.journals import journal_issues, journal_reviews, journal_submiss
 from .. import deposit
 from ..node import Node, utcnow
 from . import issues
-from .common import journal_standing, require, signed_in, text
+from .common import journal_standing, require, signed_in, small_int, text
 from .journals import Journal, get
 from .reviews import reviews_of
 from .submissions import Submission, _submission, row_of
@@ -68,8 +68,8 @@ def schedule(node: Node, viewer: Viewer, submission_id: str, form: dict[str, Any
     errors: list[FieldError] = []
     first = text(form.get("first_page"), "first_page", errors, limit=20)
     last = text(form.get("last_page"), "last_page", errors, limit=20)
-    issue_raw = str(form.get("issue") or "")
-    if not issue_raw.isdigit():
+    issue_id = small_int(form.get("issue"))
+    if issue_id is None:
         errors.append(FieldError("issue", "choose an issue"))
     if errors:
         raise InvalidInput("the article cannot be scheduled", errors)
@@ -78,7 +78,7 @@ def schedule(node: Node, viewer: Viewer, submission_id: str, form: dict[str, Any
         require(journal_standing(tx, viewer, row.journal).publishes, "only the journal's managers and editors do this")
         _ready(tx, row)
         issue = tx.execute(
-            select(journal_issues).where(journal_issues.c.id == int(issue_raw), journal_issues.c.journal == row.journal)
+            select(journal_issues).where(journal_issues.c.id == issue_id, journal_issues.c.journal == row.journal)
         ).first()
         if issue is None or issue.published is not None:
             raise InvalidInput("choose an issue that is not published yet", [FieldError("issue", "not open")])

@@ -25,7 +25,7 @@ from ...storage.catalog import users
 from ...storage.journals import journal_files, journal_submissions
 from ..node import Node, utcnow
 from . import journals as journals_service
-from .common import MAX_LINE, journal_row, journal_standing, refuse_if, require, signed_in, text
+from .common import MAX_LINE, journal_row, journal_standing, refuse_if, require, signed_in, small_int, text
 
 MAX_FILES = 20
 MAX_AUTHORS = 100
@@ -322,8 +322,7 @@ def submit(node: Node, viewer: Viewer, slug: str, form: dict[str, Any], uploads:
     if len(journal.checklist) != len([t for t in ticked if t]):
         errors.append(FieldError("checklist", "confirm every item of the author checklist"))
     details["checklist"] = journal.checklist
-    section = form.get("section") or ""
-    section_id = int(section) if str(section).isdigit() else None
+    section_id = small_int(form.get("section"))
     if section_id is not None and section_id not in {s.id for s in journal.sections}:
         errors.append(FieldError("section", "no such section in this journal"))
     if not any(u.kind is FileKind.MANUSCRIPT for u in uploads):
