@@ -20,7 +20,7 @@ from ...domain.errors import FieldError, InvalidInput, NotFound
 from ...domain.identifiers import normalize_doi, normalize_orcid, normalize_ror, validate_swhid, validate_url
 from ...domain.journals import FileKind, ReviewMode, Stage, Standing, may_open_submission
 from ...domain.metadata import parse_metadata
-from ...domain.records import new_id
+from ...domain.records import new_id, validate_file_key
 from ...storage.catalog import users
 from ...storage.journals import journal_files, journal_submissions
 from ..node import Node, utcnow
@@ -197,7 +197,10 @@ class Upload:
 def _safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip()
     base = "".join(c for c in base if c.isprintable() and c not in '<>:"|?*')[:200]
-    return base or "file"
+    try:  # the name becomes a record's file key when the file is a galley: it must be a valid one
+        return validate_file_key(base)
+    except ValueError:
+        return "file"
 
 
 def store(node: Node, upload: Upload) -> tuple[str, str, int, str]:
