@@ -124,6 +124,8 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
         ]
         meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
         deposit.update_draft(node, draft.id, owner, meta)
+    # lead: validate the draft's JATS 1.3 and Crossref 5.5 exports here (formats/jats.py, formats/crossref.py);
+    # an invalid one raises InvalidInput and nothing is published (delete the draft first).
     deposit.publish(node, draft.id, owner)
     now = utcnow()
     with node.transaction() as tx:
