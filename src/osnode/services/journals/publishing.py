@@ -110,23 +110,28 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
     owner = Viewer(user_id=sub.author_id, role=Role.DEPOSITOR)
     meta = article_metadata(journal, sub.metadata, issue, year, sub.first_page, sub.last_page)
     draft = deposit.create_draft(node, owner, meta, {"level": "open"})
-    used: set[str] = set()
-    for galley in sub.files_of(FileKind.GALLEY):
-        key = galley.name if galley.name not in used else f"{galley.id}-{galley.name}"
-        used.add(key)
-        blob = StoredBlob(galley.sha256, galley.size)
-        deposit.attach_blob(node, draft.id, key, blob, owner, galley.media_type)
-    reports = _publish_reports(node, journal, sub, draft.record_id, editor)
-    if reports:  # the article names its published reviews, as they name it
-        relations = [
-            {"relatedIdentifier": node.record_url(r), "relatedIdentifierType": "URL", "relationType": "IsReviewedBy"}
-            for r in reports
-        ]
-        meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
-        deposit.update_draft(node, draft.id, owner, meta)
-    # lead: validate the draft's JATS 1.3 and Crossref 5.5 exports here (formats/jats.py, formats/crossref.py);
-    # an invalid one raises InvalidInput and nothing is published (delete the draft first).
-    deposit.publish(node, draft.id, owner)
+    try:  # whatever stops the publication leaves no half-made article behind
+        used: set[str] = set()
+        for galley in sub.files_of(FileKind.GALLEY):
+            key = galley.name if galley.name not in used else f"{galley.id}-{galley.name}"
+            used.add(key)
+            blob = StoredBlob(galley.sha256, galley.size)
+            deposit.attach_blob(node, draft.id, key, blob, owner, galley.media_type)
+        reports = _publish_reports(node, journal, sub, draft.record_id, editor)
+        if reports:  # the article names its published reviews, as they name it
+            relations = [
+                {"relatedIdentifier": node.record_url(r), "relatedIdentifierType": "URL", "relationType": kind}
+                for r in reports
+                for kind in ("IsReviewedBy",)
+            ]
+            meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
+            deposit.update_draft(node, draft.id, owner, meta)
+        # lead: validate the draft's JATS 1.3 and Crossref 5.5 exports here (formats/jats.py, formats/crossref.py);
+        # an invalid one raises InvalidInput and nothing is published (the draft is deleted below).
+        deposit.publish(node, draft.id, owner)
+    except Exception:
+        deposit.delete_draft(node, draft.id, owner)
+        raise
     now = utcnow()
     with node.transaction() as tx:
         tx.execute(
