@@ -25,6 +25,9 @@ from .reviews import reviews_of
 from .submissions import Submission, _submission, row_of
 
 
+REVIEWED_BY = "IsReviewedBy"
+
+
 def article_metadata(
     journal: Journal,
     metadata: dict[str, Any],
@@ -120,9 +123,8 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
         reports = _publish_reports(node, journal, sub, draft.record_id, editor)
         if reports:  # the article names its published reviews, as they name it
             relations = [
-                {"relatedIdentifier": node.record_url(r), "relatedIdentifierType": "URL", "relationType": kind}
+                {"relatedIdentifier": node.record_url(r), "relatedIdentifierType": "URL", "relationType": REVIEWED_BY}
                 for r in reports
-                for kind in ("IsReviewedBy",)
             ]
             meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
             deposit.update_draft(node, draft.id, owner, meta)
