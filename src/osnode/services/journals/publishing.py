@@ -24,7 +24,6 @@ from .journals import Journal, get
 from .reviews import reviews_of
 from .submissions import Submission, _submission, row_of
 
-
 REVIEWED_BY = "IsReviewedBy"
 
 
