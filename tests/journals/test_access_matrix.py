@@ -204,3 +204,32 @@ def test_api_clients_get_problems(node: Node) -> None:
         assert got.status_code == 404 and got.headers["content-type"].startswith("application/problem+json")
         bad = web().get("/review/not-a-valid-token-at-all-xxxxxxxx", headers={"Accept": "application/json"})
         assert bad.status_code == 404 and bad.headers["content-type"].startswith("application/problem+json")
+
+
+def test_hostile_numbers_are_4xx_never_5xx(node: Node) -> None:
+    made = _setup(node)
+    sub = made["sub"]
+    huge = "9" * 30
+    with Browsers(node) as web:
+        reader = web()
+        for path in (
+            f"/journals/suelos/issues/{huge}",
+            "/journals/suelos/issues/0",
+            f"/journals/suelos/archive?page={huge}",
+            f"/journals/suelos/issues/1?page={huge}",
+            f"/review/{made['token']}/files/{huge}",
+        ):
+            assert reader.get(path, headers=HTML).status_code in (404, 422), path
+        editor = web(EMAILS["editor"])
+        here = f"/submissions/{sub}"
+        for path, data in (
+            (f"{here}/assign", {"editor": huge}),
+            (f"{here}/assign", {"editor": "²"}),
+            (f"{here}/invite", {"name": "X", "email": "x@example.org", "days": "٣"}),
+            (f"{here}/invite", {"name": "X", "email": "x@example.org", "days": huge}),
+            ("/journals/suelos/issues", {"volume": "1", "number": "1", "year": "²٠٢٦"}),
+            (f"/journals/suelos/people/{huge}/remove", {"role": "editor"}),
+            (f"/journals/suelos/sections/{huge}/remove", {}),
+        ):
+            got = post(editor, path, data, page=here)
+            assert 400 <= got.status_code < 500, (path, data, got.status_code)

@@ -33,6 +33,18 @@ def text(value: Any, path: str, errors: list[FieldError], *, limit: int = MAX_TE
     return value
 
 
+MAX_ID = 2_147_483_647  # a database integer; larger numbers from a form are refused before any query
+
+
+def small_int(value: Any) -> int | None:
+    """A form's whole number, or None: ASCII digits only (``"²".isdigit()`` is true, ``int("²")`` fails), at
+    most nine of them (PostgreSQL's integer overflows past 2**31)."""
+    text_ = str(value if value is not None else "").strip()
+    if not text_ or len(text_) > 9 or not text_.isascii() or not text_.isdigit():
+        return None
+    return int(text_)
+
+
 def refuse_if(errors: list[FieldError], what: str) -> None:
     if errors:
         raise InvalidInput(what, errors)

@@ -19,7 +19,7 @@ from ...domain.errors import Conflict, FieldError, NotFound
 from ...domain.journals import Stage
 from ...storage.journals import journal_issues, journal_submissions
 from ..node import Node, utcnow
-from .common import journal_row, journal_standing, refuse_if, require, signed_in, text
+from .common import journal_row, journal_standing, refuse_if, require, signed_in, small_int, text
 
 PAGE = 50
 
@@ -70,8 +70,8 @@ def create(node: Node, viewer: Viewer, slug: str, form: dict[str, Any], cover: t
     errors: list[FieldError] = []
     volume = _short(form.get("volume"), "volume", errors)
     number = _short(form.get("number"), "number", errors)
-    year = str(form.get("year") or "")
-    if not year.isdigit() or not 1000 <= int(year) <= 9999:
+    year = small_int(form.get("year"))
+    if year is None or not 1000 <= year <= 9999:
         errors.append(FieldError("year", "a four-digit year"))
     title = text(form.get("title"), "title", errors, limit=500)
     with node.transaction() as tx:
@@ -81,7 +81,7 @@ def create(node: Node, viewer: Viewer, slug: str, form: dict[str, Any], cover: t
         same = and_(journal_issues.c.journal == slug, journal_issues.c.volume == volume)
         if tx.execute(select(journal_issues.c.id).where(same, journal_issues.c.number == number)).first():
             raise Conflict(f"volume {volume} number {number} exists already in this journal")
-        values = dict(journal=slug, volume=volume, number=number, year=int(year), title=title, created=utcnow())
+        values = dict(journal=slug, volume=volume, number=number, year=year, title=title, created=utcnow())
         if cover is not None:
             values |= dict(cover_sha256=cover[0], cover_type=cover[1])
         try:

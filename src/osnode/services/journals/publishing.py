@@ -19,10 +19,12 @@ from ...storage.journals import journal_issues, journal_reviews, journal_submiss
 from .. import deposit
 from ..node import Node, utcnow
 from . import issues
-from .common import journal_standing, require, signed_in, text
+from .common import journal_standing, require, signed_in, small_int, text
 from .journals import Journal, get
 from .reviews import reviews_of
 from .submissions import Submission, _submission, row_of
+
+REVIEWED_BY = "IsReviewedBy"
 
 
 def article_metadata(
@@ -68,8 +70,8 @@ def schedule(node: Node, viewer: Viewer, submission_id: str, form: dict[str, Any
     errors: list[FieldError] = []
     first = text(form.get("first_page"), "first_page", errors, limit=20)
     last = text(form.get("last_page"), "last_page", errors, limit=20)
-    issue_raw = str(form.get("issue") or "")
-    if not issue_raw.isdigit():
+    issue_id = small_int(form.get("issue"))
+    if issue_id is None:
         errors.append(FieldError("issue", "choose an issue"))
     if errors:
         raise InvalidInput("the article cannot be scheduled", errors)
@@ -78,7 +80,7 @@ def schedule(node: Node, viewer: Viewer, submission_id: str, form: dict[str, Any
         require(journal_standing(tx, viewer, row.journal).publishes, "only the journal's managers and editors do this")
         _ready(tx, row)
         issue = tx.execute(
-            select(journal_issues).where(journal_issues.c.id == int(issue_raw), journal_issues.c.journal == row.journal)
+            select(journal_issues).where(journal_issues.c.id == issue_id, journal_issues.c.journal == row.journal)
         ).first()
         if issue is None or issue.published is not None:
             raise InvalidInput("choose an issue that is not published yet", [FieldError("issue", "not open")])
@@ -110,21 +112,27 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
     owner = Viewer(user_id=sub.author_id, role=Role.DEPOSITOR)
     meta = article_metadata(journal, sub.metadata, issue, year, sub.first_page, sub.last_page)
     draft = deposit.create_draft(node, owner, meta, {"level": "open"})
-    used: set[str] = set()
-    for galley in sub.files_of(FileKind.GALLEY):
-        key = galley.name if galley.name not in used else f"{galley.id}-{galley.name}"
-        used.add(key)
-        blob = StoredBlob(galley.sha256, galley.size)
-        deposit.attach_blob(node, draft.id, key, blob, owner, galley.media_type)
-    reports = _publish_reports(node, journal, sub, draft.record_id, editor)
-    if reports:  # the article names its published reviews, as they name it
-        relations = [
-            {"relatedIdentifier": node.record_url(r), "relatedIdentifierType": "URL", "relationType": "IsReviewedBy"}
-            for r in reports
-        ]
-        meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
-        deposit.update_draft(node, draft.id, owner, meta)
-    deposit.publish(node, draft.id, owner)
+    try:  # whatever stops the publication leaves no half-made article behind
+        used: set[str] = set()
+        for galley in sub.files_of(FileKind.GALLEY):
+            key = galley.name if galley.name not in used else f"{galley.id}-{galley.name}"
+            used.add(key)
+            blob = StoredBlob(galley.sha256, galley.size)
+            deposit.attach_blob(node, draft.id, key, blob, owner, galley.media_type)
+        reports = _publish_reports(node, journal, sub, draft.record_id, editor)
+        if reports:  # the article names its published reviews, as they name it
+            relations = [
+                {"relatedIdentifier": node.record_url(r), "relatedIdentifierType": "URL", "relationType": REVIEWED_BY}
+                for r in reports
+            ]
+            meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
+            deposit.update_draft(node, draft.id, owner, meta)
+        # lead: validate the draft's JATS 1.3 and Crossref 5.5 exports here (formats/jats.py, formats/crossref.py);
+        # an invalid one raises InvalidInput and nothing is published (the draft is deleted below).
+        deposit.publish(node, draft.id, owner)
+    except Exception:
+        deposit.delete_draft(node, draft.id, owner)
+        raise
     now = utcnow()
     with node.transaction() as tx:
         tx.execute(

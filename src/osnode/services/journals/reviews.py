@@ -28,7 +28,7 @@ from ...storage.catalog import users
 from ...storage.journals import journal_reviews, journal_submissions
 from .. import accounts
 from ..node import Node, utcnow
-from .common import journal_row, refuse_if, require, signed_in, text
+from .common import journal_row, refuse_if, require, signed_in, small_int, text
 from .submissions import Submission, Upload, _submission, add_file_row, row_of, standing_on, store
 
 ANSWERED = ("accepted", "declined", "submitted")
@@ -127,10 +127,10 @@ def invite(node: Node, viewer: Viewer, submission_id: str, form: dict[str, Any])
         errors.append(FieldError("email", "enter a valid email address"))
     name = text(form.get("name"), "name", errors, limit=200, required=True)
     language = text(form.get("language") or "en", "language", errors, limit=8) or "en"
-    days = str(form.get("days") or DEFAULT_DAYS)
-    if not days.isdigit() or not 1 <= int(days) <= 365:
+    days = small_int(form.get("days") or DEFAULT_DAYS)
+    if days is None or not 1 <= days <= 365:
         errors.append(FieldError("days", "a number of days between 1 and 365"))
-        days = str(DEFAULT_DAYS)
+        days = DEFAULT_DAYS
     refuse_if(errors, "the reviewer cannot be invited")
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -150,7 +150,7 @@ def invite(node: Node, viewer: Viewer, submission_id: str, form: dict[str, Any])
         account = accounts.by_email(tx, email)
         values = dict(submission_id=submission_id, round=row.round, email=email, name=name, language=language)
         values |= dict(reviewer_id=account.id if account else None, token_hash=_hash(token), status="invited")
-        values |= dict(due=node.today() + timedelta(days=int(days)), invited=now)
+        values |= dict(due=node.today() + timedelta(days=days), invited=now)
         review_id = tx.execute(insert(journal_reviews).values(**values)).inserted_primary_key[0]
         tx.execute(
             update(journal_submissions)

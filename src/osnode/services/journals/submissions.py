@@ -20,12 +20,12 @@ from ...domain.errors import FieldError, InvalidInput, NotFound
 from ...domain.identifiers import normalize_doi, normalize_orcid, normalize_ror, validate_swhid, validate_url
 from ...domain.journals import FileKind, ReviewMode, Stage, Standing, may_open_submission
 from ...domain.metadata import parse_metadata
-from ...domain.records import new_id
+from ...domain.records import new_id, validate_file_key
 from ...storage.catalog import users
 from ...storage.journals import journal_files, journal_submissions
 from ..node import Node, utcnow
 from . import journals as journals_service
-from .common import MAX_LINE, journal_row, journal_standing, refuse_if, require, signed_in, text
+from .common import MAX_LINE, journal_row, journal_standing, refuse_if, require, signed_in, small_int, text
 
 MAX_FILES = 20
 MAX_AUTHORS = 100
@@ -197,7 +197,10 @@ class Upload:
 def _safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name.strip()
     base = "".join(c for c in base if c.isprintable() and c not in '<>:"|?*')[:200]
-    return base or "file"
+    try:  # the name becomes a record's file key when the file is a galley: it must be a valid one
+        return validate_file_key(base)
+    except ValueError:
+        return "file"
 
 
 def store(node: Node, upload: Upload) -> tuple[str, str, int, str]:
@@ -322,8 +325,7 @@ def submit(node: Node, viewer: Viewer, slug: str, form: dict[str, Any], uploads:
     if len(journal.checklist) != len([t for t in ticked if t]):
         errors.append(FieldError("checklist", "confirm every item of the author checklist"))
     details["checklist"] = journal.checklist
-    section = form.get("section") or ""
-    section_id = int(section) if str(section).isdigit() else None
+    section_id = small_int(form.get("section"))
     if section_id is not None and section_id not in {s.id for s in journal.sections}:
         errors.append(FieldError("section", "no such section in this journal"))
     if not any(u.kind is FileKind.MANUSCRIPT for u in uploads):

@@ -23,7 +23,7 @@ from ..account_pages import page
 from ..deps import NodeDep
 from ..sessions import SignedInDep
 from . import emails
-from .forms import read_form, texts, uploads
+from .forms import DbId, read_form, texts, uploads
 
 router = APIRouter(include_in_schema=False)
 COVER_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
@@ -111,7 +111,7 @@ async def add_section(slug: str, request: Request, node: Node = NodeDep, viewer:
 
 
 @router.post("/journals/{slug}/sections/{section_id}/remove")
-async def remove_section(slug: str, section_id: int, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+async def remove_section(slug: str, section_id: DbId, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     await run_in_threadpool(journal_service.remove_section, node, viewer, slug, section_id)
     return RedirectResponse(f"/journals/{slug}/manage?done=saved#sections", status_code=303)
 
@@ -125,7 +125,7 @@ async def grant(slug: str, request: Request, node: Node = NodeDep, viewer: Viewe
 
 @router.post("/journals/{slug}/people/{user_id}/remove")
 async def revoke(
-    slug: str, user_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep
+    slug: str, user_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep
 ) -> Response:
     values = texts(await read_form(request))
     await run_in_threadpool(journal_service.revoke, node, viewer, slug, user_id, values.get("role"))
@@ -187,7 +187,7 @@ async def new_issue(slug: str, request: Request, node: Node = NodeDep, viewer: V
 
 
 @router.post("/journals/{slug}/issues/{issue_id}/publish")
-async def publish_issue(slug: str, issue_id: int, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+async def publish_issue(slug: str, issue_id: DbId, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     issue, published = await run_in_threadpool(publishing.publish_issue, node, viewer, slug, issue_id)
     journal = await run_in_threadpool(journal_service.get, node, slug)
     from ...services import accounts

@@ -19,6 +19,7 @@ from .. import i18n
 from ..deps import NodeDep, ViewerDep
 from ..panels import Panel
 from ..templating import templates
+from .forms import DbId, PageNo
 
 router = APIRouter(include_in_schema=False)
 HOME_ENTRIES = 20  # the home page shows the start of the current issue; its page shows the rest
@@ -49,7 +50,7 @@ def home(slug: str, request: Request, node: Node = NodeDep, viewer: Viewer = Vie
 
 @router.get("/journals/{slug}/issues/{issue_id}", response_class=HTMLResponse)
 def issue_page(
-    slug: str, issue_id: int, request: Request, page: int = 1, node: Node = NodeDep, viewer: Viewer = ViewerDep
+    slug: str, issue_id: DbId, request: Request, page: PageNo = 1, node: Node = NodeDep, viewer: Viewer = ViewerDep
 ) -> Response:
     journal = journal_service.get(node, slug)
     issue = issues.get(node, slug, issue_id, viewer)
@@ -58,7 +59,7 @@ def issue_page(
 
 
 @router.get("/journals/{slug}/issues/{issue_id}/cover")
-def cover(slug: str, issue_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+def cover(slug: str, issue_id: DbId, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     issue = issues.get(node, slug, issue_id, viewer)
     if not issue.cover_sha256:
         raise NotFound("this issue has no cover")
@@ -67,7 +68,7 @@ def cover(slug: str, issue_id: int, node: Node = NodeDep, viewer: Viewer = Viewe
 
 
 @router.get("/journals/{slug}/archive", response_class=HTMLResponse)
-def archive(slug: str, request: Request, page: int = 1, node: Node = NodeDep) -> Response:
+def archive(slug: str, request: Request, page: PageNo = 1, node: Node = NodeDep) -> Response:
     journal = journal_service.get(node, slug)
     return render(request, "journals/archive.html", journal=journal, archive=issues.archive(node, slug, page))
 

@@ -17,7 +17,7 @@ from ..account_pages import page
 from ..deps import NodeDep
 from ..sessions import CsrfDep
 from . import emails
-from .forms import read_form, texts, uploads
+from .forms import DbId, read_form, texts, uploads
 from .workflow import _link, _send
 
 router = APIRouter(include_in_schema=False)
@@ -89,7 +89,7 @@ async def send_review(token: str, request: Request, node: Node = NodeDep) -> Res
 
 
 @router.get("/review/{token}/files/{file_id}")
-def review_file(token: str, file_id: int, node: Node = NodeDep) -> Response:
+def review_file(token: str, file_id: DbId, node: Node = NodeDep) -> Response:
     view = reviews.by_token(node, token)
     # lead: in double-anonymous mode (view.mode is ReviewMode.DOUBLE) serve the copy made by
     # formats.manuscripts.strip_author_metadata(src, dst, media_type) instead of the original bytes.

@@ -24,12 +24,13 @@ from ...domain.journals import (
 from ...services import access, accounts
 from ...services.journals import decisions, issues, production, publishing, reviews, submissions
 from ...services.journals import journals as journal_service
+from ...services.journals.common import small_int
 from ...services.node import Node
 from ..account_pages import page
 from ..deps import NodeDep
 from ..sessions import SignedInDep
 from . import emails
-from .forms import read_form, texts, uploads
+from .forms import DbId, read_form, texts, uploads
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,7 +129,7 @@ def submission_page(
 
 
 @router.get("/submissions/{submission_id}/files/{file_id}")
-def get_file(submission_id: str, file_id: int, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+def get_file(submission_id: str, file_id: DbId, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     sub, standing, _ = submissions.open_submission(node, viewer, submission_id)
     found = access.submission_file(node, standing, sub, file_id)
     return _send(found)
@@ -154,10 +155,10 @@ async def _form(request: Request, files: int = 0) -> tuple[dict[str, Any], Any]:
 @router.post("/submissions/{submission_id}/assign")
 async def assign(submission_id: str, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     values, _ = await _form(request)
-    editor = values.get("editor", "")
-    if not str(editor).isdigit():
+    editor = small_int(values.get("editor"))
+    if editor is None:
         raise InvalidInput("choose an editor")
-    account = await run_in_threadpool(reviews.assign_editor, node, viewer, submission_id, int(editor))
+    account = await run_in_threadpool(reviews.assign_editor, node, viewer, submission_id, editor)
     sub, _, _ = await run_in_threadpool(submissions.open_submission, node, viewer, submission_id)
     journal = await run_in_threadpool(journal_service.get, node, sub.journal)
     await run_in_threadpool(
