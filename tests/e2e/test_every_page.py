@@ -1,6 +1,10 @@
 """Every page the node has, in a real browser at 390 px and 1280 px, in English and Arabic: no sideways
 scrolling outside scrollable table boxes, no request leaving the node, at most 30 KB on the wire, and a
-screenshot of each (tests/e2e/screenshots/, git-ignored) for a person to look at."""
+screenshot of each (tests/e2e/screenshots/, git-ignored) for a person to look at.
+
+The workspace's pages (deposit, my workspace, account, the curation queue and a submission, community
+management) are visited signed in as the role that uses them (a session cookie, as a browser has), at 390 px
+in all seven languages."""
 
 from __future__ import annotations
 
@@ -14,15 +18,17 @@ import httpx
 import pytest
 from playwright.sync_api import Browser
 
-from osnode.config import load_settings
+from osnode.config import UI_LANGUAGES, load_settings
 from osnode.domain.access import Viewer
-from osnode.services import archive, communities, deposit, users
+from osnode.domain.records import Role
+from osnode.services import archive, communities, curation, deposit, sessions, users
 from osnode.services.demo import DemoSummary, build_demo
 from osnode.services.node import Node
 from tests.conftest import minimal_metadata
 from tests.e2e.conftest import PAGE_BUDGET, Demo, serve, watch
 from tests.e2e.test_atlas import atlas_record
 from tests.e2e.test_pages import transferred
+from tests.web.accounts_helpers import local_account
 
 SHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = (390, 1280)
@@ -38,6 +44,7 @@ class Target:
     status: int = 200
     token: bool = False
     bad_token: bool = False  # a browser with no session is sent to sign in; a wrong token gets the 401 page
+    session: str = ""  # signed in (a session cookie) as this person of ``Site.sessions``
 
 
 @dataclass
@@ -45,6 +52,7 @@ class Site:
     url: str
     token: str
     pages: dict[str, Target]
+    sessions: dict[str, str]
 
 
 def _prepare(folder: Path) -> tuple[DemoSummary, dict[str, str]]:
@@ -64,12 +72,31 @@ def _prepare(folder: Path) -> tuple[DemoSummary, dict[str, str]]:
         deposit.withdraw(node, gone.record_id, admin, "Deposited twice by mistake.")
         draft = deposit.create_draft(node, admin, minimal_metadata())
         history = _software_with_history(node, admin, folder.parent)
+        workspace = _workspace(node)
     finally:
         node.close()
     first = {r["kind"]: r for r in reversed(summary.records)}  # the first of each kind (two are datasets)
     ids = {kind: r["id"] for kind, r in first.items()} | {"gone": gone.record_id, "draft": draft.id}
     ids |= {f"{kind}-record": r["record_id"] for kind, r in first.items()} | {"history": history}
-    return summary, ids
+    return summary, ids | workspace
+
+
+def _workspace(node: Node) -> dict[str, str]:
+    """A depositor with a draft submitted to the community, and its curator; a session for each."""
+    ana = local_account(node, "ana@example.org")
+    cura = local_account(node, "cura@example.org", Role.CURATOR)
+    with node.transaction() as tx:
+        curation.add_curator(tx, "statistics", cura.id)
+    depositor = Viewer(user_id=ana.id, role=ana.role)
+    metadata = minimal_metadata(descriptions=[{"description": "Rainfall in Huambo.", "descriptionType": "Abstract"}])
+    draft = deposit.create_draft(node, depositor, metadata)
+    curation.submit(node, depositor, "statistics", draft.record_id, "Teaching data for first-year students.")
+    return {
+        "ana-draft": draft.id,
+        "ana-record": draft.record_id,
+        "session:depositor": sessions.start(node, ana.id),
+        "session:curator": sessions.start(node, cura.id),
+    }
 
 
 def _software_with_history(node: Node, admin: Viewer, scratch: Path) -> str:
@@ -138,9 +165,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "error-404": Target("/records/doesnotexist", 404),
             "error-401": Target("/admin/peers", 401, bad_token=True),
             "error-404-community": Target("/communities/no-such-community", 404),
+            "login": Target("/login"),
+            "register": Target("/register"),
+            "deposit-new": Target("/deposit/new", session="depositor"),
+            "deposit-draft": Target(f"/deposit/{ids['ana-draft']}", session="depositor"),
+            "my": Target("/my", session="depositor"),
+            "account": Target("/account", session="depositor"),
+            "curation-queue": Target("/communities/statistics/requests", session="curator"),
+            "curation-submission": Target(f"/communities/statistics/requests/{ids['ana-record']}", session="curator"),
+            "community-manage": Target("/communities/statistics/manage", session="curator"),
+            "community-new": Target("/communities-new", session="curator"),
         }
         pages |= _software_pages(server.url, ids["history"])
-        yield Site(server.url, summary.token, pages)
+        people = {k.removeprefix("session:"): v for k, v in ids.items() if k.startswith("session:")}
+        yield Site(server.url, summary.token, pages, people)
     finally:
         server.stop()
 
@@ -159,7 +197,10 @@ def _context(browser: Browser, site: Site, target: Target, width: int, language:
         headers["Authorization"] = f"Bearer {site.token}"
     if target.bad_token:
         headers["Authorization"] = "Bearer osn_not-a-token"
-    return browser.new_context(viewport={"width": width, "height": 900}, extra_http_headers=headers)
+    context = browser.new_context(viewport={"width": width, "height": 900}, extra_http_headers=headers)
+    if target.session:
+        context.add_cookies([{"name": "osnode_session", "value": site.sessions[target.session], "url": site.url}])
+    return context
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -207,5 +248,40 @@ def test_every_page_weighs_at_most_30_kb(browser: Browser, site: Site, name: str
         sizes, _ = transferred(context, site.url + target.path)
         counted = {url: size for url, size in sizes.items() if "/files/" not in url and not BUDGET_EXEMPT.search(url)}
         assert sum(counted.values()) <= PAGE_BUDGET, f"{name}: {sum(counted.values())} bytes: {counted}"
+    finally:
+        context.close()
+
+
+# The workspace's pages, each signed in as the person who uses it, in every language the interface has.
+WORKSPACE_PAGES = [
+    "login", "register", "deposit-new", "deposit-draft", "my", "account", "curation-queue", "curation-submission",
+    "community-manage", "community-new",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", UI_LANGUAGES)
+@pytest.mark.parametrize("name", WORKSPACE_PAGES)
+def test_workspace_pages_fit_a_phone_stay_local_and_weigh_at_most_30_kb_in_every_language(
+    browser: Browser, site: Site, name: str, language: str
+) -> None:
+    target = site.pages[name]
+    context = _context(browser, site, target, 390, language)
+    try:
+        traffic = watch(context)
+        page = context.new_page()
+        response = page.goto(site.url + target.path)
+        assert response is not None and response.status == target.status, (name, response and response.status)
+        assert page.url.split("?")[0] == site.url + target.path.split("?")[0], f"{name} went to {page.url}"
+        page.wait_for_load_state("networkidle")
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+        overflow = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}-390-{language}.png"), full_page=True)
+        assert overflow[0] <= overflow[1], f"{name} is {overflow[0]} px wide at {overflow[1]} px in {language}"
+        assert traffic.external == [], f"{name} asked other hosts for {traffic.external}"
+        page.close()
+        sizes, _ = transferred(context, site.url + target.path)
+        assert sum(sizes.values()) <= PAGE_BUDGET, f"{name} in {language}: {sum(sizes.values())} bytes: {sizes}"
     finally:
         context.close()

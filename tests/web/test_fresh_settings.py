@@ -1,10 +1,12 @@
 """Site settings changed in one process are seen by every other at its next request: two workers (two nodes
 opened on one catalog, as ``osnode serve --workers 2`` runs) where an administrator changes the node's name and
-registration mode through the first; the second shows them without a restart, and a worker's own change is
+registration mode through the first; the second shows them without a restart (its next request, once the
+once-a-second check is due), and a worker's own change is
 never undone by an older one."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from osnode.app import create_app
@@ -12,12 +14,14 @@ from osnode.domain.records import Role
 from osnode.services import site
 from osnode.services.node import Node
 from osnode.storage import site_settings
+from osnode.web import fresh_settings
 from tests.web.accounts_helpers import csrf_of, local_account, sign_in
 
 HTML = {"Accept": "text/html"}
 
 
-def test_a_change_in_one_worker_is_seen_by_the_other(node: Node) -> None:
+def test_a_change_in_one_worker_is_seen_by_the_other(node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fresh_settings, "INTERVAL", 0)  # every request asks (by default, once a second)
     local_account(node, "admin@example.org", Role.ADMIN)
     other = Node.open(node.settings)
     try:

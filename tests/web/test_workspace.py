@@ -5,18 +5,21 @@ communities, with the curator's message, and withdrawing a pending one."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from osnode.domain.access import Viewer
+from osnode.domain.errors import InvalidInput
 from osnode.domain.records import Role
-from osnode.services import communities, curation
+from osnode.services import co_owners, communities, curation
 from osnode.services.node import Node
 from osnode.storage.accounts import outbox
-from osnode.storage.catalog import versions
+from osnode.storage.catalog import users, versions
 from osnode.storage.communities import record_communities
-from osnode.storage.drafts import record_owners
+from osnode.storage.drafts import co_owner_invitations, record_owners
 from tests.web.accounts_helpers import csrf_of, local_account, sign_in
 from tests.web.test_deposit_pages import HTML, new_draft, signed_in
 
@@ -90,8 +93,6 @@ def test_a_bad_address_is_refused_and_nothing_is_sent(client: TestClient, node: 
 
 
 def test_owners_remove_co_owners_but_never_the_depositor(client: TestClient, node: Node) -> None:
-    from osnode.services import co_owners
-
     csrf = signed_in(client, node)
     record_id = _record_of(node, new_draft(client, csrf))
     bea = local_account(node, "bea@example.org")
@@ -119,8 +120,6 @@ def test_owners_remove_co_owners_but_never_the_depositor(client: TestClient, nod
 
 
 def local_id(node: Node, email: str) -> int:
-    from osnode.storage.catalog import users
-
     with node.engine.connect() as conn:
         return conn.execute(select(users.c.id).where(users.c.email == email)).scalar_one()
 
@@ -154,3 +153,21 @@ def test_my_requests_show_their_state_and_a_pending_one_can_be_withdrawn(client:
         left = conn.execute(select(record_communities.c.record_id, record_communities.c.status)).all()
     assert [(r.record_id, r.status) for r in left] == [(first, "declined")]
     assert "The request was withdrawn." in client.get("/my?done=withdrawn", headers=HTML).text
+
+
+def test_expired_invitations_do_not_work_and_are_swept(client: TestClient, node: Node) -> None:
+    csrf = signed_in(client, node)
+    record_id = _record_of(node, new_draft(client, csrf))
+    ana = Viewer(user_id=local_id(node, "ana@example.org"), role=Role.DEPOSITOR)
+    bea = local_account(node, "bea@example.org")
+    old = co_owners.invite(node, ana, record_id, "bea@example.org")
+    table = co_owner_invitations
+    with node.transaction() as tx:
+        tx.execute(update(table).values(expires=datetime.now(UTC) - timedelta(seconds=1)))
+    assert client.get(f"/co-owner?token={old.token}", headers=HTML).status_code == 422
+    with pytest.raises(InvalidInput):
+        co_owners.accept(node, Viewer(user_id=bea.id, role=bea.role), old.token)
+    co_owners.invite(node, ana, record_id, "bea@example.org")
+    with node.engine.connect() as conn:
+        assert len(conn.execute(select(table)).all()) == 1  # the expired one is gone
+    assert _co_owners(node, record_id) == []

@@ -81,6 +81,8 @@ def invite(node: Node, viewer: Viewer, record_id: str, email: str) -> Invitation
     with node.transaction() as tx:
         owner, shared = _owners(tx, record_id)
         _ensure_owner(viewer, owner, shared)
+        # Sweep the expired while we are here (as sessions do): nothing else ever reads them again.
+        tx.execute(delete(co_owner_invitations).where(co_owner_invitations.c.expires < now))
         values = dict(token_hash=_hash(token), record_id=record_id, email=address, invited_by=viewer.user_id)
         tx.execute(insert(co_owner_invitations).values(**values, created=now, expires=now + LIFETIME))
         account = accounts.by_email(tx, address)
