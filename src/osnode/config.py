@@ -78,6 +78,11 @@ class Settings:
     oidc: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # One line per request on the server's standard error (web/accesslog.py).
     access_log: bool = True
+    # COAR Notify (services/notify/): services besides the peers whose notifications the inbox accepts and to
+    # which depositors may send requests, a TOML table each:
+    # [notify_services.<name>] id = "https://service.example/", inbox = "https://service.example/inbox", label
+    notify_services: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    notify_max_bytes: int = 65_536  # the largest notification body the inbox reads
 
     @property
     def catalog_url(self) -> str:
@@ -110,6 +115,7 @@ _COUNTS = {
     "signin_failures_per_account": 1,
     "signin_failures_per_address": 1,
     "smtp_port": 1,
+    "notify_max_bytes": 1024,
 }
 _CHOICES = {"registration": ("open", "invitation", "approval"), "smtp_security": ("starttls", "ssl", "none")}
 
@@ -122,6 +128,19 @@ def _providers(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ..
     for name, table in raw.items():
         if not needed <= set(table):
             raise ConfigError(f"oidc.{name} needs {', '.join(sorted(needed))}")
+    return tuple(
+        (str(name), tuple(sorted((str(k), str(v)) for k, v in table.items()))) for name, table in sorted(raw.items())
+    )
+
+
+def _notify_services(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[notify_services.<name>]`` tables (id and inbox: http(s) URLs) as a frozen value."""
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ConfigError("notify_services must be a table of services: [notify_services.<name>] with id, inbox")
+    for name, table in raw.items():
+        for key in ("id", "inbox"):
+            if not str(table.get(key, "")).startswith(("https://", "http://")):
+                raise ConfigError(f"notify_services.{name} needs {key}, an http(s) URL")
     return tuple(
         (str(name), tuple(sorted((str(k), str(v)) for k, v in table.items()))) for name, table in sorted(raw.items())
     )
@@ -191,6 +210,8 @@ def _coerce(name: str, raw: object) -> object:
         return str(raw)
     if name == "oidc":
         return _providers(raw)
+    if name == "notify_services":
+        return _notify_services(raw)
     if name == "data_dir":
         return Path(str(raw))
     if name in _SWITCHES:

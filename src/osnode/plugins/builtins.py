@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from ..services import explore, fixity, harvest, mail, replication, uploads
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
+from ..services.notify import outbox as notify_outbox
 from ..web import (
     account_home,
     account_pages,
@@ -20,6 +21,7 @@ from ..web import (
     deposit_pages,
     dump,
     face,
+    notify,
     oai,
     oidc_pages,
     pages,
@@ -43,6 +45,7 @@ JOBS: list[Job] = [
     *uploads.JOBS,
     *explore.JOBS,
     *mail.JOBS,  # the email outbox, when an SMTP server is configured
+    *notify_outbox.JOBS,  # COAR Notify notifications to peers and services, retried with backoff
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -52,6 +55,7 @@ PANELS: list[panels.Provider] = [
     admin_harvest.sources_panel,
     software.software_panel,
     explore_pages.preview_panel,
+    notify.notify_panel,  # reviews, endorsements, announced relationships; review requests for owners
 ]
 
 ROUTES: list[APIRouter] = [
@@ -75,6 +79,7 @@ ROUTES: list[APIRouter] = [
     deposit_pages.router,  # /deposit/new, /deposit/{id}, /my
     community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
+    notify.router,  # /inbox (COAR Notify over LDN), review requests, /notify/requests
 ]
 
 
