@@ -21,7 +21,7 @@ from tests.conftest import minimal_metadata
 
 SERVICE = "https://review-service.example.org/system"
 SERVICE_INBOX = "https://review-service.example.org/inbox/"
-OWN = "https://repository.example.org"
+OWN = "http://repository.example.org"
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ def test_a_review_is_stored_against_the_record_and_shown(notify_node: Node, depo
     assert (stored.kind, stored.record_id, stored.state) == ("AnnounceReview", record_id, "shown")
     shown = inbox.about(notify_node, record_id)
     assert [e.object_url for e in shown] == ["https://review-service.example.org/review/1"]
+    assert shown[0].body["@context"] == ["https://www.w3.org/ns/activitystreams", "https://coar-notify.net"]
 
 
 def test_a_relationship_is_stored_with_its_other_end(notify_node: Node, depositor: Account) -> None:

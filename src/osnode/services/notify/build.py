@@ -4,11 +4,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from coarnotify.exceptions import ValidationError
 from coarnotify.factory import COARNotifyFactory
 
+from ...domain.errors import Conflict
 from ..node import Node
 from . import partners
 from .outbox import new_id
@@ -39,13 +41,18 @@ def _envelope(node: Node, kind_types: list[str] | str, target: Partner) -> dict[
 
 def checked(body: dict[str, Any]) -> dict[str, Any]:
     """``body`` once ``coarnotify`` finds it a valid notification of its pattern (else a bug of ours)."""
-    pattern = COARNotifyFactory.get_by_object(body)
+    # The library takes ``@context`` out of the dict it is given: it reads a copy.
+    pattern = COARNotifyFactory.get_by_object(copy.deepcopy(body))
     if pattern is None:
         raise ValueError(f"not a COAR Notify pattern: {body.get('type')}")
     try:
         pattern.validate()
     except ValidationError as exc:
-        raise ValueError(f"invalid {type(pattern).__name__}: {exc.errors}") from None
+        # What we put in comes from the node's settings and its records: the likely cause is a base_url that
+        # is no full host name (e.g. http://localhost), which receivers would refuse too.
+        raise Conflict(
+            f"cannot write a valid {type(pattern).__name__} (is base_url a full public address?): {exc.errors}"
+        ) from None
     return body
 
 

@@ -5,6 +5,7 @@ allow-list, the target this node, and its URLs (``urls``). Nothing is fetched: t
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -91,7 +92,8 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 def _pattern(body: dict[str, Any]) -> tuple[str, NotifyPattern]:
     try:
-        pattern = COARNotifyFactory.get_by_object(body)
+        # The library takes ``@context`` out of the dict it is given: it reads a copy, the body is stored whole.
+        pattern = COARNotifyFactory.get_by_object(copy.deepcopy(body))
     except ValidationError as exc:
         raise BadNotification(f"invalid notification: {_errors(exc)}") from None
     except NotifyException as exc:
@@ -129,7 +131,7 @@ def parse(node: Node, raw: bytes) -> Incoming:
     own = partners.own_id(node)
     if target != own and not target.startswith(f"{own}/"):
         raise BadNotification(f"target {target!r} is not this node ({own})")
-    trusted = {urls.host_of(own), urls.host_of(sender.id), urls.host_of(sender.inbox)}
+    trusted = {urls.site_of(own), urls.site_of(sender.id), urls.site_of(sender.inbox)}
     refused = urls.refusal(body, trusted)
     if refused:
         raise BadNotification(refused)

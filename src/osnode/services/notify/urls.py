@@ -3,8 +3,9 @@
 A notification is stored and shown, and some of its URLs are later followed by readers or posted to; one
 naming ``http://10.0.0.5/admin`` or ``http://localhost:6379`` would turn the node (or its readers' browsers)
 against the node's own network. Nothing is resolved here (no DNS, nothing fetched): a host is refused by its
-name or address alone, so a public name that resolves inward is the operator's firewall's to stop. The hosts
-of this node and of the sender as configured on the allow-list are trusted (two nodes on one LAN may talk).
+name or address alone, so a public name that resolves inward is the operator's firewall's to stop. The sites
+(host and port) of this node and of the sender as configured on the allow-list are trusted (two nodes on one
+LAN may talk).
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ def host_of(url: str) -> str:
         return ""
 
 
+def site_of(url: str) -> str:
+    """Host and port (``127.0.0.1:8001``): trust is given to one server, not to every port of a machine."""
+    try:
+        parts = urlsplit(url)
+        return f"{(parts.hostname or '').lower()}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    except ValueError:
+        return ""
+
+
 def inward_host(host: str) -> bool:
     """Whether ``host`` (a name or an address, unresolved) names a machine of a private network."""
     host = host.strip("[]").rstrip(".")
@@ -53,7 +63,7 @@ def inward_host(host: str) -> bool:
     return not address.is_global
 
 
-def refusal(body: Any, trusted_hosts: set[str]) -> str | None:
+def refusal(body: Any, trusted_sites: set[str]) -> str | None:
     """Why the notification's URLs are refused, or None: a scheme other than http(s), or an inward host."""
     for text in strings(body):
         if not _SCHEME.match(text):
@@ -61,7 +71,6 @@ def refusal(body: Any, trusted_hosts: set[str]) -> str | None:
         scheme = text.split(":", 1)[0].lower()
         if scheme not in ("http", "https"):
             return f"URL {text[:200]!r}: only http and https URLs are accepted"
-        host = host_of(text)
-        if host not in trusted_hosts and inward_host(host):
+        if site_of(text) not in trusted_sites and inward_host(host_of(text)):
             return f"URL {text[:200]!r} points inside a private network"
     return None
