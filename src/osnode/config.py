@@ -83,6 +83,12 @@ class Settings:
     # [notify_services.<name>] id = "https://service.example/", inbox = "https://service.example/inbox", label
     notify_services: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     notify_max_bytes: int = 65_536  # the largest notification body the inbox reads
+    # DOIs (services/dois/): a DataCite repository account. With a prefix, every record published here is given
+    # a DOI at once (shown "pending") and registered by a background job when the registry can be reached.
+    datacite_url: str = "https://api.datacite.org"  # https://api.test.datacite.org for DataCite's test system
+    datacite_prefix: str = ""  # e.g. 10.12345
+    datacite_user: str = ""  # the repository id, e.g. ABC.NODE
+    datacite_password: str = ""
 
     @property
     def catalog_url(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..services import explore, fixity, harvest, mail, replication, uploads
+from ..services.dois import registration as dois
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
 from ..services.notify import outbox as notify_outbox
@@ -31,6 +32,7 @@ from ..web import (
     transfer_routes,
     upload_pages,
 )
+from ..web import dois as doi_pages
 from ..web import explore as explore_pages
 from .hookspecs import hookimpl
 
@@ -46,6 +48,7 @@ JOBS: list[Job] = [
     *explore.JOBS,
     *mail.JOBS,  # the email outbox, when an SMTP server is configured
     *notify_outbox.JOBS,  # COAR Notify notifications to peers and services, retried with backoff
+    *dois.JOBS,  # DOI registration, when a DataCite account is configured
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -55,6 +58,7 @@ PANELS: list[panels.Provider] = [
     admin_harvest.sources_panel,
     software.software_panel,
     explore_pages.preview_panel,
+    doi_pages.doi_panel,  # the record's DOI, "pending" until registered; the registry's refusal for admins
     notify.notify_panel,  # reviews, endorsements, announced relationships; review requests for owners
 ]
 
@@ -79,6 +83,7 @@ ROUTES: list[APIRouter] = [
     deposit_pages.router,  # /deposit/new, /deposit/{id}, /my
     community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
+    doi_pages.router,  # an admin sends a refused DOI again
     notify.router,  # /inbox (COAR Notify over LDN), review requests, /notify/requests
 ]
 

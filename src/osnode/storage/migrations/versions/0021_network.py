@@ -1,4 +1,4 @@
-"""COAR Notify: the LDN inbox and the outbox of notifications sent
+"""COAR Notify: the LDN inbox and the outbox of notifications sent; DOIs reserved and registered
 
 Revision ID: 0021_network
 Revises: 0017_curation
@@ -59,8 +59,27 @@ def upgrade() -> None:
     )
     op.create_index("ix_notify_outbox_state_next_try", "notify_outbox", ["state", "next_try"])
     op.create_index("ix_notify_outbox_record_id", "notify_outbox", ["record_id"])
+    op.create_table(
+        "dois",
+        sa.Column("record_id", sa.String(20), nullable=False),
+        sa.Column("doi", sa.String(300), nullable=False),
+        sa.Column("registrar", sa.String(20), nullable=False),
+        sa.Column("state", sa.String(12), nullable=False),
+        sa.Column("target", sa.String(12), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("pushed", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        _when("next_try"),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        _when("updated"),
+        sa.ForeignKeyConstraint(["record_id"], ["records.id"], name="fk_dois_record_id_records"),
+        sa.PrimaryKeyConstraint("record_id", name="pk_dois"),
+        sa.UniqueConstraint("doi", name="uq_dois_doi"),
+    )
+    op.create_index("ix_dois_state_next_try", "dois", ["state", "next_try"])
 
 
 def downgrade() -> None:
+    op.drop_table("dois")
     op.drop_table("notify_outbox")
     op.drop_table("notify_inbox")
