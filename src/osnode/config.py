@@ -89,6 +89,11 @@ class Settings:
     datacite_prefix: str = ""  # e.g. 10.12345
     datacite_user: str = ""  # the repository id, e.g. ABC.NODE
     datacite_password: str = ""
+    # Usage (services/usage/): the request header a reverse proxy sets to the reader's country (e.g. CF-IPCountry
+    # or one set by nginx's geoip module); empty: countries are not known. A client (IP or account, with its
+    # browser) doing more than usage_client_day_cap things in a day is unusual activity: its day is not counted.
+    usage_country_header: str = ""
+    usage_client_day_cap: int = 1000
 
     @property
     def catalog_url(self) -> str:
@@ -122,6 +127,7 @@ _COUNTS = {
     "signin_failures_per_address": 1,
     "smtp_port": 1,
     "notify_max_bytes": 1024,
+    "usage_client_day_cap": 1,
 }
 _CHOICES = {"registration": ("open", "invitation", "approval"), "smtp_security": ("starttls", "ssl", "none")}
 

@@ -9,6 +9,7 @@ from ..services.dois import registration as dois
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
 from ..services.notify import outbox as notify_outbox
+from ..services.usage import counting as usage_counting
 from ..web import (
     account_home,
     account_pages,
@@ -34,6 +35,7 @@ from ..web import (
 )
 from ..web import dois as doi_pages
 from ..web import explore as explore_pages
+from ..web import usage as usage_pages
 from .hookspecs import hookimpl
 
 # How often the server looks for peers due a harvest (each peer has its own interval).
@@ -49,6 +51,7 @@ JOBS: list[Job] = [
     *mail.JOBS,  # the email outbox, when an SMTP server is configured
     *notify_outbox.JOBS,  # COAR Notify notifications to peers and services, retried with backoff
     *dois.JOBS,  # DOI registration, when a DataCite account is configured
+    *usage_counting.JOBS,  # yesterday's usage log counted (COUNTER), then deleted
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -59,6 +62,7 @@ PANELS: list[panels.Provider] = [
     software.software_panel,
     explore_pages.preview_panel,
     doi_pages.doi_panel,  # the record's DOI, "pending" until registered; the registry's refusal for admins
+    usage_pages.usage_panel,  # views, downloads, uniques; the network's totals by country
     notify.notify_panel,  # reviews, endorsements, announced relationships; review requests for owners
 ]
 
@@ -84,6 +88,7 @@ ROUTES: list[APIRouter] = [
     community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
     doi_pages.router,  # an admin sends a refused DOI again
+    usage_pages.router,  # /api/reports/ir: the COUNTER R5.1 item report
     notify.router,  # /inbox (COAR Notify over LDN), review requests, /notify/requests
 ]
 

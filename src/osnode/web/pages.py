@@ -16,7 +16,7 @@ from ..formats.links import identifier_url, rights_url
 from ..services import access, communities, explore, exports, records, search, stats
 from ..services.node import Node
 from . import curation as curation_pages
-from . import i18n, negotiation, notify, panels, problems, signposting
+from . import i18n, negotiation, notify, panels, problems, signposting, usage
 from .deps import NodeDep, ViewerDep
 from .files import send_file
 from .templating import templates
@@ -79,6 +79,8 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         export = _BY_MEDIA_TYPE[chosen]
         headers["Content-Location"] = exports.export_url(node, version, export.name)
         return _export_response(view, export, headers)
+    if request.method == "GET" and version.state.value == "published":
+        usage.note(request, node, version.record_id, usage.events.INVESTIGATION, viewer)
     reader = i18n.reader_language(request)
     context = {
         "node": node,

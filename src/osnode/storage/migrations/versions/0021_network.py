@@ -1,4 +1,5 @@
-"""COAR Notify: the LDN inbox and the outbox of notifications sent; DOIs reserved and registered
+"""COAR Notify: the LDN inbox and the outbox of notifications sent; DOIs reserved and registered;
+usage aggregates (COUNTER)
 
 Revision ID: 0021_network
 Revises: 0017_curation
@@ -77,9 +78,39 @@ def upgrade() -> None:
         sa.UniqueConstraint("doi", name="uq_dois_doi"),
     )
     op.create_index("ix_dois_state_next_try", "dois", ["state", "next_try"])
+    op.create_table(
+        "usage_monthly",
+        sa.Column("record_id", sa.String(20), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("metric", sa.String(30), nullable=False),
+        sa.Column("access_method", sa.String(10), nullable=False),
+        sa.Column("country", sa.String(2), nullable=False),
+        sa.Column("source", sa.String(300), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "record_id", "month", "metric", "access_method", "country", "source", name="pk_usage_monthly"
+        ),
+    )
+    op.create_index("ix_usage_monthly_month", "usage_monthly", ["month"])
+    op.create_table(
+        "usage_days",
+        sa.Column("day", sa.String(10), nullable=False),
+        _when("counted"),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name="pk_usage_days"),
+    )
+    op.create_table(
+        "usage_salts",
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("salt", sa.String(64), nullable=False),
+        sa.PrimaryKeyConstraint("day", name="pk_usage_salts"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("usage_salts")
+    op.drop_table("usage_days")
+    op.drop_table("usage_monthly")
     op.drop_table("dois")
     op.drop_table("notify_outbox")
     op.drop_table("notify_inbox")
