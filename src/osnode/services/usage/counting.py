@@ -43,27 +43,25 @@ heavy AS (SELECT client, CAST(ts AS DATE) AS day FROM e GROUP BY ALL HAVING coun
 f AS (SELECT e.* FROM e ANTI JOIN heavy ON e.client = heavy.client AND CAST(e.ts AS DATE) = heavy.day),
 d AS (SELECT *, lead(ts) OVER (PARTITION BY client, item, action ORDER BY ts) AS next_ts FROM f),
 kept AS (SELECT * FROM d WHERE next_ts IS NULL OR next_ts > ts + INTERVAL {DOUBLE_CLICK_SECONDS} SECOND),
-acts AS (
-    SELECT ts, client, item, method, country, 'Investigations' AS kind FROM kept
-    UNION ALL
-    SELECT ts, client, item, method, country, 'Requests' AS kind FROM kept WHERE action = 'request'
-)
-SELECT item, strftime(ts, '%Y-%m') AS month, kind, method, country, count(*) AS total,
-       count(DISTINCT client || strftime(ts, '%Y-%m-%d %H')) AS uniques
-FROM acts GROUP BY ALL ORDER BY ALL
+s AS (SELECT *, client || strftime(ts, '%Y-%m-%d %H') AS session FROM kept)
+SELECT item, strftime(ts, '%Y-%m') AS month, method, country,
+       count(*) AS total_investigations,
+       count(DISTINCT session) AS unique_investigations,
+       count(*) FILTER (WHERE action = 'request') AS total_requests,
+       count(DISTINCT session) FILTER (WHERE action = 'request') AS unique_requests
+FROM s GROUP BY ALL ORDER BY ALL
 """
+# (item, month, access method, country, Total/Unique_Item_Investigations, Total/Unique_Item_Requests)
+Counts = tuple[str, str, str, str, int, int, int, int]
 
 
-def count(con: duckdb.DuckDBPyConnection, cap: int) -> list[tuple[str, str, str, str, str, int]]:
-    """COUNTER metrics of the ``events`` relation in ``con``: (item, month, metric, method, country, count)."""
-    out = []
-    for item, month, kind, method, country, total, uniques in con.execute(COUNT_SQL, {"cap": cap}).fetchall():
-        out.append((item, month, f"Total_Item_{kind}", method, country, int(total)))
-        out.append((item, month, f"Unique_Item_{kind}", method, country, int(uniques)))
-    return out
+def count(con: duckdb.DuckDBPyConnection, cap: int) -> list[Counts]:
+    """COUNTER metrics of the ``events`` relation in ``con``, one row per item, month, method and country. Every
+    kept event is an investigation (a request is one too); requests are the downloads among them."""
+    return [tuple(row) for row in con.execute(COUNT_SQL, {"cap": cap}).fetchall()]  # type: ignore[misc]
 
 
-def count_rows(rows: list[tuple[Any, ...]], cap: int = 1000) -> list[tuple[str, str, str, str, str, int]]:
+def count_rows(rows: list[tuple[Any, ...]], cap: int = 1000) -> list[Counts]:
     """``count`` of events given as (epoch seconds, client, item, action, method, country) tuples."""
     con = duckdb.connect()
     con.execute("CREATE TABLE events (" + ", ".join(f"{k} {t}" for k, t in COLUMNS.items()) + ")")
@@ -72,7 +70,7 @@ def count_rows(rows: list[tuple[Any, ...]], cap: int = 1000) -> list[tuple[str, 
     return count(con, cap)
 
 
-def count_file(path: Path, cap: int) -> tuple[list[tuple[str, str, str, str, str, int]], int]:
+def count_file(path: Path, cap: int) -> tuple[list[Counts], int]:
     con = duckdb.connect()
     columns = "{" + ", ".join(f"'{k}': '{t}'" for k, t in COLUMNS.items()) + "}"
     literal = "'" + str(path).replace("'", "''") + "'"  # a view cannot take parameters; the path is ours
@@ -84,19 +82,20 @@ def count_file(path: Path, cap: int) -> tuple[list[tuple[str, str, str, str, str
     return count(con, cap), int(total[0]) if total else 0
 
 
-def add(conn: Connection, rows: list[tuple[str, str, str, str, str, int]], source: str = "") -> None:
+METRIC_COLUMNS = ("total_investigations", "unique_investigations", "total_requests", "unique_requests")
+
+
+def add(conn: Connection, rows: list[Counts], source: str = "") -> None:
     """Add counts to the monthly aggregates (an upsert that sums)."""
     if not rows:
         return
-    values = [
-        dict(record_id=r[0], month=r[1], metric=r[2], access_method=r[3], country=r[4], source=source, count=r[5])
-        for r in rows
-    ]
+    keys = ("record_id", "month", "access_method", "country")
+    values = [dict(zip(keys + METRIC_COLUMNS, r[:4] + r[4:], strict=True), source=source) for r in rows]
     # SQLite and PostgreSQL both spell it INSERT ... ON CONFLICT DO UPDATE, from each dialect's own insert.
     insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(usage_monthly)
     stmt = insert.on_conflict_do_update(
-        index_elements=["record_id", "month", "metric", "access_method", "country", "source"],
-        set_={"count": usage_monthly.c.count + insert.excluded.count},
+        index_elements=["record_id", "month", "access_method", "country", "source"],
+        set_={c: usage_monthly.c[c] + insert.excluded[c] for c in METRIC_COLUMNS},
     )
     for start in range(0, len(values), 5000):
         conn.execute(stmt, values[start : start + 5000])

@@ -29,8 +29,8 @@ from ..node import Node
 INVESTIGATION, REQUEST = "investigation", "request"
 REGULAR, MACHINE = "Regular", "Machine"
 _COUNTRY = re.compile(r"[A-Z]{2}")
-_salts: dict[tuple[str, str], bytes] = {}
-_files: dict[Path, IO[str]] = {}
+# Per opened node (its engine) and day: the salt and the open log. Looked up once per event, so kept cheap.
+_days: dict[tuple[int, str], tuple[bytes, IO[str]]] = {}
 _lock = threading.Lock()
 
 
@@ -56,33 +56,32 @@ def day_of(moment: float) -> str:
 
 def salt(node: Node, day: str) -> bytes:
     """The day's salt, the same in every process of the node (the first to ask stores it)."""
-    key = (node.settings.catalog_url, day)
-    found = _salts.get(key)
+    with node.transaction() as tx:
+        tx.execute(insert_or_ignore(tx, usage_salts).values(day=day, salt=secrets.token_hex(32)))
+        stored = tx.execute(select(usage_salts.c.salt).where(usage_salts.c.day == day)).scalar_one()
+    return bytes.fromhex(stored)
+
+
+def _day(node: Node, day: str) -> tuple[bytes, IO[str]]:
+    key = (id(node.engine), day)
+    found = _days.get(key)
     if found is None:
-        with node.transaction() as tx:
-            tx.execute(insert_or_ignore(tx, usage_salts).values(day=day, salt=secrets.token_hex(32)))
-            stored = tx.execute(select(usage_salts.c.salt).where(usage_salts.c.day == day)).scalar_one()
-        found = _salts[key] = bytes.fromhex(stored)
+        with _lock:
+            found = _days.get(key)
+            if found is None:
+                path = log_dir(node) / f"{day}.tsv"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # Line-buffered append: each event is one write() of one line, whole, whoever else appends.
+                found = _days[key] = (salt(node, day), path.open("a", encoding="utf-8", buffering=1))
     return found
 
 
 def forget(node: Node, day: str) -> None:
-    _salts.pop((node.settings.catalog_url, day), None)
-    path = log_dir(node) / f"{day}.tsv"
+    """Close the day's log and drop its salt from memory (the day is being counted)."""
     with _lock:
-        handle = _files.pop(path, None)
-    if handle is not None:
-        handle.close()
-
-
-def _handle(path: Path) -> IO[str]:
-    with _lock:
-        handle = _files.get(path)
-        if handle is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Line-buffered append: each event is one write() of one line, whole, whoever else appends.
-            handle = _files[path] = path.open("a", encoding="utf-8", buffering=1)
-        return handle
+        found = _days.pop((id(node.engine), day), None)
+    if found is not None:
+        found[1].close()
 
 
 def record(
@@ -102,8 +101,10 @@ def record(
     moment = time.time() if moment is None else moment
     day = day_of(moment)
     who = f"u{user_id}" if user_id is not None else f"a{address}"
-    client = hashlib.blake2b(f"{who}\x00{user_agent}".encode(), key=salt(node, day)[:64], digest_size=12).hexdigest()
-    country = country.strip().upper()[:2] if _COUNTRY.fullmatch(country.strip().upper()[:2]) else ""
-    line = f"{moment:.3f}\t{client}\t{record_id}\t{action}\t{method}\t{country}\n"
-    _handle(log_dir(node) / f"{day}.tsv").write(line)
+    day_salt, log = _day(node, day)
+    client = hashlib.blake2b(f"{who}\x00{user_agent}".encode(), key=day_salt[:64], digest_size=12).hexdigest()
+    if country:
+        country = country.strip().upper()[:2]
+        country = country if _COUNTRY.fullmatch(country) else ""
+    log.write(f"{moment:.3f}\t{client}\t{record_id}\t{action}\t{method}\t{country}\n")
     return True

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
-from ...domain import multilingual
 from ...domain.errors import InvalidInput
 from ...storage.catalog import records, versions
 from ...storage.dois import dois
@@ -67,18 +66,35 @@ def item_report(node: Node, begin: str, end: str, item: str | None = None) -> di
         raise InvalidInput("begin_date is after end_date")
     m = usage_monthly.c
     query = (
-        select(m.record_id, m.access_method, m.metric, m.month, func.sum(m.count))
+        select(
+            m.record_id,
+            m.access_method,
+            m.month,
+            func.sum(m.total_investigations),
+            func.sum(m.unique_investigations),
+            func.sum(m.total_requests),
+            func.sum(m.unique_requests),
+        )
         .where(m.source == "", m.month >= first, m.month <= last)
-        .group_by(m.record_id, m.access_method, m.metric, m.month)
+        .group_by(m.record_id, m.access_method, m.month)
     )
     if item:
         query = query.where(m.record_id == item)
-    performance: dict[str, dict[str, dict[str, dict[str, int]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(dict))
-    )
+    # record -> access method -> metric -> month -> count; zero counts are left out, as COUNTER reports do.
+    performance: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
+    ti, ui, tr, ur = METRICS
     with node.engine.connect() as conn:
-        for record_id, method, metric, month, total in conn.execute(query):
-            performance[record_id][method][metric][month] = int(total)
+        rows = conn.execute(query).all()  # fetched at once: a year of a big node is millions of small rows
+        for record_id, method, month, c1, c2, c3, c4 in rows:
+            by_metric = performance.setdefault(record_id, {}).setdefault(method, {})
+            if c1:
+                by_metric.setdefault(ti, {})[month] = int(c1)
+            if c2:
+                by_metric.setdefault(ui, {})[month] = int(c2)
+            if c3:
+                by_metric.setdefault(tr, {})[month] = int(c3)
+            if c4:
+                by_metric.setdefault(ur, {})[month] = int(c4)
         described = _describe(conn, list(performance))
     items = []
     for record_id in sorted(performance):
@@ -95,13 +111,11 @@ def item_report(node: Node, begin: str, end: str, item: str | None = None) -> di
                 {
                     "Data_Type": DATA_TYPES.get(info.kind, "Other"),
                     "Access_Method": R51_ACCESS.get(method, method),
-                    "Performance": {k: dict(sorted(v.items())) for k, v in sorted(by_metric.items())},
+                    "Performance": {k: by_metric[k] for k in METRICS if k in by_metric},
                 }
                 for method, by_metric in sorted(performance[record_id].items())
             ],
         }
-        if info.authors:
-            entry["Authors"] = [{"Name": a} for a in info.authors[:20]]
         items.append(entry)
     return {
         "Report_Header": {
@@ -133,33 +147,31 @@ class _Item:
     kind: str = ""
     doi: str = ""
     publisher: str = ""
-    authors: list[str] = field(default_factory=list)
 
 
 def _describe(conn: Any, record_ids: list[str]) -> dict[str, _Item]:
+    """Title, type, DOI and publisher of each record, read out of the metadata by the database (the JSON of
+    100,000 records is not parsed in Python for a report)."""
+    meta = versions.c.metadata
+    columns = (
+        records.c.id,
+        meta["titles"][0]["title"].as_string(),
+        meta["resourceType"]["resourceTypeGeneral"].as_string(),
+        func.coalesce(dois.c.doi, meta["doi"].as_string()),
+        meta["publisher"]["name"].as_string(),
+    )
     out: dict[str, _Item] = {}
     for start in range(0, len(record_ids), 5000):
-        chunk = record_ids[start : start + 5000]
-        rows = conn.execute(
-            select(records.c.id, versions.c.metadata, dois.c.doi)
+        query = (
+            select(*columns)
             .join(versions, versions.c.id == records.c.latest_published_id)
             .outerjoin(dois, dois.c.record_id == records.c.id)
-            .where(records.c.id.in_(chunk))
+            .where(records.c.id.in_(record_ids[start : start + 5000]))
         )
-        for record_id, meta, doi in rows:
-            publisher = meta.get("publisher") or {}
-            out[record_id] = _Item(
-                title=multilingual.preferred_title(meta.get("titles") or [], None),
-                kind=(meta.get("resourceType") or {}).get("resourceTypeGeneral", ""),
-                doi=doi or meta.get("doi") or "",
-                publisher=publisher.get("name", "") if isinstance(publisher, dict) else str(publisher),
-                authors=[c.get("name") or _name(c) for c in meta.get("creators") or [] if isinstance(c, dict)],
-            )
+        for record_id, title, kind, doi, publisher in conn.execute(query).all():
+            out[record_id] = _Item(title or "", kind or "", doi or "", publisher or "")
+
     return out
-
-
-def _name(creator: dict[str, Any]) -> str:
-    return ", ".join(p for p in (creator.get("familyName"), creator.get("givenName")) if p)
 
 
 @dataclass(frozen=True)
@@ -177,25 +189,34 @@ class Totals:
 def record_totals(node: Node, record_id: str) -> Totals:
     m = usage_monthly.c
     query = (
-        select(m.source, m.access_method, m.metric, m.country, func.sum(m.count))
+        select(
+            m.source,
+            m.access_method,
+            m.country,
+            func.sum(m.total_investigations),
+            func.sum(m.unique_investigations),
+            func.sum(m.total_requests),
+            func.sum(m.unique_requests),
+        )
         .where(m.record_id == record_id)
-        .group_by(m.source, m.access_method, m.metric, m.country)
+        .group_by(m.source, m.access_method, m.country)
     )
     local: dict[str, int] = defaultdict(int)
     network: dict[str, int] = defaultdict(int)
     countries: dict[str, int] = defaultdict(int)
     machine = 0
     with node.engine.connect() as conn:
-        for source, method, metric, country, total in conn.execute(query):
-            total = int(total)
-            if source == "" and method == "Regular":
-                local[metric] += total
-            if source == "" and method == "Machine" and metric == "Total_Item_Investigations":
-                machine += total
-            if method == "Regular":
-                network[metric] += total
-                if metric == "Total_Item_Investigations":
-                    countries[country] += total
+        for source, method, country, *counts in conn.execute(query):
+            values = dict(zip(METRICS, (int(c) for c in counts), strict=True))
+            if source == "" and method == "Machine":
+                machine += values["Total_Item_Investigations"]
+            if method != "Regular":
+                continue
+            for metric, value in values.items():
+                network[metric] += value
+                if source == "":
+                    local[metric] += value
+            countries[country] += values["Total_Item_Investigations"]
     return Totals(
         local["Total_Item_Investigations"],
         local["Total_Item_Requests"],
