@@ -10,6 +10,7 @@ from ..services.harvest import OAIClient
 from ..services.jobs import Job
 from ..services.notify import outbox as notify_outbox
 from ..services.usage import counting as usage_counting
+from ..services.usage import federation as usage_federation
 from ..web import (
     account_home,
     account_pages,
@@ -52,6 +53,7 @@ JOBS: list[Job] = [
     *notify_outbox.JOBS,  # COAR Notify notifications to peers and services, retried with backoff
     *dois.JOBS,  # DOI registration, when a DataCite account is configured
     *usage_counting.JOBS,  # yesterday's usage log counted (COUNTER), then deleted
+    *usage_federation.JOBS,  # the peers' usage of copies of our records, read from their feeds
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]

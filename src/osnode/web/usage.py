@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from ..domain.access import Viewer
 from ..domain.records import Version
 from ..services.node import Node
-from ..services.usage import events, reports
+from ..services.usage import events, federation, reports
 from .deps import NodeDep
 from .panels import Panel
 
@@ -49,3 +49,8 @@ def item_report(
     item_id: str | None = Query(None, description="one record's id"),
 ) -> dict[str, Any]:
     return reports.item_report(node, begin_date, end_date, item_id)
+
+
+@router.get("/usage/aggregates", summary="Monthly usage of the copies this node holds, for their origin nodes")
+def aggregates(node: Node = NodeDep, since: str | None = Query(None, description="first month, YYYY-MM")) -> Any:
+    return federation.feed(node, since)
