@@ -8,8 +8,9 @@ On a fresh SQLite node in a temporary folder (deleted afterwards):
            browsers, 5 % scripts, 5 % robots): what the web pages pay per reader, hashing and appending a line
   count    ``counting.count_closed_days``: that day's log read by DuckDB, COUNTER rules applied, added to the
            monthly aggregates (the ingest target: record + count of 1,000,000 events <= 60 s)
-  report   ``reports.item_report`` over 12 months of a node of RECORDS records, each used every month
-           (12 x RECORDS rows of 4 metrics): best of 3 (target <= 2 s)
+  report   ``reports.item_report_json`` over 12 months of a node of RECORDS records, each used every month
+           (12 x RECORDS rows of 4 metrics): built from the catalog, best of 3 (target <= 2 s); then once more,
+           answered from the cache kept until the next day is counted
   inbox    ``services.notify.inbox.receive`` of NOTIFICATIONS valid Announce Review notifications
            (parse with coarnotify, checks, store): notifications per second, in process (no HTTP)
 """
@@ -105,13 +106,17 @@ def bench_report(node: Node, n: int) -> dict[str, float]:
     start = time.perf_counter()
     fill_records(node, n)
     log(f"  filled {n} records x 12 months in {time.perf_counter() - start:.0f} s")
-    best = float("inf")
+    best, cpu = float("inf"), float("inf")
     for _ in range(3):
-        start = time.perf_counter()
-        report = reports.item_report(node, "2026-01", "2026-12")
-        best = min(best, time.perf_counter() - start)
-    assert len(report["Report_Items"]) >= n  # the recorded day's items too
-    return {"report_s": best, "report_bytes": len(json.dumps(report))}
+        reports._cache.clear()  # built from the catalog each time; the cached answer is timed below
+        start, start_cpu = time.perf_counter(), time.process_time()
+        report = reports.item_report_json(node, "2026-01", "2026-12")
+        best, cpu = min(best, time.perf_counter() - start), min(cpu, time.process_time() - start_cpu)
+    assert len(json.loads(report)["Report_Items"]) >= n  # the recorded day's items too
+    start = time.perf_counter()
+    reports.item_report_json(node, "2026-01", "2026-12")
+    cached = time.perf_counter() - start
+    return {"report_s": best, "report_cpu_s": cpu, "report_cached_s": cached, "report_bytes": len(report)}
 
 
 def bench_inbox(node: Node, n: int) -> dict[str, float]:
@@ -163,11 +168,12 @@ def main() -> int:
         ("count the day (DuckDB)", f"{args.events:,}", f"{f['count_s']:.1f}", f"{args.events / f['count_s']:,.0f}/s"),
         ("**ingest** (record + count)", f"{args.events:,}", f"**{ingest:.1f}**", "target <= 60 s"),
         (
-            "item report, 12 months",
+            "item report, 12 months, built",
             f"{args.records:,} records",
-            f"**{f['report_s']:.2f}**",
+            f"**{f['report_s']:.2f}** ({f['report_cpu_s']:.2f} CPU)",
             f"target <= 2 s; {f['report_bytes'] / 1e6:.0f} MB of JSON",
         ),
+        ("item report, again (cached until the next day is counted)", "", f"{f['report_cached_s']:.3f}", ""),
         ("inbox (in process)", f"{args.notifications:,}", f"{f['inbox_s']:.1f}", f"**{f['inbox_per_s']:,.0f}/s**"),
     ]
     print("| step | size | time (s) | rate |")

@@ -17,8 +17,9 @@ usage_monthly = Table(
     "usage_monthly",
     metadata,
     Column("record_id", String(20), primary_key=True),
-    Column("month", String(7), primary_key=True),  # YYYY-MM
+    # Key order = the item report's grouping (record, method, month): the database reads it in order, no sort.
     Column("access_method", String(10), primary_key=True),  # Regular | Machine
+    Column("month", String(7), primary_key=True),  # YYYY-MM
     Column("country", String(2), primary_key=True),  # ISO 3166-1 alpha-2, or empty when unknown
     Column("source", String(300), primary_key=True),  # empty: this node; else the reporting peer's site
     # The four COUNTER item metrics, one column each (a report reads a quarter of the rows it would otherwise).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from ..domain.access import Viewer
 from ..domain.records import Version
@@ -41,14 +41,14 @@ def usage_panel(_request: Request, node: Node, version: Version, _viewer: Viewer
     return Panel("panels/usage.html", {"totals": totals})
 
 
-@router.get("/reports/ir", summary="COUNTER R5.1 Item Report (JSON)")
+@router.get("/reports/ir", summary="COUNTER R5.1 Item Report (JSON)", response_class=Response)
 def item_report(
     node: Node = NodeDep,
     begin_date: str = Query(..., description="first month, YYYY-MM or YYYY-MM-DD"),
     end_date: str = Query(..., description="last month, YYYY-MM or YYYY-MM-DD"),
     item_id: str | None = Query(None, description="one record's id"),
-) -> dict[str, Any]:
-    return reports.item_report(node, begin_date, end_date, item_id)
+) -> Response:
+    return Response(reports.item_report_json(node, begin_date, end_date, item_id), media_type="application/json")
 
 
 @router.get("/usage/aggregates", summary="Monthly usage of the copies this node holds, for their origin nodes")

@@ -94,7 +94,7 @@ def add(conn: Connection, rows: list[Counts], source: str = "") -> None:
     # SQLite and PostgreSQL both spell it INSERT ... ON CONFLICT DO UPDATE, from each dialect's own insert.
     insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(usage_monthly)
     stmt = insert.on_conflict_do_update(
-        index_elements=["record_id", "month", "access_method", "country", "source"],
+        index_elements=["record_id", "access_method", "month", "country", "source"],
         set_={c: usage_monthly.c[c] + insert.excluded[c] for c in METRIC_COLUMNS},
     )
     for start in range(0, len(values), 5000):

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import Text, cast, func, select
 
 from ...domain.errors import InvalidInput
 from ...storage.catalog import records, versions
 from ...storage.dois import dois
-from ...storage.usage import usage_monthly
+from ...storage.usage import usage_days, usage_monthly
 from ..node import Node
 
 METRICS = ("Total_Item_Investigations", "Unique_Item_Investigations", "Total_Item_Requests", "Unique_Item_Requests")
@@ -61,69 +62,91 @@ def _last_day(month: str) -> str:
 
 
 def item_report(node: Node, begin: str, end: str, item: str | None = None) -> dict[str, Any]:
+    return orjson.loads(item_report_json(node, begin, end, item))
+
+
+# (catalog, begin, end, item) -> (the counting stamp it was built at, the report). The aggregates change only
+# when a day is counted, so a report stays true until then; a few recent ones are kept.
+_cache: dict[tuple[str, str, str, str | None], tuple[Any, bytes]] = {}
+CACHED_REPORTS = 16
+
+
+def item_report_json(node: Node, begin: str, end: str, item: str | None = None) -> bytes:
+    """The item report as JSON text. A year of a big node is millions of (record, month) counts: the database
+    folds each record's months into JSON objects itself, and the report is assembled as text around them; the
+    text is then kept until the next day is counted."""
     first, last = _month(begin, "begin_date"), _month(end, "end_date")
     if first > last:
         raise InvalidInput("begin_date is after end_date")
+    with node.engine.connect() as conn:
+        stamp = tuple(conn.execute(select(func.count(), func.max(usage_days.c.counted))).one())
+    key = (node.settings.catalog_url, first, last, item)
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    built = _build(node, first, last, item)
+    if len(_cache) >= CACHED_REPORTS:
+        _cache.pop(next(iter(_cache)))
+    _cache[key] = (stamp, built)
+    return built
+
+
+def _build(node: Node, first: str, last: str, item: str | None) -> bytes:
     m = usage_monthly.c
-    query = (
-        select(
-            m.record_id,
-            m.access_method,
-            m.month,
-            func.sum(m.total_investigations),
-            func.sum(m.unique_investigations),
-            func.sum(m.total_requests),
-            func.sum(m.unique_requests),
-        )
+    sums = [func.sum(m[c]).label(c) for c in _COLUMNS]
+    monthly = (
+        select(m.record_id, m.access_method, m.month, *sums)
         .where(m.source == "", m.month >= first, m.month <= last)
-        .group_by(m.record_id, m.access_method, m.month)
+        .group_by(m.record_id, m.access_method, m.month)  # the key's order: read in order, never sorted
     )
     if item:
-        query = query.where(m.record_id == item)
-    # record -> access method -> metric -> month -> count; zero counts are left out, as COUNTER reports do.
-    performance: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
-    ti, ui, tr, ur = METRICS
+        monthly = monthly.where(m.record_id == item)
+    inner = monthly.subquery()
     with node.engine.connect() as conn:
-        rows = conn.execute(query).all()  # fetched at once: a year of a big node is millions of small rows
-        for record_id, method, month, c1, c2, c3, c4 in rows:
-            by_metric = performance.setdefault(record_id, {}).setdefault(method, {})
-            if c1:
-                by_metric.setdefault(ti, {})[month] = int(c1)
-            if c2:
-                by_metric.setdefault(ui, {})[month] = int(c2)
-            if c3:
-                by_metric.setdefault(tr, {})[month] = int(c3)
-            if c4:
-                by_metric.setdefault(ur, {})[month] = int(c4)
-        described = _describe(conn, list(performance))
-    items = []
-    for record_id in sorted(performance):
-        info = described.get(record_id, _Item())
-        item_id = {"Proprietary": f"{_platform_id(node)}:{record_id}", "URI": node.record_url(record_id)}
+        fold = func.json_object_agg if conn.dialect.name == "postgresql" else func.json_group_object
+        folded = [cast(fold(inner.c.month, inner.c[c]).filter(inner.c[c] > 0), Text) for c in _COLUMNS]
+        query = (
+            select(inner.c.record_id, inner.c.access_method, *folded)
+            .group_by(inner.c.record_id, inner.c.access_method)
+            .order_by(inner.c.record_id, inner.c.access_method)
+        )
+        rows = conn.execute(query).all()
+        described = _describe(conn, sorted({r[0] for r in rows}))
+    platform, name = _platform_id(node), node.settings.node_name
+    items: list[bytes] = []
+    current, attributes = None, []  # type: ignore[var-annotated]
+
+    def close() -> None:
+        if current is None:
+            return
+        info = described.get(current, _Item())
+        item_id = {"Proprietary": f"{platform}:{current}", "URI": node.record_url(current)}
         if info.doi:
             item_id["DOI"] = info.doi
-        entry: dict[str, Any] = {
-            "Item": info.title or record_id,
-            "Publisher": info.publisher or node.settings.node_name,
-            "Platform": node.settings.node_name,
-            "Item_ID": item_id,
-            "Attribute_Performance": [
-                {
-                    "Data_Type": DATA_TYPES.get(info.kind, "Other"),
-                    "Access_Method": R51_ACCESS.get(method, method),
-                    "Performance": {k: by_metric[k] for k in METRICS if k in by_metric},
-                }
-                for method, by_metric in sorted(performance[record_id].items())
-            ],
-        }
-        items.append(entry)
-    return {
-        "Report_Header": {
+        head = {"Item": info.title or current, "Publisher": info.publisher or name, "Platform": name}
+        head["Item_ID"] = item_id  # type: ignore[assignment]
+        items.append(orjson.dumps(head)[:-1] + b',"Attribute_Performance":[' + b",".join(attributes) + b"]}")
+
+    for record_id, method, *months in rows:
+        if record_id != current:
+            close()
+            current, attributes = record_id, []
+        info = described.get(record_id, _Item())
+        performance = b",".join(
+            b'"' + metric.encode() + b'":' + value.encode()
+            for metric, value in zip(METRICS, months, strict=True)
+            if value and value != "{}"
+        )
+        head = orjson.dumps({"Data_Type": DATA_TYPES.get(info.kind, "Other"), "Access_Method": R51_ACCESS[method]})
+        attributes.append(head[:-1] + b',"Performance":{' + performance + b"}}")
+    close()
+    header = orjson.dumps(
+        {
             "Release": "5.1",
             "Report_ID": "IR",
             "Report_Name": "Item Report",
             "Created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "Created_By": node.settings.node_name,
+            "Created_By": name,
             "Institution_Name": "The World",  # open access: usage is not attributed to institutions
             "Report_Attributes": {"Attributes_To_Show": ["Access_Method"]},
             "Report_Filters": {
@@ -132,9 +155,12 @@ def item_report(node: Node, begin: str, end: str, item: str | None = None) -> di
                 "Access_Method": ["Regular", "TDM"],
                 "Metric_Type": list(METRICS),
             },
-        },
-        "Report_Items": items,
-    }
+        }
+    )
+    return b'{"Report_Header":' + header + b',"Report_Items":[' + b",".join(items) + b"]}"
+
+
+_COLUMNS = ("total_investigations", "unique_investigations", "total_requests", "unique_requests")
 
 
 def _platform_id(node: Node) -> str:

@@ -81,15 +81,15 @@ def upgrade() -> None:
     op.create_table(
         "usage_monthly",
         sa.Column("record_id", sa.String(20), nullable=False),
-        sa.Column("month", sa.String(7), nullable=False),
         sa.Column("access_method", sa.String(10), nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
         sa.Column("country", sa.String(2), nullable=False),
         sa.Column("source", sa.String(300), nullable=False),
         sa.Column("total_investigations", sa.Integer(), nullable=False),
         sa.Column("unique_investigations", sa.Integer(), nullable=False),
         sa.Column("total_requests", sa.Integer(), nullable=False),
         sa.Column("unique_requests", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("record_id", "month", "access_method", "country", "source", name="pk_usage_monthly"),
+        sa.PrimaryKeyConstraint("record_id", "access_method", "month", "country", "source", name="pk_usage_monthly"),
     )
     op.create_index("ix_usage_monthly_month", "usage_monthly", ["month"])
     op.create_table(
