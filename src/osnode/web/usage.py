@@ -14,8 +14,9 @@ from ..services.node import Node
 from ..services.usage import events, federation, reports
 from .deps import NodeDep
 from .panels import Panel
+from .problems import documented
 
-router = APIRouter(prefix="/api", tags=["usage"])
+router = APIRouter(prefix="/api", tags=["usage"], responses=documented(422))
 
 
 def note(request: Request, node: Node, record_id: str, action: str, viewer: Viewer) -> None:
