@@ -30,7 +30,7 @@ INVESTIGATION, REQUEST = "investigation", "request"
 REGULAR, MACHINE = "Regular", "Machine"
 _COUNTRY = re.compile(r"[A-Z]{2}")
 # Per opened node (its engine) and day: the salt and the open log. Looked up once per event, so kept cheap.
-_days: dict[tuple[int, str], tuple[bytes, IO[str]]] = {}
+_days: dict[tuple[int, str, str], tuple[bytes, IO[str]]] = {}
 _lock = threading.Lock()
 
 
@@ -62,8 +62,13 @@ def salt(node: Node, day: str) -> bytes:
     return bytes.fromhex(stored)
 
 
+def _key(node: Node, day: str) -> tuple[int, str, str]:
+    # The folder too: an engine's id can be reused by a node opened after another was closed.
+    return (id(node.engine), str(node.settings.data_dir), day)
+
+
 def _day(node: Node, day: str) -> tuple[bytes, IO[str]]:
-    key = (id(node.engine), day)
+    key = _key(node, day)
     found = _days.get(key)
     if found is None:
         with _lock:
@@ -79,7 +84,7 @@ def _day(node: Node, day: str) -> tuple[bytes, IO[str]]:
 def forget(node: Node, day: str) -> None:
     """Close the day's log and drop its salt from memory (the day is being counted)."""
     with _lock:
-        found = _days.pop((id(node.engine), day), None)
+        found = _days.pop(_key(node, day), None)
     if found is not None:
         found[1].close()
 
