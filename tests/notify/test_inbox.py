@@ -116,6 +116,15 @@ def test_an_oversized_notification_is_refused(notify_node: Node) -> None:
     _refused(notify_node, raw(body), TooLarge, "at most")
 
 
+def test_a_review_that_is_no_web_link_is_refused(notify_node: Node, depositor: Account) -> None:
+    record_id = publish(notify_node, depositor.viewer)
+    for bad in ("javascript:alert(document.cookie)", "urn:uuid:0370c0fb-bb78-4a9b-87f5-bed307a509dd"):
+        body = announce_review(record_id)
+        body["object"]["id"] = bad
+        _refused(notify_node, raw(body), NodeError, "http")
+    assert inbox.about(notify_node, record_id) == []
+
+
 def test_a_review_of_no_record_here_is_refused(notify_node: Node) -> None:
     _refused(notify_node, raw(announce_review("nosuchrecord")), NodeError, "no published record")
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select, update
 from ...storage.catalog import records, versions
 from ...storage.notify import notify_inbox, notify_outbox
 from ..node import Node
-from . import partners
+from . import partners, urls
 from .parsing import BadNotification, Incoming
 
 NEW, SHOWN, UNDONE, DONE = "new", "shown", "undone", "done"
@@ -89,9 +89,12 @@ class Announcements:
         record_id = record_of(conn, node, incoming.part_id("context")) or (offer.record_id if offer else None)
         if record_id is None:
             raise BadNotification("context names no published record of this node")
+        shown = incoming.part_id("object")
+        if not urls.web_url(shown):  # it becomes a link on the landing page
+            raise BadNotification("object.id must be an http(s) URL: it is shown as a link")
         if offer is not None:
             conn.execute(update(notify_outbox).where(notify_outbox.c.id == offer.id).values(answer="announced"))
-        return Outcome(record_id, SHOWN, incoming.part_id("object"))
+        return Outcome(record_id, SHOWN, shown)
 
 
 class Relationships:
@@ -106,7 +109,9 @@ class Relationships:
         for ours, theirs in ((subject, other), (other, subject)):
             record_id = record_of(conn, node, ours if isinstance(ours, str) else None)
             if record_id is not None:
-                return Outcome(record_id, SHOWN, theirs if isinstance(theirs, str) else None)
+                if not urls.web_url(theirs):  # it becomes a link on the landing page
+                    raise BadNotification("the other end of the relationship must be an http(s) URL")
+                return Outcome(record_id, SHOWN, theirs)
         raise BadNotification("neither end of the relationship is a published record of this node")
 
 

@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# Schemes a browser would run or read locally if a page linked them: refused wherever they appear.
+_DANGEROUS = re.compile(r"^\s*(javascript|vbscript|data|file|blob)\s*:", re.IGNORECASE)
 _INWARD_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp")
 
 
@@ -66,6 +68,8 @@ def inward_host(host: str) -> bool:
 def refusal(body: Any, trusted_sites: set[str]) -> str | None:
     """Why the notification's URLs are refused, or None: a scheme other than http(s), or an inward host."""
     for text in strings(body):
+        if _DANGEROUS.match(text):
+            return f"URL {text[:200]!r}: only http and https URLs are accepted"
         if not _SCHEME.match(text):
             continue
         scheme = text.split(":", 1)[0].lower()
@@ -74,3 +78,8 @@ def refusal(body: Any, trusted_sites: set[str]) -> str | None:
         if site_of(text) not in trusted_sites and inward_host(host_of(text)):
             return f"URL {text[:200]!r} points inside a private network"
     return None
+
+
+def web_url(value: str | None) -> bool:
+    """Whether ``value`` may be shown as a link: an http(s) URL."""
+    return isinstance(value, str) and value.startswith(("https://", "http://"))
