@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "tables": ["tables.py"],
     "transfer": ["transfer.py"],
     "replicate": ["replicate.py"],
+    "usage": ["usage.py"],
 }
 
 

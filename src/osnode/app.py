@@ -27,7 +27,10 @@ def plugin_manager(*extra: object) -> pluggy.PluginManager:
 def create_app(node: Node, pm: pluggy.PluginManager | None = None, *, served: bool = True) -> FastAPI:
     pm = pm or plugin_manager()
     routes = plugins.gathered(pm.hook.register_routes())
-    return build_app(node, routes, plugins.gathered(pm.hook.register_panels()), served=served)
+    app = build_app(node, routes, plugins.gathered(pm.hook.register_panels()), served=served)
+    # What the LDN inbox hands notifications to before its built-in handlers (services/notify/handlers.py).
+    app.state.notify_handlers = plugins.gathered(pm.hook.register_notify_handlers())
+    return app
 
 
 def trusted_app(node: Node, viewer: Viewer) -> FastAPI:

@@ -106,6 +106,22 @@ class Settings:
     # an nginx ``location ... { internal; alias <data>/blobs/; }``) once access is decided; empty serves
     # the bytes from the web process itself.
     accel_redirect: str = ""
+    # COAR Notify (services/notify/): services besides the peers whose notifications the inbox accepts and to
+    # which depositors may send requests, a TOML table each:
+    # [notify_services.<name>] id = "https://service.example/", inbox = "https://service.example/inbox", label
+    notify_services: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    notify_max_bytes: int = 65_536  # the largest notification body the inbox reads
+    # DOIs (services/dois/): a DataCite repository account. With a prefix, every record published here is given
+    # a DOI at once (shown "pending") and registered by a background job when the registry can be reached.
+    datacite_url: str = "https://api.datacite.org"  # https://api.test.datacite.org for DataCite's test system
+    datacite_prefix: str = ""  # e.g. 10.12345
+    datacite_user: str = ""  # the repository id, e.g. ABC.NODE
+    datacite_password: str = ""
+    # Usage (services/usage/): the request header a reverse proxy sets to the reader's country (e.g. CF-IPCountry
+    # or one set by nginx's geoip module); empty: countries are not known. A client (IP or account, with its
+    # browser) doing more than usage_client_day_cap things in a day is unusual activity: its day is not counted.
+    usage_country_header: str = ""
+    usage_client_day_cap: int = 1000
 
     @property
     def catalog_url(self) -> str:
@@ -148,6 +164,8 @@ _CHOICES = {
     "registration": ("open", "invitation", "approval"),
     "smtp_security": ("starttls", "ssl", "none"),
     "queue": ("embedded", "database"),
+    "notify_max_bytes": 1024,
+    "usage_client_day_cap": 1,
 }
 
 
@@ -159,6 +177,19 @@ def _providers(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ..
     for name, table in raw.items():
         if not needed <= set(table):
             raise ConfigError(f"oidc.{name} needs {', '.join(sorted(needed))}")
+    return tuple(
+        (str(name), tuple(sorted((str(k), str(v)) for k, v in table.items()))) for name, table in sorted(raw.items())
+    )
+
+
+def _notify_services(raw: object) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[notify_services.<name>]`` tables (id and inbox: http(s) URLs) as a frozen value."""
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ConfigError("notify_services must be a table of services: [notify_services.<name>] with id, inbox")
+    for name, table in raw.items():
+        for key in ("id", "inbox"):
+            if not str(table.get(key, "")).startswith(("https://", "http://")):
+                raise ConfigError(f"notify_services.{name} needs {key}, an http(s) URL")
     return tuple(
         (str(name), tuple(sorted((str(k), str(v)) for k, v in table.items()))) for name, table in sorted(raw.items())
     )
@@ -228,6 +259,8 @@ def _coerce(name: str, raw: object) -> object:
         return str(raw)
     if name == "oidc":
         return _providers(raw)
+    if name == "notify_services":
+        return _notify_services(raw)
     if name == "data_dir":
         return Path(str(raw))
     if name in _SWITCHES:

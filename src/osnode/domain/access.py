@@ -137,3 +137,19 @@ def without_content_addresses(metadata: dict[str, Any]) -> dict[str, Any]:
     related = metadata.get("relatedIdentifiers") or []
     kept = [r for r in related if not (isinstance(r, dict) and r.get("relatedIdentifierType") == "SWHID")]
     return metadata if len(kept) == len(related) else {**metadata, "relatedIdentifiers": kept}
+
+
+def may_request_review(version: Version, viewer: Viewer) -> bool:
+    """Who may ask a service or another node to review or endorse a record (COAR Notify): its owners and
+    admins, for a published version, never with a read-only token."""
+    if viewer.read_only or version.state is not State.PUBLISHED:
+        return False
+    return viewer.owns(version) or viewer.role is Role.ADMIN
+
+
+def may_answer_requests(viewer: Viewer, curates_a_community: bool) -> bool:
+    """Who acts as this node's reviewing side for requests that arrive in its inbox (accept, reject, announce
+    a review, undo): admins, curators and community curators, until a journal takes its own requests."""
+    if viewer.user_id is None or viewer.read_only:
+        return False
+    return viewer.is_staff or curates_a_community

@@ -229,8 +229,15 @@ def to_json_ld(view: RecordView) -> dict[str, Any]:
     return doc
 
 
-def to_script(view: RecordView) -> str:
+LDP_INBOX = "http://www.w3.org/ns/ldp#inbox"
+
+
+def to_script(view: RecordView, inbox: str | None = None) -> str:
     """The JSON-LD text, safe to place inside ``<script type="application/ld+json">``:
-    ``<`` is escaped so no value can close the script element."""
-    text = json.dumps(to_json_ld(view), ensure_ascii=False, separators=(",", ":"))
+    ``<`` is escaped so no value can close the script element. ``inbox``: the node's LDN inbox (COAR
+    Notify), given by its full IRI since schema.org has no term for it."""
+    document = to_json_ld(view)
+    if inbox:
+        document[LDP_INBOX] = {"@id": inbox}
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -5,9 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..services import admin_peers, explore, fixity, harvest, mail, replication, uploads
+from ..services.dois import registration as dois
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
+from ..services.notify import outbox as notify_outbox
 from ..services.queue import Handler
+from ..services.usage import counting as usage_counting
+from ..services.usage import federation as usage_federation
 from ..web import (
     account_home,
     account_pages,
@@ -21,6 +25,7 @@ from ..web import (
     deposit_pages,
     dump,
     face,
+    notify,
     oai,
     oidc_pages,
     pages,
@@ -31,7 +36,9 @@ from ..web import (
     upload_pages,
     workspace,
 )
+from ..web import dois as doi_pages
 from ..web import explore as explore_pages
+from ..web import usage as usage_pages
 from ..web.journals import emails as journal_emails
 from ..web.journals import manage as journal_manage
 from ..web.journals import public as journal_pages
@@ -54,6 +61,10 @@ JOBS: list[Job] = [
     *explore.JOBS,
     *mail.JOBS,  # the email outbox, when an SMTP server is configured
     *journal_emails.JOBS,  # reminders to reviewers (written in their language, hence from the web layer)
+    *notify_outbox.JOBS,  # COAR Notify notifications to peers and services, retried with backoff
+    *dois.JOBS,  # DOI registration, when a DataCite account is configured
+    *usage_counting.JOBS,  # yesterday's usage log counted (COUNTER), then deleted
+    *usage_federation.JOBS,  # the peers' usage of copies of our records, read from their feeds
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -64,6 +75,9 @@ PANELS: list[panels.Provider] = [
     software.software_panel,
     explore_pages.preview_panel,
     journal_pages.journal_panel,  # "published in": the journal and issue of an article
+    doi_pages.doi_panel,  # the record's DOI, "pending" until registered; the registry's refusal for admins
+    usage_pages.usage_panel,  # views, downloads, uniques; the network's totals by country
+    notify.notify_panel,  # reviews, endorsements, announced relationships; review requests for owners
 ]
 
 ROUTES: list[APIRouter] = [
@@ -92,6 +106,9 @@ ROUTES: list[APIRouter] = [
     journal_workflow.router,  # /journals/{slug}/submit, /submissions/{id}: the editorial workflow
     journal_review.router,  # /review/{token}: reviewing from the emailed link, without an account
     journal_pages.router,  # /journals, /journals/{slug}: home, issues, archive, about, feed
+    doi_pages.router,  # an admin sends a refused DOI again
+    usage_pages.router,  # /api/reports/ir: the COUNTER R5.1 item report
+    notify.router,  # /inbox (COAR Notify over LDN), review requests, /notify/requests
 ]
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from ..services.jobs import Job
+    from ..services.notify.handlers import Handler
     from ..web.panels import Provider
 
 PROJECT = "osnode"
@@ -39,6 +40,12 @@ def register_panels() -> list[Provider]:  # type: ignore[empty-body]
 @hookspec
 def register_routes() -> list[APIRouter]:  # type: ignore[empty-body]
     """FastAPI routers included in the app, in this order."""
+
+
+@hookspec
+def register_notify_handlers() -> list[Handler]:  # type: ignore[empty-body]
+    """Handlers of COAR Notify notifications (``services.notify.handlers.Handler``), asked before the built-in
+    ones: e.g. a journal taking the review requests addressed to it into its submission queue."""
 
 
 @hookspec

@@ -25,6 +25,7 @@ from ..storage.drafts import draft_forms
 from ..storage.record_state import add_file as add_file_entry
 from ..storage.record_state import latest_published, publish_version, remove_files, withdraw_versions
 from . import access as permissions
+from .dois import registration as dois
 from .node import Node, failpoint, utcnow
 from .records import load_version, record_versions, resolve
 
@@ -239,6 +240,7 @@ def publish(node: Node, version_id: str, viewer: Viewer) -> Version:
             raise InvalidInput("the draft is not ready to publish", errors)
         mid = lambda: failpoint("publish.mid")  # noqa: E731 - crash tests stop between the two writes
         publish_version(tx, draft.record_id, version_id, meta.to_json(), now, published_at=now, midway=mid)
+        dois.on_published(tx, node, draft.record_id)  # reserved now, registered when the registry answers
         version = load_version(tx, version_id)
     assert version is not None
     return version
@@ -340,6 +342,7 @@ def withdraw(node: Node, any_id: str, viewer: Viewer, reason: str) -> list[Versi
         for version in chosen:
             rules.ensure_withdrawable(version)
         withdraw_versions(tx, target.record_id, [v.id for v in chosen], reason, now)
+        dois.on_withdrawn(tx, node, target.record_id)
         result = [load_version(tx, v.id) for v in chosen]
     return [v for v in result if v is not None]
 

@@ -22,7 +22,7 @@ from ..domain.errors import InvalidInput, TooLarge
 from ..domain.records import FileEntry
 from ..services import access, deposit
 from ..services.node import BlobStore, Node
-from . import problems
+from . import problems, usage
 
 # Hand the disk bigger pieces than the network delivers (~64 KB) so thread hops stay rare.
 WRITE_BATCH = 1024 * 1024
@@ -275,6 +275,9 @@ def send_file(node: Node, request: Request, any_id: str, key: str, viewer: Viewe
     inm = request.headers.get("if-none-match")
     if inm and _matches(inm, etag):
         return Response(status_code=304, headers=headers)
+    # A download is a COUNTER request once: the first (or only) range of it, not every piece of a resumed one.
+    if request.method == "GET" and request.headers.get("range", "bytes=0-").startswith("bytes=0-"):
+        usage.note(request, node, found.version.record_id, usage.events.REQUEST, viewer)
     # Only files anyone may read leave by presigned URL: such a URL is a bearer credential until it expires,
     # so restricted or embargoed bytes are streamed through the node, which decided this very request.
     return blob_response(

@@ -16,7 +16,7 @@ from ..formats.links import identifier_url, rights_url
 from ..services import access, communities, explore, exports, records, search, stats
 from ..services.node import Node
 from . import curation as curation_pages
-from . import i18n, negotiation, panels, problems, signposting
+from . import i18n, negotiation, notify, panels, problems, signposting, usage
 from .deps import NodeDep, ViewerDep
 from .files import send_file
 from .templating import templates
@@ -30,7 +30,7 @@ def home(request: Request, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> 
     page = records.list_records(node, viewer, size=RECENT)
     search.name_origins(node, page.items)
     context = {"node": node, "items": page.items, "stats": stats.totals(node)}
-    return templates.TemplateResponse(request, "home.html", context)
+    return templates.TemplateResponse(request, "home.html", context, headers={"Link": notify.inbox_link(node)})
 
 
 HTML = "text/html"
@@ -72,11 +72,15 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
             headers={"Vary": "Accept"},
         )
     view = exports.record_view(node, version, viewer)
-    headers = {"Vary": "Accept", "Link": signposting.header(signposting.landing_links(node, version, view))}
+    links = signposting.header(signposting.landing_links(node, version, view))
+    # The node's LDN inbox (COAR Notify), where reviews and relationships of this record may be sent.
+    headers = {"Vary": "Accept", "Link": f"{links}, {notify.inbox_link(node)}"}
     if chosen != HTML:
         export = _BY_MEDIA_TYPE[chosen]
         headers["Content-Location"] = exports.export_url(node, version, export.name)
         return _export_response(view, export, headers)
+    if request.method == "GET" and version.state.value == "published":
+        usage.note(request, node, version.record_id, usage.events.INVESTIGATION, viewer)
     reader = i18n.reader_language(request)
     context = {
         "node": node,
@@ -95,7 +99,7 @@ def landing(any_id: str, request: Request, node: Node = NodeDep, viewer: Viewer 
         "citation": citation.to_text(view),
         "citations": _citations(view),
         "exports": [(e, exports.export_url(node, version, e.name)) for e in registry.exports(view.kind)],
-        "json_ld": schemaorg.to_script(view),
+        "json_ld": schemaorg.to_script(view, inbox=notify.partners.own_inbox(node)),
         "scholar_tags": scholar.meta_tags(view),
         "orcid_url": orcid_url,
         "this_node": node.settings.node_name,

@@ -2,14 +2,14 @@
 communities get a logo
 
 Revision ID: 0022_workspace
-Revises: 0020_job_queue
+Revises: 0021_network
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_workspace"
-down_revision = "0020_job_queue"
+down_revision = "0021_network"
 branch_labels = None
 depends_on = None
 
