@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..services import explore, fixity, harvest, mail, replication, uploads
+from ..services import explore, fixity, governance, harvest, mail, replication, uploads
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
 from ..web import (
@@ -20,6 +20,7 @@ from ..web import (
     deposit_pages,
     dump,
     face,
+    governance_api,
     oai,
     oidc_pages,
     pages,
@@ -43,6 +44,7 @@ JOBS: list[Job] = [
     *uploads.JOBS,
     *explore.JOBS,
     *mail.JOBS,  # the email outbox, when an SMTP server is configured
+    *governance.JOBS,  # expired grants noted in the audit log
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -75,6 +77,8 @@ ROUTES: list[APIRouter] = [
     deposit_pages.router,  # /deposit/new, /deposit/{id}, /my
     community_admin.router,  # /communities-new, /communities/{slug}/manage: create, edit, curators
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
+    governance_api.router,  # /api/committees, /api/access-requests, /api/grants: managed access
+    governance_api.pages,  # /records/{id}/policy.jsonld: ODRL
 ]
 
 
