@@ -27,9 +27,16 @@ def test_the_packaged_list_is_the_official_one() -> None:
 
 def test_terms_parse_and_round_trip() -> None:
     use = duo.parse_data_use(
-        {"permission": "ds", "disease": "MONDO:0004992", "modifiers": ["GS", "NPU", "TS", "IRB"],
-         "countries": "FR, de", "months": "12", "jurisdiction": "fr", "consent_basis": "broad consent"}
-    )  # fmt: skip
+        {
+            "permission": "ds",
+            "disease": "MONDO:0004992",
+            "modifiers": ["GS", "NPU", "TS", "IRB"],
+            "countries": "FR, de",
+            "months": "12",
+            "jurisdiction": "fr",
+            "consent_basis": "broad consent",
+        }
+    )
     assert use.permission == "DS" and use.countries == ("FR", "DE") and use.months == 12
     assert use.jurisdiction == "FR"
     assert duo.parse_data_use(use.as_dict()) == use

@@ -21,18 +21,35 @@ from tests.conftest import Account
 from tests.web.conftest import assert_problem, published_record, sha256
 
 DATA = b"cell,type\nAAAC,T cell\nAAAG,B cell\n"
-TERMS = {"permission": "DS", "disease": "cancer", "modifiers": ["GS", "NPU", "PUB"], "countries": ["FR", "DE"],
-         "jurisdiction": "FR", "consent_basis": "broad consent for cancer research"}  # fmt: skip
-GOOD = {"purpose_code": "DS", "disease": "cancer", "purpose": "Tumour micro-environment atlas", "project": "TME",
-        "institution": "Institut Curie", "institution_ror": "https://ror.org/04t0gwh46", "country": "FR",
-        "not_for_profit": True, "agreement_accepted": True}  # fmt: skip
+TERMS = {
+    "permission": "DS",
+    "disease": "cancer",
+    "modifiers": ["GS", "NPU", "PUB"],
+    "countries": ["FR", "DE"],
+    "jurisdiction": "FR",
+    "consent_basis": "broad consent for cancer research",
+}
+GOOD = {
+    "purpose_code": "DS",
+    "disease": "cancer",
+    "purpose": "Tumour micro-environment atlas",
+    "project": "TME",
+    "institution": "Institut Curie",
+    "institution_ror": "https://ror.org/04t0gwh46",
+    "country": "FR",
+    "not_for_profit": True,
+    "agreement_accepted": True,
+}
 
 
 def _with_email(node: Node, name: str, role: str = "depositor", language: str = "en") -> Account:
     user = users.create_user(node, name, role)
     with node.transaction() as tx:
-        tx.execute(update(users_table).where(users_table.c.id == user.id)
-                   .values(email=f"{name}@example.org", language=language))  # fmt: skip
+        tx.execute(
+            update(users_table)
+            .where(users_table.c.id == user.id)
+            .values(email=f"{name}@example.org", language=language)
+        )
     return Account(user, users.create_token(node, user))
 
 
@@ -52,15 +69,22 @@ def setup(node: Node, client: TestClient, depositor: Account, admin: Account) ->
     record = published_record(client, depositor, {"cells.csv": DATA}, access={"level": "restricted", "data_use": TERMS})
     chair, member = _with_email(node, "chair"), _with_email(node, "member", language="fr")
     requester, other = _with_email(node, "requester"), _with_email(node, "other")
-    made = client.post("/api/committees", json={"slug": "hca-dac", "name": "HCA DAC", "quorum": 2,
-                                                "agreement": "Use only as approved."}, headers=admin.headers)  # fmt: skip
+    made = client.post(
+        "/api/committees",
+        json={"slug": "hca-dac", "name": "HCA DAC", "quorum": 2, "agreement": "Use only as approved."},
+        headers=admin.headers,
+    )
     assert made.status_code == 201, made.text
     for account, chair_flag in ((chair, True), (member, False)):
-        added = client.post("/api/committees/hca-dac/members", json={"member": str(account.user.id),
-                                                                     "chair": chair_flag}, headers=admin.headers)  # fmt: skip
+        added = client.post(
+            "/api/committees/hca-dac/members",
+            json={"member": str(account.user.id), "chair": chair_flag},
+            headers=admin.headers,
+        )
         assert added.status_code == 200, added.text
-    governed = client.post("/api/committees/hca-dac/records", json={"record_id": record["record_id"]},
-                           headers=depositor.headers)  # fmt: skip
+    governed = client.post(
+        "/api/committees/hca-dac/records", json={"record_id": record["record_id"]}, headers=depositor.headers
+    )
     assert governed.status_code == 200, governed.text
     return Setup(record, depositor, requester, other, chair, member, admin)
 
@@ -76,8 +100,9 @@ def _approved(client: TestClient, s: Setup, days: int = 30) -> dict[str, Any]:
     assert asked.status_code == 201, asked.text
     rid = asked.json()["id"]
     for voter in (s.chair, s.member):
-        voted = client.post(f"/api/access-requests/{rid}/votes", json={"approve": True, "days": days},
-                            headers=voter.headers)  # fmt: skip
+        voted = client.post(
+            f"/api/access-requests/{rid}/votes", json={"approve": True, "days": days}, headers=voter.headers
+        )
         assert voted.status_code == 200, voted.text
     return voted.json()
 
@@ -127,8 +152,11 @@ def test_the_whole_flow(node: Node, client: TestClient, setup: Setup) -> None:
     assert_problem(
         client.post(f"/api/access-requests/{req}/votes", json={"approve": True}, headers=s.other.headers), 404
     )
-    asked_info = client.post(f"/api/access-requests/{req}/decision", json={"decision": "info", "reason": "Which disease?"},
-                             headers=s.member.headers)  # fmt: skip
+    asked_info = client.post(
+        f"/api/access-requests/{req}/decision",
+        json={"decision": "info", "reason": "Which disease?"},
+        headers=s.member.headers,
+    )
     assert asked_info.json()["state"] == "info-requested"
     fixed = client.put(f"/api/access-requests/{req}", json=GOOD, headers=s.requester.headers)
     assert fixed.status_code == 200 and fixed.json()["precheck"]["ok"] and fixed.json()["state"] == "pending"
@@ -147,8 +175,9 @@ def test_the_whole_flow(node: Node, client: TestClient, setup: Setup) -> None:
     assert_problem(
         client.post(f"/api/access-requests/{req}/votes", json={"approve": True}, headers=s.chair.headers), 409
     )
-    approved = client.post(f"/api/access-requests/{req}/votes", json={"approve": True, "days": 30},
-                           headers=s.member.headers).json()  # fmt: skip
+    approved = client.post(
+        f"/api/access-requests/{req}/votes", json={"approve": True, "days": 30}, headers=s.member.headers
+    ).json()
     assert approved["state"] == "approved"
     assert approved["grant"]["expires"] == (node.today() + timedelta(days=30)).isoformat()
     # The grant opens the files to the requester only.
@@ -156,8 +185,9 @@ def test_the_whole_flow(node: Node, client: TestClient, setup: Setup) -> None:
     assert _file(client, s, s.other.headers) == 403
     assert _file(client, s, s.member.headers) == 403  # the committee decides; it does not get the data
     assert client.get(f"/api/blobs/{sha256(DATA)}", headers=s.requester.headers).status_code == 200
-    queried = client.post(f"/api/records/{rid}/query", json={"sql": "select count(*) as n from cells"},
-                          headers=s.requester.headers)  # fmt: skip
+    queried = client.post(
+        f"/api/records/{rid}/query", json={"sql": "select count(*) as n from cells"}, headers=s.requester.headers
+    )
     assert queried.status_code == 200, queried.text
     # Emails went to the committee on each request and to the requester on each decision.
     with node.engine.connect() as conn:
@@ -215,16 +245,21 @@ def test_rejection_needs_reasons_and_a_quorum(client: TestClient, setup: Setup) 
     ],
 )
 def test_bad_requests_change_nothing(node: Node, client: TestClient, setup: Setup, body: Any, status: int) -> None:
-    got = client.post(f"/api/records/{setup.record['record_id']}/access-requests", json=body,
-                      headers=setup.requester.headers)  # fmt: skip
+    got = client.post(
+        f"/api/records/{setup.record['record_id']}/access-requests", json=body, headers=setup.requester.headers
+    )
     assert_problem(got, status)
     assert client.get("/api/access-requests", headers=setup.requester.headers).json()["requests"] == []
 
 
 def test_requests_for_open_unknown_or_anonymous(client: TestClient, setup: Setup, depositor: Account) -> None:
     open_record = published_record(client, depositor)
-    assert_problem(client.post(f"/api/records/{open_record['record_id']}/access-requests", json=GOOD,
-                               headers=setup.requester.headers), 409)  # fmt: skip
+    assert_problem(
+        client.post(
+            f"/api/records/{open_record['record_id']}/access-requests", json=GOOD, headers=setup.requester.headers
+        ),
+        409,
+    )
     assert_problem(client.post("/api/records/nope/access-requests", json=GOOD, headers=setup.requester.headers), 404)
     assert_problem(client.post(f"/api/records/{setup.record['record_id']}/access-requests", json=GOOD), 401)
 

@@ -41,8 +41,13 @@ def policy(view: RecordView, assigner: str) -> dict[str, Any]:
     if "GS" in use.modifiers:
         constraints.append({"leftOperand": "spatial", "operator": "isAnyOf", "rightOperand": list(use.countries)})
     if "TS" in use.modifiers and use.months:
-        constraints.append({"leftOperand": "elapsedTime", "operator": "lteq", "rightOperand":
-                            {"@value": f"P{use.months}M", "@type": "xsd:duration"}})  # fmt: skip
+        constraints.append(
+            {
+                "leftOperand": "elapsedTime",
+                "operator": "lteq",
+                "rightOperand": {"@value": f"P{use.months}M", "@type": "xsd:duration"},
+            }
+        )
     if constraints:
         permission["constraint"] = constraints
     duties = [{"action": _term(m)} for m in use.modifiers if m not in ("GS", "TS", "NCU", "NPOA") and m in terms()]
@@ -53,8 +58,13 @@ def policy(view: RecordView, assigner: str) -> dict[str, Any]:
     if "NCU" in use.modifiers or "NPUNCU" in use.modifiers:
         prohibitions.append({"target": view.identifier, "action": "commercialize"})
     if "NPOA" in use.modifiers:
-        prohibitions.append({"target": view.identifier, "action": "use", "constraint": [
-            {"leftOperand": "purpose", "operator": "isA", "rightOperand": _term("POA")}]})  # fmt: skip
+        prohibitions.append(
+            {
+                "target": view.identifier,
+                "action": "use",
+                "constraint": [{"leftOperand": "purpose", "operator": "isA", "rightOperand": _term("POA")}],
+            }
+        )
     if prohibitions:
         doc["prohibition"] = prohibitions
     return doc

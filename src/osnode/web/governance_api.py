@@ -109,8 +109,14 @@ def committee_audit(slug: str, format: str = "json", node: Node = NodeDep, viewe
 
 
 def _listed(i: governance.Listed) -> dict[str, Any]:
-    return {"id": i.id, "record_id": i.record_id, "requester": i.requester, "state": i.state,
-            "purpose_code": i.purpose_code, "created": i.created.isoformat()}  # fmt: skip
+    return {
+        "id": i.id,
+        "record_id": i.record_id,
+        "requester": i.requester,
+        "state": i.state,
+        "purpose_code": i.purpose_code,
+        "created": i.created.isoformat(),
+    }
 
 
 def _ethics(b: dict[str, Any]) -> tuple[str, bytes] | None:
