@@ -277,3 +277,18 @@ def test_committee_audit_export_and_tamper(node: Node, client: TestClient, setup
         tx.execute(update(audit_log).where(audit_log.c.action == "approved").values(detail='{"expires":"2099-01-01"}'))
     result = audit.verify(node)
     assert not result.ok and "altered" in result.problem
+
+
+def test_cli_verifies_the_chain(node: Node, client: TestClient, setup: Setup, database_url: str) -> None:
+    from tests.test_cli import fails, run_cli
+
+    _approved(client, setup)
+    data = node.settings.data_dir
+    done = run_cli("audit", "verify", "--data", data, database_url=database_url)
+    assert done.code == 0 and "audit log intact" in done.stdout, done.stderr
+    with node.transaction() as tx:
+        tx.execute(update(audit_log).where(audit_log.c.seq == 2).values(actor_id=999))
+    fails(run_cli("audit", "verify", "--data", data, database_url=database_url), "entry 2", "altered")
+    with node.transaction() as tx:
+        tx.execute(audit_log.delete().where(audit_log.c.seq == 3))
+    assert not audit.verify(node).ok
