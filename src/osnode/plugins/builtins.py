@@ -21,6 +21,7 @@ from ..web import (
     dump,
     face,
     governance_api,
+    governance_pages,
     oai,
     oidc_pages,
     pages,
@@ -54,6 +55,7 @@ PANELS: list[panels.Provider] = [
     admin_harvest.sources_panel,
     software.software_panel,
     explore_pages.preview_panel,
+    governance_pages.managed_panel,  # data-use terms, and the way to request access
 ]
 
 ROUTES: list[APIRouter] = [
@@ -79,6 +81,7 @@ ROUTES: list[APIRouter] = [
     curation.router,  # submit to a community; /communities/{slug}/requests: the review queue
     governance_api.router,  # /api/committees, /api/access-requests, /api/grants: managed access
     governance_api.pages,  # /records/{id}/policy.jsonld: ODRL
+    governance_pages.router,  # /records/{id}/access-request, /access/requests, /committees
 ]
 
 
