@@ -130,50 +130,42 @@ class Verification:
     last_hash: str = GENESIS
 
 
-def verify(node: Node, batch: int = 20000) -> Verification:
-    """Walk the whole chain in order; the first row whose sequence, link or hash does not fit fails it."""
-    prev, expected, count = GENESIS, 1, 0
-    columns = (
-        audit_log.c.seq,
-        audit_log.c.at,
-        audit_log.c.actor_id,
-        audit_log.c.action,
-        audit_log.c.record_id,
-        audit_log.c.grant_id,
-        audit_log.c.detail,
-        audit_log.c.prev_hash,
-        audit_log.c.hash,
-    )
+def verify(node: Node, batch: int = 50000) -> Verification:
+    """Walk the whole chain in order; the first row whose sequence, link or hash does not fit fails it.
+
+    The hot loop reads plain tuples through the driver's cursor (a million rows in seconds, not a minute of
+    row objects) and hashes exactly what ``entry_hash`` does."""
+    prev, expected = GENESIS, 1
     sha, sep = hashlib.sha256, _SEP
-    with node.engine.connect() as conn:
-        last = 0
-        while True:
-            rows = conn.execute(
-                select(*columns).where(audit_log.c.seq > last).order_by(audit_log.c.seq).limit(batch)
-            ).all()
-            if not rows:
-                break
+    sql = "SELECT seq, at, actor_id, action, record_id, grant_id, detail, prev_hash, hash FROM audit_log ORDER BY seq"
+    with node.engine.connect().execution_options(stream_results=True, yield_per=batch) as conn:
+        cursor = conn.exec_driver_sql(sql)
+        while rows := cursor.fetchmany(batch):
             for seq, at, actor, action, rec, grant, detail, prev_hash, digest in rows:
                 if seq != expected:
                     problem = f"entry {expected} is missing (next is {seq})"
-                    return Verification(count, False, expected, problem, prev)
+                    return Verification(expected - 1, False, expected, problem, prev)
                 if prev_hash != prev:
-                    return Verification(count, False, seq, f"entry {seq} does not link to entry {seq - 1}", prev)
-                fields = (
-                    str(seq),
-                    at,
-                    "" if actor is None else str(actor),
-                    action,
-                    rec or "",
-                    "" if grant is None else str(grant),
-                    detail,
-                    prev_hash,
+                    problem = f"entry {seq} does not link to entry {seq - 1}"
+                    return Verification(expected - 1, False, seq, problem, prev)
+                text = sep.join(
+                    (
+                        str(seq),
+                        at,
+                        "" if actor is None else str(actor),
+                        action,
+                        rec or "",
+                        "" if grant is None else str(grant),
+                        detail,
+                        prev_hash,
+                    )
                 )
-                if sha(sep.join(fields).encode()).hexdigest() != digest:
-                    return Verification(count, False, seq, f"entry {seq} was altered (its hash does not match)", prev)
-                prev, expected, count = digest, expected + 1, count + 1
-            last = rows[-1][0]
-    return Verification(count, True, last_hash=prev)
+                if sha(text.encode()).hexdigest() != digest:
+                    problem = f"entry {seq} was altered (its hash does not match)"
+                    return Verification(expected - 1, False, seq, problem, prev)
+                prev = digest
+                expected += 1
+    return Verification(expected - 1, True, last_hash=prev)
 
 
 def entries(conn: Connection, record_ids: list[str] | None = None, limit: int | None = None) -> Iterator[Entry]:
