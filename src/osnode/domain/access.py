@@ -93,11 +93,17 @@ def files_refusal(version: Version, viewer: Viewer, today: date, grant: Grant | 
     # A curator reviews a draft's files only as far as its access setting would let them read
     # them once published: a new version of a restricted record carries its files over.
     refusal = _level_refusal(version.access, today)
-    if refusal is None or not version.access.managed or version.state is not State.PUBLISHED:
+    if refusal is None or grant is None or version.state is not State.PUBLISHED:
         return refusal
-    if grant is None:
+    if not (version.access.managed or visa_opens(version, grant)):
         return refusal
     return grant.refusal(version.record_id, today)
+
+
+def visa_opens(version: Version, grant: Grant) -> bool:
+    """A visa (a grant the record's origin issued, verified by ``services.visas``) opens the restricted copy of
+    a harvested record, whose terms are its origin's to decide."""
+    return grant.user_id is None and version.origin_node is not None and version.access.level is AccessLevel.RESTRICTED
 
 
 def _level_refusal(access: Access, today: date) -> str | None:

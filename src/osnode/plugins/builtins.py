@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..services import explore, fixity, governance, harvest, mail, replication, uploads
+from ..services import explore, fixity, governance, harvest, mail, replication, uploads, visas
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
 from ..web import (
@@ -46,6 +46,7 @@ JOBS: list[Job] = [
     *explore.JOBS,
     *mail.JOBS,  # the email outbox, when an SMTP server is configured
     *governance.JOBS,  # expired grants noted in the audit log
+    *visas.JOBS,  # revoked grants harvested from peers: their visas are refused
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]

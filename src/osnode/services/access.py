@@ -30,7 +30,7 @@ def _grant_row(row) -> Grant:  # type: ignore[no-untyped-def]
 def grant_of(conn: Connection, version: Version, viewer: Viewer, today: date) -> Grant | None:
     """The grant that decides for ``viewer`` on a managed version: one that holds today, else their latest
     (whose refusal says why it no longer does), else a visa the viewer presented from the record's origin."""
-    if not version.access.managed or viewer.user_id is None and not viewer.visas:
+    if not (version.access.managed or viewer.visas) or viewer.user_id is None and not viewer.visas:
         return None
     if viewer.owns(version) or viewer.role is Role.ADMIN:
         return None
@@ -47,7 +47,7 @@ def refusal(
     """Why ``viewer`` may not get the files of ``version`` (by default on the node's today), or ``None``:
     the domain's rule, given the viewer's grant for a managed record."""
     today = today or node.today()
-    if not version.access.managed:
+    if not version.access.managed and not viewer.visas:
         return files_refusal(version, viewer, today)
     if conn is None:
         with node.engine.connect() as own:
@@ -62,7 +62,7 @@ def files_allowed(node: Node, version: Version, viewer: Viewer, today: date | No
 
 def log_use(node: Node, version: Version, viewer: Viewer, action: str, detail: dict[str, object]) -> None:
     """Audit a download or query of managed data (who, what, under which grant); nothing for other data."""
-    if not version.access.managed:
+    if not version.access.managed and not viewer.visas:
         return
     today = node.today()
     with node.transaction() as tx:

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ..domain.access import Viewer
 from ..domain.errors import FieldError, InvalidInput
 from ..formats import odrl
-from ..services import audit, exports, governance, records
+from ..services import audit, exports, governance, records, visas
 from ..services.node import Node
 from . import access_mail
 from .deps import NodeDep, ViewerDep
@@ -195,11 +195,32 @@ def ethics(request_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) ->
     return FileResponse(path, media_type="application/pdf", filename=name, headers={"Cache-Control": "private"})
 
 
+@router.get("/grants/revocations", summary="Revoked grants, oldest first (what replicas harvest)")
+def revocations(since: str | None = None, node: Node = NodeDep) -> list[dict[str, Any]]:
+    try:
+        return visas.revocations(node, since)
+    except ValueError:
+        raise InvalidInput("since is an ISO 8601 date-time", [FieldError("since", "ISO 8601")]) from None
+
+
+@router.get("/grants/{grant_id}/visa", summary="Your grant as a signed GA4GH Passport visa (JWT)")
+def visa(grant_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+    return {
+        "visa": visas.issue(node, viewer, grant_id),
+        "jwks_uri": f"{node.settings.public_url}/.well-known/jwks.json",
+    }
+
+
 @router.post("/grants/{grant_id}/revoke", summary="Revoke a grant (its committee, administrators)")
 async def revoke(grant_id: int, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
     found, notices = await run_in_threadpool(governance.revoke, node, viewer, grant_id, _object(body).get("reason"))
     await run_in_threadpool(access_mail.send, node, notices)
     return found.as_json()
+
+
+@pages.get("/.well-known/jwks.json", summary="The keys this node signs visas with")
+def jwks(node: Node = NodeDep) -> Response:
+    return Response(json.dumps(visas.jwks(node)), media_type="application/jwk-set+json")
 
 
 @pages.get("/records/{any_id}/policy.jsonld", summary="The record's usage policy as ODRL JSON-LD")
