@@ -86,3 +86,20 @@ def test_precheck_names_each_mismatch() -> None:
 def test_add_months_keeps_the_calendar() -> None:
     assert duo.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert duo.add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
+
+
+def test_crossborder_policy() -> None:
+    from osnode.domain.access import copies_may_live, crossborder_refusal
+    from osnode.domain.records import Access, AccessLevel
+
+    today = date(2026, 12, 6)
+    gs = Access(AccessLevel.RESTRICTED, data_use=duo.DataUse("HMB", ("GS",), countries=("FR", "DE")))
+    plain = Access(AccessLevel.RESTRICTED, data_use=duo.DataUse("GRU"))
+    assert crossborder_refusal(Access(), today, "US", ()) is None
+    assert "never leaves FR, DE" in str(crossborder_refusal(gs, today, "US", ("US", "DE")))
+    assert crossborder_refusal(gs, today, "DE", ("DE",)) is None
+    assert "declared" in str(crossborder_refusal(plain, today, None, ("DE",)))
+    assert "keeps managed data" in str(crossborder_refusal(plain, today, "BR", ("DE",)))
+    assert copies_may_live(gs, "FR", ("DE", "US")) == ("FR", "DE")
+    assert copies_may_live(plain, "FR", ()) == ("FR",)
+    assert copies_may_live(Access(), "FR", ()) is None

@@ -3,6 +3,8 @@ CSRF and an ethics PDF), the pre-check on the request's page, votes from the com
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -28,6 +30,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def test_request_vote_and_download_in_the_browser(node: Node) -> None:
+    node.settings = replace(node.settings, jurisdiction="PT", managed_copy_jurisdictions=("DE", "BR"))
     admin = local_account(node, "admin@example.org", Role.ADMIN)
     owner = local_account(node, "owner@example.org")
     chair = local_account(node, "chair@example.org")
@@ -48,6 +51,8 @@ def test_request_vote_and_download_in_the_browser(node: Node) -> None:
         assert landing.status_code == 200 and len(landing.content) <= 30 * 1024
         assert 'id="duo-terms"' in landing.text and "http://purl.obolibrary.org/obo/DUO_0000006" in landing.text
         assert "Portugal" in landing.text and EVIL not in landing.text
+        # Where copies may live: the node's policy, narrowed by GS (this node keeps its bytes in Portugal).
+        assert 'id="copies-may-live">Portugal, Brazil</dd>' in landing.text  # DE is outside GS's list
         assert f'href="/records/{version.record_id}/access-request"' in landing.text
         # Signed out, the form sends the reader to sign in.
         assert (

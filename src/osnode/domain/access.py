@@ -170,6 +170,37 @@ def publish_refusal(draft: Version, previous: Version | None, viewer: Viewer, to
     return f"publishing would open files of the previous version that you may not read ({refusal})"
 
 
+def crossborder_refusal(
+    access: Access, today: date, holder: str | None, managed_jurisdictions: tuple[str, ...]
+) -> str | None:
+    """Why the bytes under ``access`` may not be copied to a holder in jurisdiction ``holder`` (ISO 3166-1
+    alpha-2; ``None``: undeclared), by the node's cross-border policy, or ``None`` if they may."""
+    if level_in_force(access, today) is AccessLevel.OPEN or not access.managed:
+        return None  # open bytes go anywhere; other closed bytes never reach a peer at all
+    use = access.data_use
+    assert use is not None
+    if holder is None:
+        return "managed data goes only to a peer that declared its jurisdiction"
+    if "GS" in use.modifiers and holder not in use.countries:
+        return f"GS-restricted data never leaves {', '.join(use.countries)} (the peer is in {holder})"
+    if holder not in managed_jurisdictions:
+        allowed = ", ".join(managed_jurisdictions) or "no jurisdiction but this node's"
+        return f"the node's policy keeps managed data in {allowed} (the peer is in {holder})"
+    return None
+
+
+def copies_may_live(access: Access, home: str, managed_jurisdictions: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Where copies of the bytes under ``access`` may be kept (``None``: anywhere)."""
+    if not access.managed:
+        return None
+    use = access.data_use
+    assert use is not None
+    places = tuple(dict.fromkeys(([home] if home else []) + list(managed_jurisdictions)))
+    if "GS" in use.modifiers:
+        places = tuple(p for p in places if p in use.countries)
+    return places
+
+
 def without_content_addresses(metadata: dict[str, Any]) -> dict[str, Any]:
     """The stored metadata as a reader who may not get the files sees it: without the SWHIDs
     archiving adds as related identifiers. Like a checksum, a SWHID is a hash of the content: it

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from ..domain import access as rules
 from ..domain import duo
 from ..domain.access import Viewer
 from ..domain.errors import InvalidInput
@@ -29,8 +30,20 @@ from .sessions import SignedInDep
 
 router = APIRouter(include_in_schema=False)
 
-REQUEST_FIELDS = ("purpose_code", "disease", "purpose", "project", "institution", "institution_ror", "country",
-                  "not_for_profit", "commercial", "methods", "collaborates", "agreement_accepted")  # fmt: skip
+REQUEST_FIELDS = (
+    "purpose_code",
+    "disease",
+    "purpose",
+    "project",
+    "institution",
+    "institution_ror",
+    "country",
+    "not_for_profit",
+    "commercial",
+    "methods",
+    "collaborates",
+    "agreement_accepted",
+)
 # A request's states as the pages show them (through the ``t`` filter).
 STATES = (N_("pending"), N_("info-requested"), N_("approved"), N_("rejected"))
 MAX_FORM = 21 * 1024 * 1024  # the ethics PDF (20 MB) and the fields
@@ -55,6 +68,9 @@ def managed_panel(_request: Request, node: Node, version: Version, viewer: Viewe
         "policy": f"/records/{version.id}/policy.jsonld",
         "signed_in": viewer.user_id is not None,
         "country_name": duo.country_name,
+        "where": rules.copies_may_live(
+            version.access, node.settings.jurisdiction, node.settings.managed_copy_jurisdictions
+        ),
     }
     return Panel("panels/managed.html", context)
 
@@ -77,9 +93,16 @@ def request_form(record_id: str, request: Request, node: Node = NodeDep, viewer:
     version = access.readable_version(node, record_id, viewer)
     with node.engine.connect() as conn:
         committee = governance.committee_of(conn, version.record_id)
-    return page(request, "access/request_form.html", version=version, committee=committee, values={},
-                action=f"/records/{quote(version.record_id)}/access-request", purposes=duo.PURPOSES,
-                use=version.access.data_use)  # fmt: skip
+    return page(
+        request,
+        "access/request_form.html",
+        version=version,
+        committee=committee,
+        values={},
+        action=f"/records/{quote(version.record_id)}/access-request",
+        purposes=duo.PURPOSES,
+        use=version.access.data_use,
+    )
 
 
 @router.post("/records/{record_id}/access-request")
@@ -100,8 +123,14 @@ def show(request_id: int, request: Request, node: Node = NodeDep, viewer: Viewer
     found = governance.get_request(node, viewer, request_id)
     member = found.committee.member(viewer.user_id) is not None
     voted = any(v.voter_id == viewer.user_id for v in found.votes)
-    return page(request, "access/request.html", item=found, member=member, voted=voted,
-                mine=viewer.user_id == found.requester_id)  # fmt: skip
+    return page(
+        request,
+        "access/request.html",
+        item=found,
+        member=member,
+        voted=voted,
+        mine=viewer.user_id == found.requester_id,
+    )
 
 
 @router.get("/access/requests/{request_id}/edit", response_class=HTMLResponse)
@@ -109,13 +138,29 @@ def edit_form(request_id: int, request: Request, node: Node = NodeDep, viewer: V
     found = governance.get_request(node, viewer, request_id)
     version = access.readable_version(node, found.record_id, viewer)
     p = found.purpose
-    values = {"purpose_code": p.code, "disease": p.disease or "", "purpose": found.purpose_text,
-              "project": p.project or "", "institution": found.institution, "institution_ror": p.institution_ror or "",
-              "country": p.country or "", "not_for_profit": p.not_for_profit, "commercial": p.commercial,
-              "methods": p.methods, "collaborates": p.collaborates}  # fmt: skip
-    return page(request, "access/request_form.html", version=version, committee=found.committee, values=values,
-                action=f"/access/requests/{request_id}/edit", purposes=duo.PURPOSES,
-                use=version.access.data_use)  # fmt: skip
+    values = {
+        "purpose_code": p.code,
+        "disease": p.disease or "",
+        "purpose": found.purpose_text,
+        "project": p.project or "",
+        "institution": found.institution,
+        "institution_ror": p.institution_ror or "",
+        "country": p.country or "",
+        "not_for_profit": p.not_for_profit,
+        "commercial": p.commercial,
+        "methods": p.methods,
+        "collaborates": p.collaborates,
+    }
+    return page(
+        request,
+        "access/request_form.html",
+        version=version,
+        committee=found.committee,
+        values=values,
+        action=f"/access/requests/{request_id}/edit",
+        purposes=duo.PURPOSES,
+        use=version.access.data_use,
+    )
 
 
 @router.post("/access/requests/{request_id}/edit")
@@ -149,8 +194,12 @@ async def act(request_id: int, request: Request, node: Node = NodeDep, viewer: V
 
 @router.get("/committees", response_class=HTMLResponse)
 def committees(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
-    return page(request, "access/committees.html", items=governance.list_committees(node),
-                admin=viewer.role is not None and viewer.role.value == "admin")  # fmt: skip
+    return page(
+        request,
+        "access/committees.html",
+        items=governance.list_committees(node),
+        admin=viewer.role is not None and viewer.role.value == "admin",
+    )
 
 
 @router.post("/committees")
