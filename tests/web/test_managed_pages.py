@@ -111,3 +111,39 @@ def test_request_vote_and_download_in_the_browser(node: Node) -> None:
         with TestClient(create_app(node)) as eve:
             assert sign_in(eve, "eve@example.org").status_code == 303
             assert eve.get(request_url, headers=HTML).status_code == 404
+
+
+def test_the_deposit_form_sets_the_terms(client: TestClient, node: Node) -> None:
+    from sqlalchemy import select
+
+    from osnode.storage.catalog import versions
+    from tests.web.test_deposit_pages import HTML as FORM_HTML
+    from tests.web.test_deposit_pages import complete, new_draft, signed_in
+
+    csrf = signed_in(client, node)
+    version_id = new_draft(client, csrf)
+    terms = {
+        "access.level": "restricted",
+        "access.data_use.permission": "HMB",
+        "access.data_use.modifiers": "GS, IRB",
+        "access.data_use.countries": "FR, DE",
+        "access.data_use.jurisdiction": "fr",
+    }
+    bad = client.post(
+        f"/deposit/{version_id}",
+        data=complete(csrf) | terms | {"access.data_use.countries": "FR, XX", "action": "save"},
+        headers=FORM_HTML,
+    )
+    assert bad.status_code == 422 and "access.data_use.countries.1" in bad.text
+    saved = client.post(
+        f"/deposit/{version_id}",
+        data=complete(csrf) | terms | {"action": "save"},
+        headers=FORM_HTML,
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    with node.engine.connect() as conn:
+        row = conn.execute(select(versions.c.data_use).where(versions.c.id == version_id)).one()
+    assert row.data_use["permission"] == "HMB" and row.data_use["countries"] == ["FR", "DE"]
+    form = client.get(f"/deposit/{version_id}", headers=FORM_HTML)
+    assert 'value="GS, IRB"' in form.text and len(form.content) <= 30 * 1024
