@@ -292,3 +292,17 @@ def test_cli_verifies_the_chain(node: Node, client: TestClient, setup: Setup, da
     with node.transaction() as tx:
         tx.execute(audit_log.delete().where(audit_log.c.seq == 3))
     assert not audit.verify(node).ok
+
+
+def test_replication_moves_metadata_only_and_says_why(client: TestClient, setup: Setup) -> None:
+    """A replica reads the origin's JSON API: a GS-restricted record gives it no file to fetch, with the
+    cross-border reason for a replica outside the list; inside the list, still none (grant holders only)."""
+    from osnode.services.replication.fetching import remote_files
+
+    identifier = f"oai:testserver:{setup.record['record_id']}"
+    files, why = remote_files(client, "http://testserver", identifier, "US")
+    assert files is None and "GS-restricted data never leaves FR, DE" in str(why)
+    files, why = remote_files(client, "http://testserver", identifier, "FR")
+    assert files is None and "grant holders only" in str(why)
+    files, why = remote_files(client, "http://testserver", identifier, "")
+    assert files is None and "declared its jurisdiction" in str(why)

@@ -82,6 +82,7 @@ class RecordView:
             node_name=node_name,
             origin_node=version.origin_node,
             **access_fields(version.access, today),
+            data_use=version.access.data_use if version.access.level is AccessLevel.RESTRICTED else None,
         )
 
     # -- values several standards derive the same way ----------------------------------------
@@ -171,7 +172,6 @@ def access_fields(access: Access, today: date) -> dict[str, Any]:
     return {
         "access_level": level_in_force(access, today),
         "embargo_until": access.embargo_until if access.level is AccessLevel.EMBARGOED else None,
-        "data_use": access.data_use if access.level is AccessLevel.RESTRICTED else None,
     }
 
 
