@@ -306,3 +306,14 @@ def test_replication_moves_metadata_only_and_says_why(client: TestClient, setup:
     assert files is None and "grant holders only" in str(why)
     files, why = remote_files(client, "http://testserver", identifier, "")
     assert files is None and "declared its jurisdiction" in str(why)
+
+
+def test_peers_declare_their_jurisdiction(node: Node) -> None:
+    from osnode.services.harvest import peers as harvesting
+    from osnode.storage.peers import peers
+
+    harvesting.add_peer(node, "https://replica.example.org/oai", jurisdiction="de")
+    with node.engine.connect() as conn:
+        assert conn.execute(select(peers.c.jurisdiction)).scalar() == "DE"
+    with pytest.raises(Exception, match="ISO 3166"):
+        harvesting.add_peer(node, "https://other.example.org/oai", jurisdiction="Germany")

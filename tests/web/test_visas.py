@@ -53,7 +53,7 @@ def replica(
     copy = deposit.publish(other, draft.id, viewer)
     with other.transaction() as tx:
         peer_id = tx.execute(
-            peers.insert().values(name="origin", base_url="http://testserver", created=utcnow())
+            peers.insert().values(name="origin", base_url="http://testserver/oai", created=utcnow())
         ).inserted_primary_key[0]
         tx.execute(update(versions).where(versions.c.id == copy.id).values(origin_node="http://testserver"))
         tx.execute(

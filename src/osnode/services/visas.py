@@ -165,7 +165,8 @@ def _b64(part: str) -> bytes:
 
 
 def _origin(url: str) -> str:
-    return url.rstrip("/")
+    """A node's own address, whether given as its base URL or its OAI-PMH endpoint (as peers are added)."""
+    return url.rstrip("/").removesuffix("/oai").rstrip("/")
 
 
 def with_visa(node: Node, viewer: Viewer, token: str, fetch: JwksFetcher | None = None) -> Viewer:
@@ -188,7 +189,7 @@ def harvest_revocations(node: Node, fetch: Callable[[str], list[dict[str, Any]]]
         known = conn.execute(select(peers.c.base_url)).scalars().all()
     for base in known:
         try:
-            items = fetch(base) if fetch else httpx.get(f"{base.rstrip('/')}/api/grants/revocations", timeout=10).json()
+            items = fetch(base) if fetch else httpx.get(f"{_origin(base)}/api/grants/revocations", timeout=10).json()
         except (httpx.HTTPError, ValueError):
             continue
         with node.transaction() as tx:
