@@ -317,3 +317,23 @@ def test_peers_declare_their_jurisdiction(node: Node) -> None:
         assert conn.execute(select(peers.c.jurisdiction)).scalar() == "DE"
     with pytest.raises(Exception, match="ISO 3166"):
         harvesting.add_peer(node, "https://other.example.org/oai", jurisdiction="Germany")
+
+
+def test_verify_detects_reordered_and_removed_entries(node: Node, client: TestClient, setup: Setup) -> None:
+    _approved(client, setup)
+    assert audit.verify(node).ok
+    with node.transaction() as tx:  # swap entries 3 and 4, each keeping its own content and hashes
+        tx.execute(update(audit_log).where(audit_log.c.seq == 3).values(seq=-3))
+        tx.execute(update(audit_log).where(audit_log.c.seq == 4).values(seq=3))
+        tx.execute(update(audit_log).where(audit_log.c.seq == -3).values(seq=4))
+    reordered = audit.verify(node)
+    assert not reordered.ok and reordered.first_bad == 3 and "does not link" in reordered.problem
+    with node.transaction() as tx:
+        tx.execute(update(audit_log).where(audit_log.c.seq == 3).values(seq=-3))
+        tx.execute(update(audit_log).where(audit_log.c.seq == 4).values(seq=3))
+        tx.execute(update(audit_log).where(audit_log.c.seq == -3).values(seq=4))
+    assert audit.verify(node).ok  # put back, it verifies again
+    with node.transaction() as tx:
+        tx.execute(audit_log.delete().where(audit_log.c.seq == 5))
+    removed = audit.verify(node)
+    assert not removed.ok and removed.first_bad == 5 and "missing" in removed.problem
