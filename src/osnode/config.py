@@ -37,6 +37,11 @@ class Settings:
     languages: tuple[str, ...] = ()
     # Base URLs of nodes that hold copies of our blobs, asked to repair a damaged one (fixity).
     repair_peers: tuple[str, ...] = ()
+    # Cross-border policy of managed access (docs/governance.md): where this node keeps its bytes (ISO 3166-1
+    # alpha-2), and the jurisdictions where copies of managed (restricted, DUO-termed) bytes may also live.
+    # A GS-restricted record's own country list narrows it further; empty: nowhere but here.
+    jurisdiction: str = ""
+    managed_copy_jurisdictions: tuple[str, ...] = ()
     # Bounds of one harvest run (services/harvest/limits.py): requests to the peer, seconds, and
     # pages in a row that bring no record not seen before. A run stopped by a bound is recorded as
     # failed; the next one goes on from the last page stored. 100,000 pages of 100 records is a
@@ -290,6 +295,16 @@ def _coerce(name: str, raw: object) -> object:
         if url and not (url.startswith("s3://") and url.removeprefix("s3://").split("/")[0]):
             raise ConfigError(f"blob_store must be empty (the data folder) or s3://bucket/prefix, not {raw!r}")
         return url
+    if name in ("jurisdiction", "managed_copy_jurisdictions"):
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        codes = tuple(dict.fromkeys(str(c).strip().upper() for c in items if str(c).strip()))
+        if any(not (len(c) == 2 and c.isalpha() and c.isascii()) for c in codes):
+            raise ConfigError(f"{name} must be ISO 3166-1 alpha-2 country codes, not {raw!r}")
+        if name == "jurisdiction":
+            if len(codes) > 1:
+                raise ConfigError(f"jurisdiction is one ISO 3166-1 alpha-2 country code, not {raw!r}")
+            return codes[0] if codes else ""
+        return codes
     if name == "repair_peers" or name == "trusted_proxies":
         # A TOML list, or a comma-separated string from the environment.
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")

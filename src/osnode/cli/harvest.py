@@ -40,6 +40,9 @@ def peers_add(
     ] = None,
     every: Annotated[float | None, typer.Option("--every", help="Harvest every HOURS while serving.")] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Do not contact the peer now.")] = False,
+    jurisdiction: Annotated[
+        str | None, typer.Option("--jurisdiction", help="Where the peer keeps what it holds (ISO 3166-1 code).")
+    ] = None,
     as_json: JsonOpt = False,
     data: DataOpt = None,
 ) -> None:
@@ -54,6 +57,7 @@ def peers_add(
             metadata_prefix=metadata_format,
             every_hours=every,
             connect=None if no_check else _connect_once,
+            jurisdiction=jurisdiction,
         )
     finally:
         node.close()

@@ -19,6 +19,28 @@ from .records import Access, AccessLevel, Role, State, Version
 
 
 @dataclass(frozen=True)
+class Grant:
+    """A data access committee's grant: ``user_id`` may get the files of ``record_id`` through ``expires``
+    (inclusive), unless revoked. A grant presented as a visa from another node names no local user."""
+
+    id: int
+    record_id: str
+    user_id: int | None
+    expires: date
+    revoked: bool = False
+    project: str | None = None
+
+    def refusal(self, record_id: str, today: date) -> str | None:
+        if self.record_id != record_id:
+            return "the grant is for another record"
+        if self.revoked:
+            return "the grant was revoked by the data access committee"
+        if today > self.expires:
+            return f"the grant expired on {self.expires.isoformat()}"
+        return None
+
+
+@dataclass(frozen=True)
 class Viewer:
     """Who is asking: an anonymous reader has no user id and no role."""
 
@@ -26,6 +48,8 @@ class Viewer:
     role: Role | None = None
     # A read-scoped API token: it may read all its user may, and change nothing.
     read_only: bool = False
+    # Grants another node issued, presented as verified GA4GH visas (``services.visas``).
+    visas: tuple[Grant, ...] = ()
 
     @property
     def is_staff(self) -> bool:
@@ -55,8 +79,11 @@ def level_in_force(access: Access, today: date) -> AccessLevel:
     return access.level
 
 
-def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
-    """Why ``viewer`` may not get the files of ``version`` today, or ``None`` if they may."""
+def files_refusal(version: Version, viewer: Viewer, today: date, grant: Grant | None = None) -> str | None:
+    """Why ``viewer`` may not get the files of ``version`` today, or ``None`` if they may.
+
+    ``grant``: the viewer's grant for the record, if any. It opens a managed version (restricted with DUO
+    terms) while it holds; it never opens a draft, an embargo or a plain restricted version."""
     if version.state is State.WITHDRAWN:
         return "this version was withdrawn; its files are no longer served"
     if viewer.owns(version) or viewer.role is Role.ADMIN:
@@ -65,7 +92,18 @@ def files_refusal(version: Version, viewer: Viewer, today: date) -> str | None:
         return "draft files are private"
     # A curator reviews a draft's files only as far as its access setting would let them read
     # them once published: a new version of a restricted record carries its files over.
-    return _level_refusal(version.access, today)
+    refusal = _level_refusal(version.access, today)
+    if refusal is None or grant is None or version.state is not State.PUBLISHED:
+        return refusal
+    if not (version.access.managed or visa_opens(version, grant)):
+        return refusal
+    return grant.refusal(version.record_id, today)
+
+
+def visa_opens(version: Version, grant: Grant) -> bool:
+    """A visa (a grant the record's origin issued, verified by ``services.visas``) opens the restricted copy of
+    a harvested record, whose terms are its origin's to decide."""
+    return grant.user_id is None and version.origin_node is not None and version.access.level is AccessLevel.RESTRICTED
 
 
 def _level_refusal(access: Access, today: date) -> str | None:
@@ -76,6 +114,8 @@ def _level_refusal(access: Access, today: date) -> str | None:
     if level is AccessLevel.EMBARGOED:
         until = access.embargo_until
         return f"the files are under embargo until {until.isoformat() if until else 'further notice'}"
+    if level is AccessLevel.RESTRICTED and access.data_use is not None:
+        return "the files are restricted: under managed access, ask the record's data access committee for a grant"
     if level is AccessLevel.RESTRICTED:
         return "the files are restricted to the record's owners and administrators"
     return "this record publishes its metadata only"
@@ -128,6 +168,37 @@ def publish_refusal(draft: Version, previous: Version | None, viewer: Viewer, to
     if refusal is None:
         return None
     return f"publishing would open files of the previous version that you may not read ({refusal})"
+
+
+def crossborder_refusal(
+    access: Access, today: date, holder: str | None, managed_jurisdictions: tuple[str, ...]
+) -> str | None:
+    """Why the bytes under ``access`` may not be copied to a holder in jurisdiction ``holder`` (ISO 3166-1
+    alpha-2; ``None``: undeclared), by the node's cross-border policy, or ``None`` if they may."""
+    if level_in_force(access, today) is AccessLevel.OPEN or not access.managed:
+        return None  # open bytes go anywhere; other closed bytes never reach a peer at all
+    use = access.data_use
+    assert use is not None
+    if holder is None:
+        return "managed data goes only to a peer that declared its jurisdiction"
+    if "GS" in use.modifiers and holder not in use.countries:
+        return f"GS-restricted data never leaves {', '.join(use.countries)} (the peer is in {holder})"
+    if holder not in managed_jurisdictions:
+        allowed = ", ".join(managed_jurisdictions) or "no jurisdiction but this node's"
+        return f"the node's policy keeps managed data in {allowed} (the peer is in {holder})"
+    return None
+
+
+def copies_may_live(access: Access, home: str, managed_jurisdictions: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Where copies of the bytes under ``access`` may be kept (``None``: anywhere)."""
+    if not access.managed:
+        return None
+    use = access.data_use
+    assert use is not None
+    places = tuple(dict.fromkeys(([home] if home else []) + list(managed_jurisdictions)))
+    if "GS" in use.modifiers:
+        places = tuple(p for p in places if p in use.countries)
+    return places
 
 
 def without_content_addresses(metadata: dict[str, Any]) -> dict[str, Any]:

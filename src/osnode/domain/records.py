@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from .duo import DataUse
 from .errors import Conflict
 
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
@@ -58,12 +59,22 @@ class Role(StrEnum):
 class Access:
     level: AccessLevel = AccessLevel.OPEN
     embargo_until: date | None = None
+    # GA4GH DUO terms: a restricted version that carries them is under managed access (readers may ask its
+    # data access committee for a grant); see docs/governance.md.
+    data_use: DataUse | None = None
+
+    @property
+    def managed(self) -> bool:
+        return self.level is AccessLevel.RESTRICTED and self.data_use is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "level": self.level.value,
             "embargo_until": self.embargo_until.isoformat() if self.embargo_until else None,
         }
+        if self.data_use is not None:
+            out["data_use"] = self.data_use.as_dict()
+        return out
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from ..domain.access import level_in_force
+from ..domain.duo import DataUse
 from ..domain.metadata import Metadata
 from ..domain.records import Access, AccessLevel, FileEntry, Version
 from . import trusted
@@ -50,6 +51,8 @@ class RecordView:
     embargo_until: date | None = None
     """The day the files become (or became) open, for embargoed records; kept after it lifts,
     since it stays the day the files became available."""
+    data_use: DataUse | None = None
+    """GA4GH DUO terms of a managed (restricted) version."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(FileView(*f) for f in self.files))
@@ -79,9 +82,15 @@ class RecordView:
             node_name=node_name,
             origin_node=version.origin_node,
             **access_fields(version.access, today),
+            data_use=version.access.data_use if version.access.level is AccessLevel.RESTRICTED else None,
         )
 
     # -- values several standards derive the same way ----------------------------------------
+
+    @property
+    def policy_url(self) -> str:
+        """The record's usage policy as ODRL JSON-LD (``formats.odrl``), at a stable URL beside the landing page."""
+        return f"{self.identifier}/policy.jsonld"
 
     @property
     def doi_url(self) -> str | None:

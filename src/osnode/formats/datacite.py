@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from ..domain import duo
 from ..domain.identifiers import orcid_url
 from ..domain.metadata import Creator
 from . import RecordView
@@ -120,7 +121,33 @@ def _rights(view: RecordView) -> list[dict[str, Any]]:
         }
     )
     result.append({"rights": right.label, "rightsUri": right.eu_repo_uri})
+    # GA4GH DUO terms of a managed version: each term as a rights statement in the DUO scheme.
+    for term in view.data_use.term_list() if view.data_use else []:
+        result.append(
+            {
+                "rights": f"{term.shorthand}: {term.label}",
+                "rightsUri": term.purl,
+                "rightsIdentifier": term.id,
+                "rightsIdentifierScheme": duo.SCHEME,
+                "schemeUri": duo.SCHEME_URI,
+            }
+        )
     return result
+
+
+def _subjects(view: RecordView) -> list[dict[str, Any]]:
+    stated = [s.model_dump(exclude_none=True) for s in view.metadata.subjects]
+    for term in view.data_use.term_list() if view.data_use else []:
+        stated.append(
+            {
+                "subject": term.label,
+                "subjectScheme": duo.SCHEME,
+                "schemeUri": duo.SCHEME_URI,
+                "valueUri": term.purl,
+                "classificationCode": term.id,
+            }
+        )
+    return stated
 
 
 def _dates(view: RecordView) -> list[dict[str, Any]]:
@@ -215,7 +242,7 @@ def to_json(view: RecordView) -> dict[str, Any]:
                     "ris": kind.ris,
                 }
             ),
-            "subjects": [s.model_dump(exclude_none=True) for s in meta.subjects],
+            "subjects": _subjects(view),
             "contributors": contributors,
             "dates": _dates(view),
             "language": meta.language,

@@ -189,6 +189,13 @@ def to_json_ld(view: RecordView) -> dict[str, Any]:
     if licences:
         doc["license"] = _one_or_many(licences)
     doc |= accessrights.schema_org(view.access_level, view.embargo_until)
+    if view.data_use is not None:
+        labels = "; ".join(f"{t.shorthand} ({t.label}, {t.purl})" for t in view.data_use.term_list())
+        doc["conditionsOfAccess"] = (
+            "Managed access: a data access committee grants the files for uses within the GA4GH Data Use "
+            f"Ontology terms {labels}."
+        )
+        doc["usageInfo"] = view.policy_url
 
     same_as = [
         u for a in meta.alternateIdentifiers if (u := identifier_url(a.alternateIdentifierType, a.alternateIdentifier))

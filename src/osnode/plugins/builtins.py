@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..services import admin_peers, explore, fixity, harvest, mail, replication, uploads
+from ..services import admin_peers, explore, fixity, governance, harvest, mail, replication, uploads, visas
 from ..services.dois import registration as dois
 from ..services.harvest import OAIClient
 from ..services.jobs import Job
@@ -25,6 +25,8 @@ from ..web import (
     deposit_pages,
     dump,
     face,
+    governance_api,
+    governance_pages,
     notify,
     oai,
     oidc_pages,
@@ -65,6 +67,8 @@ JOBS: list[Job] = [
     *dois.JOBS,  # DOI registration, when a DataCite account is configured
     *usage_counting.JOBS,  # yesterday's usage log counted (COUNTER), then deleted
     *usage_federation.JOBS,  # the peers' usage of copies of our records, read from their feeds
+    *governance.JOBS,  # expired grants noted in the audit log
+    *visas.JOBS,  # revoked grants harvested from peers: their visas are refused
     Job("harvest", lambda _node: HARVEST_CHECK_SECONDS, lambda node: harvest.harvest_due(node, OAIClient)),
     Job("replicate", lambda _node: REPLICATE_CHECK_SECONDS, lambda node: replication.replicate_all(node, OAIClient)),
 ]
@@ -78,6 +82,7 @@ PANELS: list[panels.Provider] = [
     doi_pages.doi_panel,  # the record's DOI, "pending" until registered; the registry's refusal for admins
     usage_pages.usage_panel,  # views, downloads, uniques; the network's totals by country
     notify.notify_panel,  # reviews, endorsements, announced relationships; review requests for owners
+    governance_pages.managed_panel,  # data-use terms, and the way to request access
 ]
 
 ROUTES: list[APIRouter] = [
@@ -109,6 +114,9 @@ ROUTES: list[APIRouter] = [
     doi_pages.router,  # an admin sends a refused DOI again
     usage_pages.router,  # /api/reports/ir: the COUNTER R5.1 item report
     notify.router,  # /inbox (COAR Notify over LDN), review requests, /notify/requests
+    governance_api.router,  # /api/committees, /api/access-requests, /api/grants: managed access
+    governance_api.pages,  # /records/{id}/policy.jsonld: ODRL
+    governance_pages.router,  # /records/{id}/access-request, /access/requests, /committees
 ]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import records as rules
 from ..domain.access import Viewer
+from ..domain.duo import parse_data_use
 from ..domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..domain.metadata import parse_metadata, publication_errors
 from ..domain.records import Access, AccessLevel, FileEntry, Role, State, Version, new_id
@@ -37,7 +38,7 @@ def parse_access(data: Any) -> Access:
     if not isinstance(data, dict):
         raise InvalidInput("access must be an object", [FieldError("access", "expected an object")])
     errors: list[FieldError] = []
-    unknown = set(data) - {"level", "embargo_until"}
+    unknown = set(data) - {"level", "embargo_until", "data_use"}
     for key in sorted(unknown):
         errors.append(FieldError(f"access.{key}", "unknown property"))
     level_raw = data.get("level", "open")
@@ -57,9 +58,21 @@ def parse_access(data: Any) -> Access:
         errors.append(FieldError("access.embargo_until", "an embargoed version needs the date it lifts"))
     if level is not AccessLevel.EMBARGOED and until is not None:
         errors.append(FieldError("access.embargo_until", "only embargoed versions have an embargo date"))
+    data_use = None
+    if data.get("data_use") not in (None, {}):
+        try:
+            data_use = parse_data_use(data["data_use"])
+        except InvalidInput as exc:
+            errors += exc.errors
+        if level is not AccessLevel.RESTRICTED:
+            errors.append(FieldError("access.data_use", "data-use terms govern restricted (managed) versions only"))
     if errors:
         raise InvalidInput("invalid access settings", errors)
-    return Access(level, until)
+    return Access(level, until, data_use)
+
+
+def _data_use_column(access: Access) -> dict[str, Any] | None:
+    return access.data_use.as_dict() if access.data_use else None
 
 
 def _editable_draft(conn: Connection, version_id: str, viewer: Viewer) -> Version:
@@ -114,6 +127,7 @@ def create_draft(node: Node, viewer: Viewer, metadata: Any = None, access: Any =
                 metadata=parsed.to_json(),
                 access_level=checked_access.level.value,
                 embargo_until=checked_access.embargo_until,
+                data_use=_data_use_column(checked_access),
                 owner_id=viewer.user_id,
                 created=now,
                 updated=now,
@@ -138,6 +152,7 @@ def update_draft(node: Node, version_id: str, viewer: Viewer, metadata: Any = No
         try:
             checked = parse_access(access)
             values["access_level"], values["embargo_until"] = checked.level.value, checked.embargo_until
+            values["data_use"] = _data_use_column(checked)
         except InvalidInput as exc:
             errors += exc.errors
     if errors:
@@ -292,6 +307,7 @@ def _start_version(node: Node, any_id: str, viewer: Viewer) -> Version:
                 metadata=metadata,
                 access_level=base.access.level.value,
                 embargo_until=base.access.embargo_until,
+                data_use=_data_use_column(base.access),
                 owner_id=owner_id,
                 created=now,
                 updated=now,

@@ -124,6 +124,9 @@ def from_version(version: Version) -> dict[str, str]:
     out["access.level"] = version.access.level.value
     if version.access.embargo_until:
         out["access.embargo_until"] = version.access.embargo_until.isoformat()
+    if version.access.data_use is not None:  # lists as the form's one comma-separated field each
+        for key, value in version.access.data_use.as_dict().items():
+            out[f"access.data_use.{key}"] = ", ".join(value) if isinstance(value, list) else str(value)
     return out
 
 

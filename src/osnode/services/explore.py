@@ -90,7 +90,7 @@ class Target:
 
 def target(node: Node, any_id: str, key: str, viewer: Viewer, kinds: tuple[str, ...]) -> Target:
     """A file the viewer may download, of one of ``kinds`` (access rules first, then the format)."""
-    download = access.download(node, any_id, key, viewer)
+    download = access.download(node, any_id, key, viewer, use="explore")
     fmt = tables.file_format(key)
     if fmt not in kinds:
         wanted = "a table (CSV, TSV, Parquet, JSON Lines, Excel)" if "csv" in kinds else "a cell atlas (.h5ad)"
@@ -238,6 +238,7 @@ def run_query(node: Node, any_id: str, sql: str, viewer: Viewer, export: bool = 
     version, views = tables_of(node, any_id, viewer)
     if not views:
         raise InvalidInput(f"version {version.id} has no tables to query")
+    access.log_use(node, version, viewer, "query", {"sql": sql[:2000]})
     sources = query_sources(node, version)
     limits = QUERY_LIMITS
     if export:

@@ -292,6 +292,7 @@ def _insert_version(tx: Connection, item: dict[str, Any], owner_id: int, now: da
             metadata=item["metadata"],
             access_level=access.get("level", "open"),
             embargo_until=date.fromisoformat(embargo) if embargo else None,
+            data_use=access.get("data_use"),
             owner_id=owner_id,
             created=_when(item.get("created")) or now,
             updated=now,

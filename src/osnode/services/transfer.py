@@ -18,10 +18,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from ..domain.access import Viewer, files_refusal
+from ..domain.access import Viewer
 from ..domain.errors import Forbidden, InvalidInput, NodeError, NotFound
 from ..storage.blobs import CHUNK, SHA256, StoredBlob
 from ..storage.catalog import files
+from . import access
 from .node import Node
 from .records import load_version
 
@@ -49,7 +50,7 @@ def readable_blob(node: Node, sha256: str, viewer: Viewer) -> int:
         allowed = False
         for version_id in version_ids:
             version = load_version(conn, version_id)
-            if version is not None and files_refusal(version, viewer, node.today()) is None:
+            if version is not None and access.refusal(node, version, viewer, conn=conn) is None:
                 allowed = True
                 break
     if not allowed:

@@ -114,6 +114,8 @@ versions = Table(
     Column("withdrawn_at", DateTime(timezone=True), nullable=True),
     Column("withdrawal_reason", Text, nullable=True),
     Column("origin_node", String(200), nullable=True),
+    # GA4GH DUO data-use terms (``domain.duo.DataUse.as_dict``): a restricted version with terms is managed.
+    Column("data_use", JSON, nullable=True),
     UniqueConstraint("record_id", "number", name="uq_versions_record_number"),
 )
 Index("ix_versions_record_state", versions.c.record_id, versions.c.state)

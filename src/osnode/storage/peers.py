@@ -36,6 +36,9 @@ peers = Table(
     # Who is harvesting the peer now (host/pid/random), until when (renewed with each page).
     Column("lease_owner", String(300), nullable=True),
     Column("lease_until", DateTime(timezone=True), nullable=True),
+    # Where the peer keeps what it holds (ISO 3166-1 alpha-2), as it declared when added: the node's
+    # cross-border policy decides from it which bytes may go there (docs/governance.md).
+    Column("jurisdiction", String(2), nullable=True),
 )
 
 harvest_runs = Table(

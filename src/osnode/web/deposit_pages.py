@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from ..domain import vocabularies
+from ..domain import duo, vocabularies
 from ..domain.access import Viewer
 from ..domain.errors import FieldError, InvalidInput, NodeError, TooLarge
 from ..services import deposit, deposit_form, metadata_import
@@ -52,6 +52,7 @@ def _context(node: Node, viewer: Viewer, version: Any, fields: dict[str, str], p
         "people": deposit_form.people(node, viewer),
         "licences": LICENCES,
         "vocab": vocabularies,
+        "duo_permissions": duo.PERMISSIONS,
         "files": files[start : start + FILES_PER_PAGE],
         "file_count": len(files),
         "file_page": max(page_no, 1),

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..domain.access import ANONYMOUS, Viewer
 from ..domain.errors import Forbidden, Unauthorized
-from ..services import users
+from ..services import users, visas
 from ..services.node import Node
 from . import sessions
 
@@ -35,6 +35,9 @@ async def get_viewer(request: Request) -> Viewer:
         viewer = await sessions.viewer_of_cookie(request) or ANONYMOUS
         if viewer.user_id is not None:
             await sessions.check_csrf(request)
+    visa = request.headers.get(visas.HEADER)
+    if visa:  # a grant from the record's origin node, honoured only if it verifies (services.visas)
+        viewer = await run_in_threadpool(visas.with_visa, get_node(request), viewer, visa.strip()[:8192])
     request.state.viewer = viewer
     return viewer
 

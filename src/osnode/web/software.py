@@ -15,10 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from ..domain.access import Viewer, files_refusal
+from ..domain.access import Viewer
 from ..domain.errors import InvalidInput, NotFound, TooLarge, Unauthorized
 from ..domain.records import Version
-from ..services import archive
+from ..services import access, archive
 from ..services.archive import browsing
 from ..services.node import Node
 from ..software.swhid import PERM_DIR, PERM_EXEC, PERM_LINK, SWHID, parse_lines, parse_swhid
@@ -332,7 +332,7 @@ def _link_json(node: Node, version: Version, link: archive.DepositLink) -> dict[
 def software_panel(_request: Request, node: Node, version: Version, viewer: Viewer) -> Panel | None:
     link = browsing.link_of(node, version.id)
     # A SWHID is a content hash: a reader who may not get the files never sees it (docs/security.md).
-    if link is None or files_refusal(version, viewer, node.today()) is not None:
+    if link is None or access.refusal(node, version, viewer) is not None:
         return None
     context = _link_json(node, version, link)
     context["browsable"] = True

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
-from ...domain.access import Viewer, files_refusal
+from ...domain.access import Viewer
 from ...domain.errors import Forbidden, NotFound
 from ...domain.records import Version
 from ...storage.software import swh_deposits
-from .. import records
+from .. import access, records
 from ..node import Node
 from .ingest import ArchiveResult
 
@@ -40,7 +40,7 @@ def deposit_for(node: Node, any_id: str, viewer: Viewer) -> tuple[Version, Depos
         link = deposit_link(conn, version.id)
     if link is None:
         raise NotFound(f"record {any_id} holds no archived software")
-    refusal = files_refusal(version, viewer, node.today())
+    refusal = access.refusal(node, version, viewer)
     if refusal:
         raise Forbidden(refusal)
     return version, link

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ...domain.access import Viewer, can_see, files_refusal
+from ...domain.access import Viewer, can_see
 from ...domain.errors import InvalidInput, NotFound
 from ...software.swhid import SWHID, parse_swhid
 from ...storage.software import (
@@ -17,7 +17,7 @@ from ...storage.software import (
     swh_revisions,
     swh_snapshot_branches,
 )
-from .. import records
+from .. import access, records
 from ..node import Node
 from .links import deposit_link
 from .objects import object_json, object_type
@@ -30,7 +30,7 @@ def _readable_roots(node: Node, conn: Connection, viewer: Viewer) -> tuple[set[s
     roots, everything = set(), True
     for row in conn.execute(select(swh_deposits.c.version_id)).scalars():
         version = records.load_version(conn, row)
-        if version is None or not can_see(version, viewer) or files_refusal(version, viewer, node.today()):
+        if version is None or not can_see(version, viewer) or access.refusal(node, version, viewer, conn=conn):
             everything = False
             continue
         link = deposit_link(conn, row)

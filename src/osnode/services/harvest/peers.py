@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Row, and_, delete, func, select
 
+from osnode.domain import duo
 from osnode.domain.errors import Conflict, InvalidInput, NotFound
 from osnode.domain.moments import as_utc
 from osnode.domain.records import State
@@ -93,9 +94,15 @@ def add_peer(
     metadata_prefix: str | None = None,
     every_hours: float | None = None,
     connect: Connect | None = None,
+    jurisdiction: str | None = None,
 ) -> PeerInfo:
-    """Register a peer; with ``connect``, first check that it answers Identify and offers the format."""
+    """Register a peer; with ``connect``, first check that it answers Identify and offers the format.
+    ``jurisdiction``: where the peer keeps what it holds (ISO 3166-1 alpha-2), for the cross-border policy."""
     url = _check_url(url)
+    if jurisdiction is not None:
+        jurisdiction = jurisdiction.strip().upper()
+        if jurisdiction not in duo.countries():
+            raise InvalidInput(f"'{jurisdiction[:20]}' is not an ISO 3166-1 alpha-2 country code")
     name = (name or urlsplit(url).hostname or "").strip()
     if not _NAME.match(name):
         raise InvalidInput(f"'{name}' is not a peer name (letters, digits, '.', '_', '-'; at most 100)")
@@ -130,6 +137,7 @@ def add_peer(
                 metadata_prefix=metadata_prefix,
                 every_hours=every_hours,
                 created=utcnow(),
+                jurisdiction=jurisdiction,
             )
         )
         return _peer_info(tx, peer_row(tx, name))

@@ -10,14 +10,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 
 from ...domain import records as rules
-from ...domain.access import ANONYMOUS
+from ...domain.access import ANONYMOUS, crossborder_refusal
+from ...domain.duo import parse_data_use
 from ...domain.errors import InvalidInput, NodeError, NotFound
-from ...domain.records import AccessLevel, State
+from ...domain.records import Access, AccessLevel, State
 from ...storage.blobs import SHA256
 from ..node import Node
 from ..transfer import TransferFailed, fetch_blob, readable_blob
@@ -36,7 +38,24 @@ def _origin_record_id(identifier: str) -> str:
     return identifier.rsplit(":", 1)[-1]
 
 
-def remote_files(http: httpx.Client, site: str, identifier: str) -> tuple[list[RemoteFile] | None, str | None]:
+MANAGED = "managed data: metadata only"
+
+
+def managed_refusal(data_use: Any, jurisdiction: str, today: date) -> str:
+    """Why a managed record's bytes are not copied here: the cross-border rule on its terms (GS) when it
+    refuses this node's jurisdiction, else that managed bytes go to grant holders only, never by pull."""
+    try:
+        use = parse_data_use(data_use)
+    except InvalidInput:
+        return f"{MANAGED} (its data-use terms are unreadable)"
+    here = jurisdiction or None
+    refusal = crossborder_refusal(Access(AccessLevel.RESTRICTED, data_use=use), today, here, (here,) if here else ())
+    return f"{MANAGED} ({refusal or 'its bytes go to grant holders only'})"
+
+
+def remote_files(
+    http: httpx.Client, site: str, identifier: str, jurisdiction: str = "", today: date | None = None
+) -> tuple[list[RemoteFile] | None, str | None]:
     """The origin's open, published files of a record, or (None, why not)."""
     url = f"{site}/api/records/{_origin_record_id(identifier)}"
     response = http.get(url, headers={"Accept": "application/json"})
@@ -49,7 +68,10 @@ def remote_files(http: httpx.Client, site: str, identifier: str) -> tuple[list[R
         return None, f"{url} is not an osnode JSON API"
     if not isinstance(body, dict) or body.get("state") != State.PUBLISHED.value:
         return None, "the origin's record is not published"
-    if (body.get("access") or {}).get("level") != AccessLevel.OPEN.value:
+    access = body.get("access") or {}
+    if access.get("level") == AccessLevel.RESTRICTED.value and access.get("data_use"):
+        return None, managed_refusal(access["data_use"], jurisdiction, today or date.today())
+    if access.get("level") != AccessLevel.OPEN.value:
         return None, "the origin's files are not open"
     found = [_remote_file(item) for item in body.get("files") or []]
     if len({f.key for f in found}) != len(found):

@@ -19,11 +19,12 @@ from ...storage.catalog import files
 from ...storage.peers import record_sources
 from ...storage.record_state import add_file, remove_files, set_access_level
 from ...storage.replicas import replicas, replication_state
+from .. import audit
 from ..harvest import Connect, Guard, Limits, PeerError, origin_of
 from ..harvest.mirroring import current_version
 from ..node import Node, utcnow
 from ..runs import Tally, keep
-from .fetching import RemoteFile, fetch_missing, remote_files
+from .fetching import MANAGED, RemoteFile, fetch_missing, remote_files
 from .holders import blob_holders
 from .policies import peer_named, policy_of, replicating_peers
 
@@ -96,8 +97,15 @@ def _prepare(
             others = [h for h in blob_holders(node, lost[0]) if h != site]
             fetched, nbytes, present = fetch_missing(node, http, [site, *others], lost, attempts)
             return Outcome(source, "unchanged", fetched=fetched, fetched_bytes=nbytes, present=len(local) - fetched)
-        remote, why = remote_files(http, site, source.oai_identifier)
+        remote, why = remote_files(http, site, source.oai_identifier, node.settings.jurisdiction, node.today())
         if remote is None:
+            if why and why.startswith(MANAGED):  # every cross-border refusal is audited with its reason
+                audit.record(
+                    node,
+                    "crossborder-refused",
+                    record_id=source.record_id,
+                    detail={"peer": site, "oai_identifier": source.oai_identifier, "reason": why},
+                )
             return Outcome(source, "skipped", message=why)
         fetched, nbytes, present = fetch_missing(node, http, [site], [f.sha256 for f in remote], attempts)
         return Outcome(source, "replicated", remote, fetched, nbytes, present)

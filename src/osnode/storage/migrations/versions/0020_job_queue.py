@@ -1,14 +1,14 @@
 """A durable job queue for ``osnode worker`` processes, and named leases shared by every process
 
 Revision ID: 0020_job_queue
-Revises: 0018_journals
+Revises: 0019_managed_access
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_job_queue"
-down_revision = "0018_journals"
+down_revision = "0019_managed_access"
 branch_labels = None
 depends_on = None
 
