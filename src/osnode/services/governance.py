@@ -598,12 +598,12 @@ def _grant_json(row: Any) -> dict[str, Any]:
     }
 
 
-def ethics_document(node: Node, viewer: Viewer, request_id: int) -> tuple[str, Any]:
-    """The ethics document's name and path: for the committee, administrators and the requester only."""
+def ethics_document(node: Node, viewer: Viewer, request_id: int) -> tuple[str, str]:
+    """The ethics document's name and blob: for the committee, administrators and the requester only."""
     found = get_request(node, viewer, request_id)
     if not found.ethics_sha256:
         raise NotFound("this request has no ethics document")
-    return found.ethics_name or "ethics.pdf", node.blobs.path(found.ethics_sha256)
+    return found.ethics_name or "ethics.pdf", found.ethics_sha256
 
 
 def _ensure_member(viewer: Viewer, found: AccessRequest) -> None:

@@ -18,7 +18,7 @@ from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import Receive, Scope, Send
 
 from ..domain.access import Viewer
-from ..domain.errors import InvalidInput, TooLarge
+from ..domain.errors import InvalidInput, NotFound, TooLarge
 from ..domain.records import FileEntry
 from ..services import access, deposit
 from ..services.node import BlobStore, Node
@@ -254,6 +254,17 @@ def blob_response(
         # 307 keeps the method (HEAD stays HEAD); the access decision was made before this point.
         return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private, no-store"})
     return BlobStreamResponse(store, sha256, size, media_type, headers, filename)
+
+
+def stored_response(
+    node: Node, sha256: str, media_type: str | None, headers: Mapping[str, str], filename: str | None = None
+) -> Response:
+    """A blob the caller has already decided the viewer may have (a cover, an ethics document), from whichever
+    store holds it; never by presigned URL (only record files anyone may read leave that way)."""
+    size = node.blobs.size(sha256)
+    if size is None:
+        raise NotFound("the bytes of this file are missing from this node's store (fixity problem)")
+    return blob_response(node, sha256, size, media_type, headers, filename, redirect=False)
 
 
 def _matches(if_none_match: str, etag: str) -> bool:

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Response
-from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.access import Viewer
@@ -17,7 +16,7 @@ from ..domain.errors import FieldError, InvalidInput
 from ..formats import odrl
 from ..services import audit, exports, governance, records, visas
 from ..services.node import Node
-from . import access_mail
+from . import access_mail, files
 from .deps import NodeDep, ViewerDep
 from .problems import documented
 
@@ -191,8 +190,8 @@ async def decide(request_id: int, body: Any = BodyDep, node: Node = NodeDep, vie
 
 @router.get("/access-requests/{request_id}/ethics", summary="The request's ethics document (its committee)")
 def ethics(request_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
-    name, path = governance.ethics_document(node, viewer, request_id)
-    return FileResponse(path, media_type="application/pdf", filename=name, headers={"Cache-Control": "private"})
+    name, sha256 = governance.ethics_document(node, viewer, request_id)
+    return files.stored_response(node, sha256, "application/pdf", {"Cache-Control": "private"}, name)
 
 
 @router.get("/grants/revocations", summary="Revoked grants, oldest first (what replicas harvest)")

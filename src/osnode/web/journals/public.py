@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 
 from ...domain.access import Viewer
 from ...domain.errors import NotFound
@@ -15,7 +15,7 @@ from ...formats import atom
 from ...services.journals import issues, publishing
 from ...services.journals import journals as journal_service
 from ...services.node import Node
-from .. import i18n
+from .. import files, i18n
 from ..deps import NodeDep, ViewerDep
 from ..panels import Panel
 from ..templating import templates
@@ -64,7 +64,7 @@ def cover(slug: str, issue_id: DbId, node: Node = NodeDep, viewer: Viewer = View
     if not issue.cover_sha256:
         raise NotFound("this issue has no cover")
     headers = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
-    return FileResponse(node.blobs.path(issue.cover_sha256), media_type=issue.cover_type, headers=headers)
+    return files.stored_response(node, issue.cover_sha256, issue.cover_type, headers)
 
 
 @router.get("/journals/{slug}/archive", response_class=HTMLResponse)
