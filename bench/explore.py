@@ -10,7 +10,7 @@ then, in one run:
   copy built as the profile job builds it after publication (timed: ``copy_s``); ``osnode serve`` started and
   every query asked of ``GET /api/records/{id}/query`` (the row limit and time limit of the node's query fence
   apply);
-- datasette: the same CSV imported into SQLite with ``sqlite-utils insert --csv --detect-types`` (timed:
+- datasette: the same CSV imported into SQLite with ``sqlite-utils insert --csv`` (types detected) (timed:
   ``import_s``) and ``datasette serve`` started on it (SQL time limit raised to 60 s, 1,000 rows returned, as
   the node returns); every query asked of ``GET /data.json?sql=...``.
 
@@ -179,7 +179,7 @@ def import_sqlite(csv: Path, db: Path) -> float:
     db.unlink(missing_ok=True)
     began = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "sqlite_utils", "insert", str(db), "rain", str(csv), "--csv", "--detect-types"],
+        [sys.executable, "-m", "sqlite_utils", "insert", str(db), "rain", str(csv), "--csv"],  # types detected
         check=True,
         env=_env(),
     )
@@ -199,6 +199,7 @@ def main() -> None:
     rows = tables_bench.make_csv(csv, args.size_mb)
     version_id, copy_s = publish_csv(work / "node", csv, derive=not args.before)
     node = run_node(work / "node", version_id, args.runs)
+    print("node:", json.dumps({k: v for k, v in node.items() if k not in QUERIES}), file=sys.stderr)
     db = work / "data.db"
     import_s = import_sqlite(csv, db)
     datasette = run_datasette(db, args.runs)
