@@ -96,6 +96,19 @@ def view_names(keys: list[str]) -> dict[str, str]:
     return names
 
 
+_parsers = threading.local()
+
+
+def _parser() -> Any:
+    """This thread's empty DuckDB, used only to parse: it holds no table and runs none of the reader's SQL
+    (the text is a parameter of ``json_serialize_sql``), so it is kept rather than opened for every query,
+    which cost as much as the query itself on a small table."""
+    con = getattr(_parsers, "con", None)
+    if con is None:
+        con = _parsers.con = duckdb.connect(":memory:")
+    return con
+
+
 def check_statement(sql: str, views: set[str]) -> None:
     """One read-only SELECT over the record's views, nothing else; refused before anything runs.
 
@@ -109,7 +122,7 @@ def check_statement(sql: str, views: set[str]) -> None:
         raise InvalidInput(f"the query is longer than {MAX_SQL_CHARS} characters")
     if not sql.strip():
         raise InvalidInput("the query is empty")
-    con = duckdb.connect(":memory:")
+    con = _parser()
     try:
         statements = con.extract_statements(sql)
         if len(statements) != 1:
@@ -120,8 +133,6 @@ def check_statement(sql: str, views: set[str]) -> None:
         tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     except duckdb.Error as exc:
         raise InvalidInput(f"the query is not valid SQL: {clean_error(exc)}") from None
-    finally:
-        con.close()
     if tree.get("error") or len(tree.get("statements", ())) != 1:
         raise InvalidInput("only plain SELECT queries over the record's tables are allowed here")
     allowed = {v.lower() for v in views} | _cte_names(tree)

@@ -152,14 +152,61 @@ def excel_to_parquet(path: Path, out: Path) -> Path:
     return out
 
 
-def source_for(path: Path, fmt: str, work_dir: Path, sha256: str, encoding: str | None = None) -> TableSource:
-    """A readable source for a stored file; Excel goes through a cached Parquet copy in ``work_dir``."""
+def derived_path(work_dir: Path, sha256: str, fmt: str) -> Path:
+    """Where the Parquet copy of a text table is kept: named by the source's SHA-256 and the format it was read
+    as, so it is valid for as long as the bytes are (published bytes never change)."""
+    return work_dir / "derived" / f"{sha256}.{fmt}.parquet"
+
+
+def source_for(
+    path: Path, fmt: str, work_dir: Path, sha256: str, encoding: str | None = None, derived: bool = True
+) -> TableSource:
+    """A readable source for a stored file: a text table's Parquet copy when there is one (``derived``), Excel
+    through a cached Parquet copy in ``work_dir``, else the file itself."""
     check_file(path, fmt)
     if fmt == "xlsx":
         return TableSource("parquet", excel_to_parquet(path, work_dir / f"{sha256}.xlsx.parquet"))
     if fmt in TEXT_FORMATS:
+        copy = derived_path(work_dir, sha256, fmt)
+        if derived and copy.is_file():
+            return TableSource("parquet", copy)
         return TableSource(fmt, path, encoding or sniff_text(path, fmt))
     return TableSource(fmt, path)
+
+
+def _write_copy(con: Any, select_sql: str, out: Path) -> int:
+    """Write a query's rows as Parquet to ``out`` (atomically: a reader sees the whole copy or none); its size.
+    Snappy, not zstd: on a 50 MB CSV it scans about twice as fast (one thread, as queries run) for a copy of
+    about a third of the CSV's size instead of a fifth."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f"{out.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        con.execute(f"COPY ({select_sql}) TO {quote_literal(str(tmp))} (FORMAT parquet, COMPRESSION snappy)")
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out.stat().st_size
+
+
+def derive_parquet(source: TableSource, out: Path, work_dir: Path, max_rows: int | None = None) -> int:
+    """Rewrite a text table as Parquet at ``out`` in one read of it, with the types the profile and the
+    queries read it with; refused past ``max_rows`` rows. Returns the copy's size in bytes."""
+    if source.fmt not in TEXT_FORMATS:
+        raise InvalidInput(f"only text tables get a Parquet copy, not {source.fmt.upper()}")
+    with profiling_connection(work_dir / "duckdb-tmp") as con:
+        duckdb_lockdown(con, [source.path], (work_dir / "duckdb-tmp", out.parent))
+        bound = f" LIMIT {max_rows + 1}" if max_rows is not None else ""
+        try:
+            size = _write_copy(con, f"SELECT * FROM {source.scan()}{bound}", out)
+        except duckdb.Error as exc:
+            raise InvalidInput(f"the file cannot be read as {source.fmt.upper()}: {clean_error(exc)}") from None
+    if max_rows is not None:
+        import pyarrow.parquet as pq
+
+        if pq.ParquetFile(out).metadata.num_rows > max_rows:
+            out.unlink(missing_ok=True)
+            raise too_many_rows("the file", max_rows)
+    return size
 
 
 def jsonable(value: Any) -> Any:
@@ -261,21 +308,30 @@ def _top_values(con: Any, stats: list[dict[str, Any]], rows: int) -> None:
 
 
 def profile_table(
-    source: TableSource, work_dir: Path, name: str = "the file", max_rows: int | None = None
+    source: TableSource,
+    work_dir: Path,
+    name: str = "the file",
+    max_rows: int | None = None,
+    derive_to: Path | None = None,
 ) -> dict[str, Any]:
     """Columns, row count, per-column statistics and first rows, in one load of the file; a table of more
-    than ``max_rows`` rows is refused after reading one row past the bound (``explore.limits``)."""
+    than ``max_rows`` rows is refused after reading one row past the bound (``explore.limits``). With
+    ``derive_to``, the loaded table is also written there as Parquet (``derive_parquet`` without a second read)."""
     if source.path.stat().st_size == 0:
         raise InvalidInput(f"{name} is empty: there is no table to read")
     with profiling_connection(work_dir / "duckdb-tmp") as con:
-        duckdb_lockdown(con, [source.path], (work_dir / "duckdb-tmp",))
+        allowed = (work_dir / "duckdb-tmp",) + ((derive_to.parent,) if derive_to is not None else ())
+        if derive_to is not None:
+            derive_to.parent.mkdir(parents=True, exist_ok=True)
+        duckdb_lockdown(con, [source.path], allowed)
         try:
             bound = f" LIMIT {max_rows + 1}" if max_rows is not None else ""
             con.execute(f"CREATE TEMP TABLE t AS SELECT * FROM {source.scan()}{bound}")
         except duckdb.Error as exc:
             if source.encoding == "utf-8" and "unicode" in str(exc).lower():
                 # A file that is UTF-8 at its start only: read it as Latin-1, which accepts every byte.
-                return profile_table(TableSource(source.fmt, source.path, "latin-1"), work_dir, name, max_rows)
+                latin = TableSource(source.fmt, source.path, "latin-1")
+                return profile_table(latin, work_dir, name, max_rows, derive_to)
             reason = clean_error(exc, source.path, name)
             raise InvalidInput(f"{name} cannot be read as {source.fmt.upper()}: {reason}") from None
         columns = [(row[0], row[1]) for row in con.execute("DESCRIBE t").fetchall()]
@@ -286,6 +342,8 @@ def profile_table(
             raise too_many_rows(name, max_rows)
         stats = _column_stats(con, columns, rows)
         first = con.execute(f"SELECT * FROM t LIMIT {FIRST_ROWS}").fetchall()
+        if derive_to is not None and source.fmt in TEXT_FORMATS:
+            _write_copy(con, "SELECT * FROM t", derive_to)
     return {
         "kind": "table",
         "format": source.fmt,

@@ -118,7 +118,11 @@ def _compute(work: Path, sha256: str, fmt: str, path: Path, key: str, limits: bo
     elif fmt == "parquet":
         bounds.check_parquet(path, limits, name)
     source = tables.source_for(path, fmt, work, sha256)
-    profile = tables.profile_table(source, work, key, limits.max_rows)
+    # A text table is written as Parquet while it is loaded for its profile: later queries read that copy.
+    derive_to = tables.derived_path(work, sha256, fmt) if source.fmt in tables.TEXT_FORMATS else None
+    profile = tables.profile_table(source, work, key, limits.max_rows, derive_to)
+    if fmt in tables.TEXT_FORMATS and source.fmt not in tables.TEXT_FORMATS:  # profiled from its copy
+        profile["encoding"] = tables.sniff_text(path, fmt)
     profile["format"] = fmt
     profile["validation"] = tables.validate_table(path, fmt, profile.get("encoding"))
     return profile
@@ -164,9 +168,49 @@ def _compute_and_store(node: Node, sha256: str, fmt: str, path: Path, key: str) 
         raise  # not the file's fault: nothing is cached, the next view tries again
     except NodeError as exc:
         error = exc.detail.replace(str(path), key)
+    copy = tables.derived_path(work_dir(node), sha256, fmt)
     with node.transaction() as tx:
         profiles.put_profile(tx, sha256, fmt, utcnow(), data, error)
+        if fmt in tables.TEXT_FORMATS and copy.is_file():
+            profiles.put_derived(tx, sha256, fmt, utcnow(), copy.stat().st_size, None)
     return {"status": "error" if error else "ok", "data": data, "error": error}
+
+
+# -- derived copies -------------------------------------------------------------------------------
+
+
+def _derive(work: Path, sha256: str, fmt: str, path: Path, encoding: str | None, limits: bounds.Limits) -> int:
+    """The Parquet copy of one text table; runs in an explore worker, never in the web server."""
+    source = tables.source_for(path, fmt, work, sha256, encoding, derived=False)
+    return tables.derive_parquet(source, tables.derived_path(work, sha256, fmt), work, limits.max_rows)
+
+
+def ensure_derived(node: Node, sha256: str, fmt: str, path: Path, key: str, encoding: str | None) -> bool:
+    """Make the Parquet copy of a text table if it is missing (once: a file that cannot be copied is
+    remembered); True when the copy is there to read."""
+    copy = tables.derived_path(work_dir(node), sha256, fmt)
+    if fmt not in tables.TEXT_FORMATS or copy.is_file() or not path.is_file():
+        return copy.is_file()
+    with node.engine.connect() as conn:
+        known = profiles.get_derived(conn, sha256, fmt)
+    if known is not None and known.status == "error":
+        return False
+    with _lock(sha256, "derived:" + fmt):
+        if copy.is_file():
+            return True
+        limits = explore_worker.limits_of(node.settings)
+        size, error = None, None
+        try:
+            size = explore_worker.run(
+                node, _derive, work_dir(node), sha256, fmt, path, encoding, limits, name=f"'{key}'"
+            )
+        except (explore_worker.Saturated, explore_worker.Unavailable):
+            return False  # not the file's fault: nothing is remembered, the file itself is read this time
+        except NodeError as exc:
+            error = exc.detail.replace(str(path), key)
+        with node.transaction() as tx:
+            profiles.put_derived(tx, sha256, fmt, utcnow(), size, error)
+    return error is None and copy.is_file()
 
 
 def table_profile(node: Node, any_id: str, key: str, viewer: Viewer) -> dict[str, Any]:
@@ -210,6 +254,8 @@ def query_sources(node: Node, version: Version) -> dict[str, tables.TableSource]
         if row is not None and row["status"] != "ok":
             continue  # a file that is not a readable table has no view
         encoding = row["data"].get("encoding") if row else None
+        with suppress(NodeError):  # without a copy, the file itself is read, as before
+            ensure_derived(node, entry.sha256, fmt, path, entry.key, encoding)
         try:
             sources[names[entry.key]] = tables.source_for(path, fmt, work_dir(node), entry.sha256, encoding)
         except NodeError:
