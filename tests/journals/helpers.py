@@ -3,12 +3,14 @@ the links the emails carry."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import pikepdf
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -23,7 +25,22 @@ from tests.web.accounts_helpers import csrf_of, local_account, sign_in
 
 HTML = {"Accept": "text/html"}
 AUTHOR_NAME = "Zélie Quennec-Hartmann"
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def real_pdf(author: str | None = None) -> bytes:
+    """A one-page PDF qpdf opens (``manuscripts.galley_kind`` wants one), its Info naming ``author`` if given."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    if author:
+        pdf.docinfo["/Author"] = author
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp["dc:creator"] = [author]
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+PDF = real_pdf()
 HTML_GALLEY = b"<!DOCTYPE html><html><head><title>A</title></head><body><p>Body</p></body></html>"
 SETTINGS = {
     "title": "Revista de Suelos",
