@@ -189,9 +189,17 @@ def submission_form(**changes: Any) -> dict[str, Any]:
     return form
 
 
-def publish_article(node: Node, people: Cast, slug: str = "suelos", title: str = "An article") -> str:
-    """Through the services, the shortest way from a submission to a published record (continuous publication):
-    submit, accept at the desk, send to production, one PDF galley, proofs approved, publish. Its record id."""
+def publish_article(
+    node: Node,
+    people: Cast,
+    slug: str = "suelos",
+    title: str = "An article",
+    issue_id: int | None = None,
+    galleys: tuple[tuple[str, str, bytes], ...] = (("pdf", "a.pdf", PDF),),
+) -> str:
+    """Through the services, the shortest way from a submission to a published record: submit, accept at the
+    desk, send to production, the galleys (kind, name, bytes), proofs approved, then publish now (continuous
+    publication) or, given ``issue_id``, schedule it in that issue and publish the issue. Its record id."""
     from osnode.domain.access import Viewer
     from osnode.domain.journals import FileKind
     from osnode.services.journals import decisions, production, publishing, submissions
@@ -203,6 +211,15 @@ def publish_article(node: Node, people: Cast, slug: str = "suelos", title: str =
     )
     decisions.decide(node, editor, done.id, "accept", "Accepted.")
     production.to_production(node, editor, done.id)
-    production.add_galley(node, editor, done.id, "pdf", submissions.Upload(FileKind.GALLEY, "a.pdf", [PDF]))
+    for kind, name, data in galleys:
+        production.add_galley(node, editor, done.id, kind, submissions.Upload(FileKind.GALLEY, name, [data]))
     production.approve_proofs(node, author, done.id)
-    return publishing.publish_now(node, editor, done.id)
+    if issue_id is None:
+        return publishing.publish_now(node, editor, done.id)
+    publishing.schedule(node, editor, done.id, {"issue": str(issue_id), "first_page": "1", "last_page": "14"})
+    publishing.publish_issue(node, editor, slug, issue_id)
+    from osnode.storage.journals import journal_submissions
+
+    with node.engine.connect() as conn:
+        query = select(journal_submissions.c.record_id).where(journal_submissions.c.id == done.id)
+        return str(conn.execute(query).scalar_one())

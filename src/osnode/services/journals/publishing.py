@@ -14,6 +14,7 @@ from ...domain.access import Viewer
 from ...domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from ...domain.journals import FileKind, ReviewMode, Stage
 from ...domain.records import Role
+from ...formats.articles import JournalFacts
 from ...storage.blobs import StoredBlob
 from ...storage.journals import journal_issues, journal_reviews, journal_submissions, journals
 from .. import deposit
@@ -44,9 +45,10 @@ def article_metadata(
         "publisher": journal.publisher,
     }
     if journal.issn:
+        # DataCite's types name the medium, as the export formats read them: EISSN online, ISSN print.
         container["relatedItemIdentifier"] = {
             "relatedItemIdentifier": journal.issn,
-            "relatedItemIdentifierType": "ISSN",
+            "relatedItemIdentifierType": "EISSN" if journal.issn_online else "ISSN",
         }
     if issue is not None:
         container |= {"volume": issue.volume, "issue": issue.number}
@@ -210,7 +212,10 @@ def publish_issue(node: Node, viewer: Viewer, slug: str, issue_id: int) -> tuple
 
 
 @dataclass(frozen=True)
-class JournalFacts:
+class Placement:
+    """Where this node's journals published a record, as the pages show it (links to the journal, the issue
+    and its cover); ``facts`` is what the export formats read (``formats.articles.JournalFacts``)."""
+
     slug: str
     title: str
     titles: list[dict[str, str]]
@@ -229,8 +234,22 @@ class JournalFacts:
     last_page: str | None
     submission_id: str
 
+    def facts(self, base_url: str) -> JournalFacts:
+        home = f"{base_url}/journals/{self.slug}"
+        return JournalFacts(
+            title=self.title,
+            issn_online=self.issn_online,
+            issn_print=self.issn_print,
+            issn_l=self.issn_l,
+            publisher=self.publisher,
+            journal_id=self.slug,
+            issue_title=self.issue_title,
+            issue_url=f"{home}/issues/{self.issue_id}" if self.issue_id is not None else None,
+            url=home,
+        )
 
-def journal_of(node: Node, record_id: str) -> JournalFacts | None:
+
+def placement_of(node: Node, record_id: str) -> Placement | None:
     """The journal (and issue) a record was published in by this node's journals, or ``None``."""
     query = (
         select(
@@ -254,7 +273,7 @@ def journal_of(node: Node, record_id: str) -> JournalFacts | None:
     if row is None:
         return None
     titles = list(row.titles or [])
-    return JournalFacts(
+    return Placement(
         slug=row.slug,
         title=titles[0]["title"] if titles else row.slug,
         titles=titles,
@@ -273,6 +292,13 @@ def journal_of(node: Node, record_id: str) -> JournalFacts | None:
         last_page=row.last_page,
         submission_id=row.id,
     )
+
+
+def journal_of(node: Node, record_id: str) -> JournalFacts | None:
+    """The journal-level facts the export formats need (both ISSNs, the issue's title), or ``None`` for a
+    record that is not an article of this node's journals. One query."""
+    found = placement_of(node, record_id)
+    return found.facts(node.settings.public_url) if found else None
 
 
 def published_submission(node: Node, record_id: str) -> str:
