@@ -13,12 +13,21 @@ from osnode.domain.errors import InvalidInput
 from osnode.domain.journals import FileKind
 from osnode.domain.records import Role
 from osnode.services import records
-from osnode.services.journals import decisions, production, publishing, standards, submissions
+from osnode.services.journals import decisions, issues, production, publishing, standards, submissions
 from osnode.services.node import Node
 from osnode.storage.catalog import records as record_table
 from osnode.storage.journals import journal_submissions
 from tests.article_schemas import assert_crossref, assert_jats
-from tests.journals.helpers import HTML_GALLEY, PDF, cast, make_journal, publish_article, submission_form
+from tests.journals.helpers import (
+    HTML,
+    HTML_GALLEY,
+    PDF,
+    Browsers,
+    cast,
+    make_journal,
+    publish_article,
+    submission_form,
+)
 from tests.schemas import safe_parser
 
 BODY = b"<!DOCTYPE html><html><body><h1>Results</h1><p>Carbon stocks doubled.</p><script>x()</script></body></html>"
@@ -97,3 +106,27 @@ def test_the_deposit_of_a_published_article_is_valid(node: Node) -> None:
     document = standards.article_deposit(node, editor, "suelos", record_id)
     assert_crossref(document)
     assert f"10.55555/suelos.{record_id}".encode() in document.lower() or record_id.encode() in document
+
+
+def test_managers_download_crossref_deposits(node: Node) -> None:
+    people = cast(node)
+    make_journal(node, people, doi_prefix="10.55555", crossref_email="crossref@example.org")
+    editor = Viewer(user_id=people.editor.id, role=Role.DEPOSITOR)
+    issue = issues.create(node, editor, "suelos", {"volume": "4", "number": "1", "year": "2026", "title": "Andes"})
+    first = publish_article(node, people, title="First", issue_id=issue.id)
+    with Browsers(node) as web:
+        manager = web("manager@example.org")
+        page = manager.get("/journals/suelos/manage", headers=HTML)
+        link = f"/journals/suelos/issues/{issue.id}/crossref.xml"
+        assert link in page.text
+        batch = manager.get(link)
+        assert batch.status_code == 200 and "attachment" in batch.headers["content-disposition"]
+        assert_crossref(batch.content)
+        assert b"Andes" in batch.content and f"suelos.{first}".lower().encode() in batch.content.lower()
+        one = manager.get(f"/journals/suelos/articles/{first}/crossref.xml")
+        assert one.status_code == 200
+        assert_crossref(one.content)
+        author = web("author@example.org")  # not an editor: refused, told nothing
+        assert author.get(link, headers=HTML).status_code in (403, 404)
+        api = author.get(f"/journals/suelos/articles/{first}/crossref.xml")
+        assert api.status_code in (403, 404) and api.headers["content-type"].startswith("application/problem+json")
