@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 
 from ..plugins import hookimpl
-from . import communities, dump, fixity, harvest, packages, replication, software, tokens
+from . import communities, dump, fixity, harvest, journals, packages, replication, software, tokens
 
 
 @hookimpl
 def register_commands(cli: typer.Typer) -> None:
-    for module in (communities, dump, fixity, harvest, packages, replication, software, tokens):
+    for module in (communities, dump, fixity, harvest, journals, packages, replication, software, tokens):
         cli.add_typer(module.commands)  # no name: the module's commands and groups join the top level
