@@ -130,3 +130,14 @@ def test_managers_download_crossref_deposits(node: Node) -> None:
         assert author.get(link, headers=HTML).status_code in (403, 404)
         api = author.get(f"/journals/suelos/articles/{first}/crossref.xml")
         assert api.status_code in (403, 404) and api.headers["content-type"].startswith("application/problem+json")
+
+
+def test_an_issue_with_an_article_that_would_be_invalid_publishes_nothing(node: Node) -> None:
+    submission_id, editor = _in_production(node, "noissn")
+    issue = issues.create(node, editor, "noissn", {"volume": "1", "number": "1", "year": "2026"})
+    publishing.schedule(node, editor, submission_id, {"issue": str(issue.id)})
+    before = _counts(node, submission_id)
+    with pytest.raises(InvalidInput, match="ISSN"):
+        publishing.publish_issue(node, editor, "noissn", issue.id)
+    assert _counts(node, submission_id) == before
+    assert issues.get(node, "noissn", issue.id, editor).published is None

@@ -139,6 +139,30 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
     return draft.record_id
 
 
+def _body(node: Node, sub: Submission) -> tuple[dict[str, Any], jats.Galley | None]:
+    """The galleys by media type, and the one the JATS body is made from (JATS, else HTML)."""
+    kinds = {f.media_type: f for f in sub.files_of(FileKind.GALLEY) if f.media_type in GALLEY_MEDIA_TYPES}
+    source = kinds.get(standards.JATS_TYPE) or kinds.get("text/html")
+    if source is None:
+        return kinds, None
+    kind = "jats" if source.media_type == standards.JATS_TYPE else "html"
+    return kinds, jats.Galley(kind, node.blobs.read_bytes(source.sha256))
+
+
+def precheck(node: Node, journal: Journal, submission_id: str, issue: issues.Issue | None) -> None:
+    """The same check as at publication, before anything is made: publishing an issue stops before its first
+    article if any of them would be refused."""
+    with node.engine.connect() as conn:
+        sub = _submission(conn, row_of(conn, submission_id))
+    year = issue.year if issue is not None else utcnow().year
+    meta = article_metadata(journal, sub.metadata, issue, year, sub.first_page, sub.last_page)
+    prefix = standards.doi_prefix(journal)
+    if prefix and not meta.get("doi"):
+        meta["doi"] = f"{prefix}/{journal.slug}.{submission_id}"
+    _, body = _body(node, sub)
+    standards.check(node, journal, standards.draft_view(node, meta, standards.facts(node, journal, issue)), body)
+
+
 def _check_and_add_jats(
     node: Node,
     journal: Journal,
@@ -156,11 +180,7 @@ def _check_and_add_jats(
     if prefix and not meta.get("doi"):
         meta["doi"] = f"{prefix}/{journal.slug}.{draft.record_id}"
         deposit.update_draft(node, draft.id, owner, meta)
-    kinds = {f.media_type: f for f in sub.files_of(FileKind.GALLEY) if f.media_type in GALLEY_MEDIA_TYPES}
-    source = kinds.get(standards.JATS_TYPE) or kinds.get("text/html")
-    body = None
-    if source is not None:
-        body = jats.Galley(GALLEY_MEDIA_TYPES[source.media_type], node.blobs.read_bytes(source.sha256))  # type: ignore[arg-type]
+    kinds, body = _body(node, sub)
     view = standards.view_of(node, records.get_version(node, draft.id, owner), standards.facts(node, journal, issue))
     try:
         document = standards.check(node, journal, view, body)
@@ -235,6 +255,8 @@ def publish_issue(node: Node, viewer: Viewer, slug: str, issue_id: int) -> tuple
         for submission_id in ids:
             _ready(conn, row_of(conn, submission_id))
     journal = get(node, slug)
+    for submission_id in ids:
+        precheck(node, journal, submission_id, issue)
     for submission_id in ids:
         _publish_one(node, journal, submission_id, issue, viewer.user_id or 0)
     issues.mark_published(node, issue_id)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from ...domain.access import ANONYMOUS, Viewer
 from ...domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from ...domain.metadata import parse_metadata
 from ...domain.records import Version
 from ...formats import RecordView, crossref, jats
 from ...formats.articles import JournalFacts
@@ -70,6 +72,17 @@ def view_of(node: Node, version: Version, journal_facts: JournalFacts) -> Record
         today=node.today(),
     )
     return RecordView(**{**view.__dict__, "journal": journal_facts})
+
+
+def draft_view(node: Node, metadata: dict[str, Any], journal_facts: JournalFacts) -> RecordView:
+    """A view of metadata not yet stored (no files, a provisional address): for checking before anything is made."""
+    return RecordView(
+        metadata=parse_metadata(metadata),
+        identifier=node.record_url("unpublished"),
+        record_url=node.record_url("unpublished"),
+        node_name=node.settings.node_name,
+        journal=journal_facts,
+    )
 
 
 def check(node: Node, journal: Journal, view: RecordView, galley: jats.Galley | None) -> bytes:
