@@ -47,9 +47,9 @@ def test_the_jats_is_kept_and_the_doi_given(node: Node) -> None:
     assert_jats(document)
 
 
-def _in_production(node: Node, slug: str) -> tuple[str, Viewer]:
+def _in_production(node: Node, slug: str, **settings: str) -> tuple[str, Viewer]:
     people = cast(node)
-    make_journal(node, people, slug=slug, issn_online="", issn_print="")
+    make_journal(node, people, slug=slug, issn_online="", issn_print="", **settings)
     author = Viewer(user_id=people.author.id, role=Role.DEPOSITOR)
     editor = Viewer(user_id=people.editor.id, role=Role.DEPOSITOR)
     files = [submissions.Upload(FileKind.MANUSCRIPT, "m.pdf", [PDF])]
@@ -70,13 +70,22 @@ def _counts(node: Node, submission_id: str) -> tuple[int, str]:
     return n, stage
 
 
-def test_an_article_jats_cannot_describe_is_not_published(node: Node) -> None:
-    submission_id, editor = _in_production(node, "noissn")  # a journal without an ISSN: JATS needs one
+def test_an_article_crossref_cannot_describe_is_not_published(node: Node) -> None:
+    # Crossref needs the journal's ISSN: a journal registering DOIs without one publishes nothing.
+    submission_id, editor = _in_production(node, "noissn", doi_prefix="10.55555", crossref_email="c@example.org")
     before = _counts(node, submission_id)
     with pytest.raises(InvalidInput) as refused:
         publishing.publish_now(node, editor, submission_id)
-    assert "ISSN" in str(refused.value) and "JATS" in str(refused.value)
+    assert "ISSN" in str(refused.value) and "Crossref" in str(refused.value)
     assert _counts(node, submission_id) == before == (before[0], "production")
+
+
+def test_a_journal_without_an_issn_yet_publishes_without_jats(node: Node) -> None:
+    # An ISSN is given to a journal once it has published: until then its articles have no JATS (not refused).
+    submission_id, editor = _in_production(node, "young")
+    record_id = publishing.publish_now(node, editor, submission_id)
+    keys = [f.key for f in records.get_version(node, record_id, ANONYMOUS).files]
+    assert keys == ["a.html"]
 
 
 def test_a_crossref_deposit_that_would_be_invalid_stops_publication(node: Node) -> None:
@@ -133,7 +142,7 @@ def test_managers_download_crossref_deposits(node: Node) -> None:
 
 
 def test_an_issue_with_an_article_that_would_be_invalid_publishes_nothing(node: Node) -> None:
-    submission_id, editor = _in_production(node, "noissn")
+    submission_id, editor = _in_production(node, "noissn", doi_prefix="10.55555", crossref_email="c@example.org")
     issue = issues.create(node, editor, "noissn", {"volume": "1", "number": "1", "year": "2026"})
     publishing.schedule(node, editor, submission_id, {"issue": str(issue.id)})
     before = _counts(node, submission_id)

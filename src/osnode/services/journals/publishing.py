@@ -187,7 +187,7 @@ def _check_and_add_jats(
     except InvalidInput:
         deposit.delete_draft(node, draft.id, owner)
         raise
-    if standards.JATS_TYPE not in kinds:
+    if document is not None and standards.JATS_TYPE not in kinds:
         blob = node.blobs.put_stream(iter([document]))
         deposit.attach_blob(node, draft.id, standards.JATS_GALLEY, blob, owner, standards.JATS_TYPE)
 

@@ -85,15 +85,18 @@ def draft_view(node: Node, metadata: dict[str, Any], journal_facts: JournalFacts
     )
 
 
-def check(node: Node, journal: Journal, view: RecordView, galley: jats.Galley | None) -> bytes:
+def check(node: Node, journal: Journal, view: RecordView, galley: jats.Galley | None) -> bytes | None:
     """The article's JATS (with the galley's body), and its Crossref deposit when the journal registers DOIs
-    with Crossref: ``InvalidInput`` naming what is wrong if either cannot be made valid. Returns the JATS."""
+    with Crossref: ``InvalidInput`` naming what is wrong if either cannot be made valid. Returns the JATS, or
+    None for a journal without an ISSN yet: JATS needs one, and an ISSN is only given to a journal that has
+    published, so a new journal publishes without JATS (its JATS export says why) until it has one."""
     errors: list[FieldError] = []
-    document = b""
-    try:
-        document = jats.to_xml(view, view.journal, galley)
-    except InvalidInput as exc:
-        errors += [FieldError(f"jats.{e.path}", e.message) for e in exc.errors] or [FieldError("jats", str(exc))]
+    document = None
+    if journal.issn:
+        try:
+            document = jats.to_xml(view, view.journal, galley)
+        except InvalidInput as exc:
+            errors += [FieldError(f"jats.{e.path}", e.message) for e in exc.errors] or [FieldError("jats", str(exc))]
     if doi_prefix(journal):
         try:
             crossref.to_xml(view, view.journal, deposit_for(node, journal, f"check-{view.metadata.doi or 'none'}"))
