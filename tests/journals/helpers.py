@@ -3,12 +3,14 @@ the links the emails carry."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import pikepdf
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -23,7 +25,22 @@ from tests.web.accounts_helpers import csrf_of, local_account, sign_in
 
 HTML = {"Accept": "text/html"}
 AUTHOR_NAME = "Zélie Quennec-Hartmann"
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def real_pdf(author: str | None = None) -> bytes:
+    """A one-page PDF qpdf opens (``manuscripts.galley_kind`` wants one), its Info naming ``author`` if given."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    if author:
+        pdf.docinfo["/Author"] = author
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp["dc:creator"] = [author]
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+PDF = real_pdf()
 HTML_GALLEY = b"<!DOCTYPE html><html><head><title>A</title></head><body><p>Body</p></body></html>"
 SETTINGS = {
     "title": "Revista de Suelos",
@@ -172,9 +189,17 @@ def submission_form(**changes: Any) -> dict[str, Any]:
     return form
 
 
-def publish_article(node: Node, people: Cast, slug: str = "suelos", title: str = "An article") -> str:
-    """Through the services, the shortest way from a submission to a published record (continuous publication):
-    submit, accept at the desk, send to production, one PDF galley, proofs approved, publish. Its record id."""
+def publish_article(
+    node: Node,
+    people: Cast,
+    slug: str = "suelos",
+    title: str = "An article",
+    issue_id: int | None = None,
+    galleys: tuple[tuple[str, str, bytes], ...] = (("pdf", "a.pdf", PDF),),
+) -> str:
+    """Through the services, the shortest way from a submission to a published record: submit, accept at the
+    desk, send to production, the galleys (kind, name, bytes), proofs approved, then publish now (continuous
+    publication) or, given ``issue_id``, schedule it in that issue and publish the issue. Its record id."""
     from osnode.domain.access import Viewer
     from osnode.domain.journals import FileKind
     from osnode.services.journals import decisions, production, publishing, submissions
@@ -186,6 +211,15 @@ def publish_article(node: Node, people: Cast, slug: str = "suelos", title: str =
     )
     decisions.decide(node, editor, done.id, "accept", "Accepted.")
     production.to_production(node, editor, done.id)
-    production.add_galley(node, editor, done.id, "pdf", submissions.Upload(FileKind.GALLEY, "a.pdf", [PDF]))
+    for kind, name, data in galleys:
+        production.add_galley(node, editor, done.id, kind, submissions.Upload(FileKind.GALLEY, name, [data]))
     production.approve_proofs(node, author, done.id)
-    return publishing.publish_now(node, editor, done.id)
+    if issue_id is None:
+        return publishing.publish_now(node, editor, done.id)
+    publishing.schedule(node, editor, done.id, {"issue": str(issue_id), "first_page": "1", "last_page": "14"})
+    publishing.publish_issue(node, editor, slug, issue_id)
+    from osnode.storage.journals import journal_submissions
+
+    with node.engine.connect() as conn:
+        query = select(journal_submissions.c.record_id).where(journal_submissions.c.id == done.id)
+        return str(conn.execute(query).scalar_one())

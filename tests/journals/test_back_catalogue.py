@@ -40,8 +40,10 @@ def test_an_old_article_goes_into_its_issue(node: Node) -> None:
     [container] = meta["relatedItems"]
     assert (container["volume"], container["issue"], container["firstPage"]) == ("1", "1", "5")
     assert [f.key for f in version.files] == ["12.pdf"]
-    facts = publishing.journal_of(node, record_id)
-    assert facts is not None and facts.issue_id == issue.id and facts.first_page == "5"
+    placed = publishing.placement_of(node, record_id)
+    assert placed is not None and placed.issue_id == issue.id and placed.first_page == "5"
+    facts = publishing.journal_of(node, record_id)  # what the export formats read
+    assert facts is not None and facts.journal_id == "suelos" and facts.issue_url.endswith(f"/issues/{issue.id}")
     published = issues.get(node, "suelos", issue.id)  # the issue is published with it
     assert published.published is not None
     assert [e.record_id for e in issues.contents(node, published).entries] == [record_id]

@@ -271,7 +271,10 @@ def test_the_whole_workflow_to_a_published_issue(node: Node, people: Cast, web: 
     meta = record["metadata"]
     assert meta["resourceType"]["resourceTypeGeneral"] == "JournalArticle"
     [container] = meta["relatedItems"]
-    assert container["relatedItemIdentifier"]["relatedItemIdentifier"] == "2049-3630"
+    assert container["relatedItemIdentifier"] == {
+        "relatedItemIdentifier": "2049-3630",
+        "relatedItemIdentifierType": "EISSN",
+    }
     assert (container["volume"], container["issue"], container["firstPage"], container["lastPage"]) == (
         "3",
         "2",

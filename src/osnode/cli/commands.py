@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 
 from ..plugins import hookimpl
-from . import audit, communities, dump, fixity, harvest, packages, replication, roles, software, tokens
+from . import audit, communities, dump, fixity, harvest, journals, packages, replication, roles, software, tokens
 
 
 @hookimpl
 def register_commands(cli: typer.Typer) -> None:
-    for module in (audit, communities, dump, fixity, harvest, packages, replication, roles, software, tokens):
+    for module in (audit, communities, dump, fixity, harvest, journals, packages, replication, roles, software, tokens):
         cli.add_typer(module.commands)  # no name: the module's commands and groups join the top level

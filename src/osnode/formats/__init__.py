@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..domain.access import level_in_force
 from ..domain.duo import DataUse
 from ..domain.metadata import Metadata
 from ..domain.records import Access, AccessLevel, FileEntry, Version
 from . import trusted
+
+if TYPE_CHECKING:
+    from .articles import JournalFacts
 
 
 class FileView(NamedTuple):
@@ -53,6 +56,9 @@ class RecordView:
     since it stays the day the files became available."""
     data_use: DataUse | None = None
     """GA4GH DUO terms of a managed (restricted) version."""
+    journal: JournalFacts | None = None
+    """For an article of this node's journals: what the record's container cannot hold (both ISSNs, the
+    issue's title), filled by ``services.exports.record_view``; the article formats prefer it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(FileView(*f) for f in self.files))

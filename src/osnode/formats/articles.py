@@ -68,8 +68,10 @@ def container(view: RecordView) -> RelatedItem | None:
 
 
 def journal_facts(view: RecordView, given: JournalFacts | None = None) -> JournalFacts | None:
-    """The journal facts given, else what the record's container says: its identifier's type tells the medium
+    """The journal facts given, else the view's (``RecordView.journal``), else what the record's container
+    says: its identifier's type tells the medium
     (DataCite's ``EISSN`` is the online ISSN, ``ISSN`` the print one, ``LISSN`` the linking ISSN-L)."""
+    given = given or view.journal
     if given is not None:
         return given
     item = container(view)

@@ -16,9 +16,11 @@ from urllib.parse import quote
 from ..domain.access import Viewer, without_content_addresses
 from ..domain.records import FileEntry, Version
 from ..formats import RecordView
+from ..formats.articles import ARTICLE
 from ..formats.registry import FORMATS
 from . import access, records
 from .harvest.peers import sources_of
+from .journals import publishing
 from .node import Node
 
 EXPORTS = FORMATS
@@ -56,7 +58,12 @@ def record_view(
         today=today,
         stored=stored,
     )
-    return dataclasses.replace(view, origin_url=origin_url(node, version)) if version.origin_node else view
+    if version.origin_node:
+        return dataclasses.replace(view, origin_url=origin_url(node, version))
+    if view.kind == ARTICLE:  # only articles pay the query (OAI-PMH pages stay fast)
+        facts = publishing.journal_of(node, version.record_id)
+        return dataclasses.replace(view, journal=facts) if facts else view
+    return view
 
 
 def origin_url(node: Node, version: Version) -> str | None:

@@ -3,6 +3,7 @@ their people (who holds which role)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,18 @@ from .. import accounts
 from ..node import Node, utcnow
 from .common import MAX_LINE, journal_row, journal_standing, refuse_if, require, signed_in, text
 
-TEXTS = ("description", "focus_scope", "guidelines", "team", "no_fees", "checklist", "publish_reviews")
+TEXTS = (
+    "description",
+    "focus_scope",
+    "guidelines",
+    "team",
+    "no_fees",
+    "checklist",
+    "publish_reviews",
+    # Crossref: articles get DOIs under this prefix, checked (and downloadable) as Crossref deposits.
+    "doi_prefix",
+    "crossref_email",
+)
 DEFAULT_LICENCE = "CC-BY-4.0"
 
 
@@ -133,6 +145,12 @@ def _settings(form: dict[str, Any], errors: list[FieldError]) -> dict[str, Any]:
     if any(not x.isascii() or not x.replace("-", "").isalnum() or len(x) > 8 for x in languages) or len(languages) > 20:
         errors.append(FieldError("languages", "language codes such as 'en fr ar', separated by spaces"))
         languages = ["en"]
+    prefix = str(form.get("doi_prefix") or "").strip()
+    if prefix and not re.fullmatch(r"10\.\d{4,9}", prefix):
+        errors.append(FieldError("doi_prefix", "a DOI prefix looks like 10.12345"))
+    email = str(form.get("crossref_email") or "").strip()
+    if email and "@" not in email:
+        errors.append(FieldError("crossref_email", "enter a valid email address"))
     values = dict(
         titles=titles,
         issn_print=_issn(form.get("issn_print"), "issn_print", errors),

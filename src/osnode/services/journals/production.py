@@ -10,6 +10,7 @@ from sqlalchemy import update
 from ...domain.access import Viewer
 from ...domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from ...domain.journals import FileKind, Stage
+from ...formats import manuscripts
 from ...storage.journals import journal_submissions
 from ..node import Node, utcnow
 from .common import require, signed_in
@@ -52,19 +53,6 @@ def to_production(node: Node, viewer: Viewer, submission_id: str) -> Submission:
         return _submission(tx, row_of(tx, submission_id))
 
 
-def _sniff(head: bytes) -> str | None:
-    """What a galley's first bytes say it is. A stand-in kept deliberately small: after the merge this is
-    ``formats.manuscripts.galley_kind(path)`` (branch h-articles), which the lead wires in here."""
-    start = head.lstrip()[:4096].lower()
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if start.startswith((b"<!doctype html", b"<html")):
-        return "html"
-    if start.startswith(b"<?xml") or start.startswith(b"<article"):
-        return "jats" if b"<article" in start else None
-    return None
-
-
 def add_galley(node: Node, viewer: Viewer, submission_id: str, claimed: Any, upload: Upload) -> Submission:
     """A galley of the type it claims to be: a file whose bytes say otherwise is refused and nothing is kept."""
     if claimed not in GALLEY_TYPES:
@@ -75,9 +63,8 @@ def add_galley(node: Node, viewer: Viewer, submission_id: str, claimed: Any, upl
         if row.stage != Stage.PRODUCTION.value:
             raise Conflict("the submission is not in production")
     blob = store(node, Upload(upload.kind, upload.name, upload.chunks, GALLEY_TYPES[claimed]))
-    with node.blobs.open(blob[1]) as f:
-        # lead: replace _sniff with formats.manuscripts.galley_kind(node.blobs.path(blob[1])) after the merge
-        found = _sniff(f.read(8192))
+    with node.blobs.local_path(blob[1]) as path:
+        found = manuscripts.galley_kind(path)
     if found != claimed:
         raise InvalidInput(
             "the galley is not the file type it claims",

@@ -13,12 +13,14 @@ from sqlalchemy import select, update
 from ...domain.access import Viewer
 from ...domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from ...domain.journals import FileKind, ReviewMode, Stage
-from ...domain.records import Role
+from ...domain.records import Role, Version
+from ...formats import jats
+from ...formats.articles import GALLEY_MEDIA_TYPES, JournalFacts
 from ...storage.blobs import StoredBlob
 from ...storage.journals import journal_issues, journal_reviews, journal_submissions, journals
-from .. import deposit
+from .. import deposit, records
 from ..node import Node, utcnow
-from . import issues
+from . import issues, standards
 from .common import journal_standing, require, signed_in, small_int, text
 from .journals import Journal, get
 from .reviews import reviews_of
@@ -46,9 +48,10 @@ def article_metadata(
         "publisher": journal.publisher,
     }
     if journal.issn:
+        # DataCite's types name the medium, as the export formats read them: EISSN online, ISSN print.
         container["relatedItemIdentifier"] = {
             "relatedItemIdentifier": journal.issn,
-            "relatedItemIdentifierType": "ISSN",
+            "relatedItemIdentifierType": "EISSN" if journal.issn_online else "ISSN",
         }
     if issue is not None:
         container |= {"volume": issue.volume, "issue": issue.number}
@@ -119,6 +122,8 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
             used.add(key)
             blob = StoredBlob(galley.sha256, galley.size)
             deposit.attach_blob(node, draft.id, key, blob, owner, galley.media_type)
+        # Nothing invalid is published: the JATS (and Crossref deposit) are checked on the draft.
+        _check_and_add_jats(node, journal, issue, sub, draft, owner, meta)
         reports = _publish_reports(node, journal, sub, draft.record_id, editor)
         if reports:  # the article names its published reviews, as they name it
             relations = [
@@ -127,8 +132,6 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
             ]
             meta["relatedIdentifiers"] = [*meta.get("relatedIdentifiers", []), *relations]
             deposit.update_draft(node, draft.id, owner, meta)
-        # lead: validate the draft's JATS 1.3 and Crossref 5.5 exports here (formats/jats.py, formats/crossref.py);
-        # an invalid one raises InvalidInput and nothing is published (the draft is deleted below).
         deposit.publish(node, draft.id, owner)
     except Exception:
         deposit.delete_draft(node, draft.id, owner)
@@ -141,6 +144,55 @@ def _publish_one(node: Node, journal: Journal, submission_id: str, issue: issues
             .values(stage=Stage.PUBLISHED.value, record_id=draft.record_id, published=now, updated=now)
         )
     return draft.record_id
+
+
+def _body(node: Node, sub: Submission) -> tuple[dict[str, Any], jats.Galley | None]:
+    """The galleys by media type, and the one the JATS body is made from (JATS, else HTML)."""
+    kinds = {f.media_type: f for f in sub.files_of(FileKind.GALLEY) if f.media_type in GALLEY_MEDIA_TYPES}
+    source = kinds.get(standards.JATS_TYPE) or kinds.get("text/html")
+    if source is None:
+        return kinds, None
+    kind = "jats" if source.media_type == standards.JATS_TYPE else "html"
+    return kinds, jats.Galley(kind, node.blobs.read_bytes(source.sha256))
+
+
+def precheck(node: Node, journal: Journal, submission_id: str, issue: issues.Issue | None) -> None:
+    """The same check as at publication, before anything is made: publishing an issue stops before its first
+    article if any of them would be refused."""
+    with node.engine.connect() as conn:
+        sub = _submission(conn, row_of(conn, submission_id))
+    year = issue.year if issue is not None else utcnow().year
+    meta = article_metadata(journal, sub.metadata, issue, year, sub.first_page, sub.last_page)
+    prefix = standards.doi_prefix(journal)
+    if prefix and not meta.get("doi"):
+        meta["doi"] = f"{prefix}/{journal.slug}.{submission_id}"
+    _, body = _body(node, sub)
+    standards.check(node, journal, standards.draft_view(node, meta, standards.facts(node, journal, issue)), body)
+
+
+def _check_and_add_jats(
+    node: Node,
+    journal: Journal,
+    issue: issues.Issue | None,
+    sub: Submission,
+    draft: Version,
+    owner: Viewer,
+    meta: dict[str, Any],
+) -> None:
+    """Nothing invalid is published: the article's JATS (with its HTML or JATS galley as the body) and, when the
+    journal registers DOIs with Crossref, its Crossref deposit must be valid, or ``InvalidInput`` says why
+    (the caller then drops the draft). The JATS is kept as the record's ``article.xml`` when no galley is JATS
+    already (converting the body costs ~50 ms: done once here, never per request)."""
+    prefix = standards.doi_prefix(journal)
+    if prefix and not meta.get("doi"):
+        meta["doi"] = f"{prefix}/{journal.slug}.{draft.record_id}"
+        deposit.update_draft(node, draft.id, owner, meta)
+    kinds, body = _body(node, sub)
+    view = standards.view_of(node, records.get_version(node, draft.id, owner), standards.facts(node, journal, issue))
+    document = standards.check(node, journal, view, body)  # InvalidInput: the caller drops the draft
+    if document is not None and standards.JATS_TYPE not in kinds:
+        blob = node.blobs.put_stream(iter([document]))
+        deposit.attach_blob(node, draft.id, standards.JATS_GALLEY, blob, owner, standards.JATS_TYPE)
 
 
 def _publish_reports(node: Node, journal: Journal, sub: Submission, article_id: str, editor: int) -> list[str]:
@@ -207,6 +259,8 @@ def publish_issue(node: Node, viewer: Viewer, slug: str, issue_id: int) -> tuple
             _ready(conn, row_of(conn, submission_id))
     journal = get(node, slug)
     for submission_id in ids:
+        precheck(node, journal, submission_id, issue)
+    for submission_id in ids:
         _publish_one(node, journal, submission_id, issue, viewer.user_id or 0)
     issues.mark_published(node, issue_id)
     with node.engine.connect() as conn:
@@ -218,7 +272,10 @@ def publish_issue(node: Node, viewer: Viewer, slug: str, issue_id: int) -> tuple
 
 
 @dataclass(frozen=True)
-class JournalFacts:
+class Placement:
+    """Where this node's journals published a record, as the pages show it (links to the journal, the issue
+    and its cover); ``facts`` is what the export formats read (``formats.articles.JournalFacts``)."""
+
     slug: str
     title: str
     titles: list[dict[str, str]]
@@ -237,8 +294,22 @@ class JournalFacts:
     last_page: str | None
     submission_id: str
 
+    def facts(self, base_url: str) -> JournalFacts:
+        home = f"{base_url}/journals/{self.slug}"
+        return JournalFacts(
+            title=self.title,
+            issn_online=self.issn_online,
+            issn_print=self.issn_print,
+            issn_l=self.issn_l,
+            publisher=self.publisher,
+            journal_id=self.slug,
+            issue_title=self.issue_title,
+            issue_url=f"{home}/issues/{self.issue_id}" if self.issue_id is not None else None,
+            url=home,
+        )
 
-def journal_of(node: Node, record_id: str) -> JournalFacts | None:
+
+def placement_of(node: Node, record_id: str) -> Placement | None:
     """The journal (and issue) a record was published in by this node's journals, or ``None``."""
     query = (
         select(
@@ -262,7 +333,7 @@ def journal_of(node: Node, record_id: str) -> JournalFacts | None:
     if row is None:
         return None
     titles = list(row.titles or [])
-    return JournalFacts(
+    return Placement(
         slug=row.slug,
         title=titles[0]["title"] if titles else row.slug,
         titles=titles,
@@ -281,6 +352,13 @@ def journal_of(node: Node, record_id: str) -> JournalFacts | None:
         last_page=row.last_page,
         submission_id=row.id,
     )
+
+
+def journal_of(node: Node, record_id: str) -> JournalFacts | None:
+    """The journal-level facts the export formats need (both ISSNs, the issue's title), or ``None`` for a
+    record that is not an article of this node's journals. One query."""
+    found = placement_of(node, record_id)
+    return found.facts(node.settings.public_url) if found else None
 
 
 def published_submission(node: Node, record_id: str) -> str:

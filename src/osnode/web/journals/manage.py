@@ -14,7 +14,7 @@ from ...domain.access import Viewer
 from ...domain.errors import Forbidden, InvalidInput
 from ...domain.journals import STAFF_ROLES, Decision, FileKind, ReviewMode
 from ...domain.records import Role
-from ...services.journals import decisions, issues, publishing
+from ...services.journals import decisions, issues, publishing, standards
 from ...services.journals import journals as journal_service
 from ...services.journals.submissions import store
 from ...services.node import Node
@@ -82,7 +82,25 @@ def _manage_context(node: Node, viewer: Viewer, slug: str) -> dict[str, Any]:
         roles=[r.value for r in STAFF_ROLES],
         issues=issues.unpublished(node, viewer, slug),
         scheduled={i.id: len(issues.scheduled(node, i.id)) for i in issues.unpublished(node, viewer, slug)},
+        published=issues.archive(node, slug).issues,  # the latest published issues, for their Crossref deposits
     )
+
+
+def _xml(document: bytes, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private"}
+    return Response(document, media_type="application/xml", headers=headers)
+
+
+@router.get("/journals/{slug}/issues/{issue_id}/crossref.xml")
+def issue_crossref(slug: str, issue_id: int, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+    """The Crossref 5.5.0 deposit of a published issue, for the journal's managers and editors."""
+    return _xml(standards.issue_deposit(node, viewer, slug, issue_id), f"{slug}-issue-{issue_id}-crossref.xml")
+
+
+@router.get("/journals/{slug}/articles/{record_id}/crossref.xml")
+def article_crossref(slug: str, record_id: str, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+    """The Crossref 5.5.0 deposit of one published article."""
+    return _xml(standards.article_deposit(node, viewer, slug, record_id), f"{slug}-{record_id}-crossref.xml")
 
 
 @router.get("/journals/{slug}/manage", response_class=HTMLResponse)

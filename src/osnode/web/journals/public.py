@@ -102,5 +102,5 @@ def feed(slug: str, node: Node = NodeDep) -> Response:
 
 def journal_panel(request: Request, node: Node, version: Version, _viewer: Viewer) -> Panel | None:
     """On an article's landing page: the journal and issue it was published in (from the node's journals)."""
-    facts = publishing.journal_of(node, version.record_id)
+    facts = publishing.placement_of(node, version.record_id)
     return Panel("panels/journal.html", {"facts": facts}) if facts else None

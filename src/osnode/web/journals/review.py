@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ...domain.journals import FileKind, Recommendation, shows_author_names
 from ...services import access
+from ...services.journals import anonymous, reviews
 from ...services.journals import journals as journal_service
-from ...services.journals import reviews
 from ...services.node import Node
 from ..account_pages import page
 from ..deps import NodeDep
@@ -91,7 +91,6 @@ async def send_review(token: str, request: Request, node: Node = NodeDep) -> Res
 @router.get("/review/{token}/files/{file_id}")
 def review_file(token: str, file_id: DbId, node: Node = NodeDep) -> Response:
     view = reviews.by_token(node, token)
-    # lead: in double-anonymous mode (view.mode is ReviewMode.DOUBLE) serve the copy made by
-    # formats.manuscripts.strip_author_metadata(src, dst, media_type) instead of the original bytes.
     found = access.submission_file(node, view.standing, view.submission, file_id)
-    return _send(found)
+    # Double-anonymous review: PDF and DOCX without the metadata naming their authors.
+    return _send(anonymous.for_viewer(node, view.standing, view.mode, view.submission, file_id, found))

@@ -22,7 +22,7 @@ from ...domain.journals import (
     shows_author_names,
 )
 from ...services import access, accounts
-from ...services.journals import decisions, issues, production, publishing, reviews, submissions
+from ...services.journals import anonymous, decisions, issues, production, publishing, reviews, submissions
 from ...services.journals import journals as journal_service
 from ...services.journals.common import small_int
 from ...services.node import Node
@@ -130,9 +130,10 @@ def submission_page(
 
 @router.get("/submissions/{submission_id}/files/{file_id}")
 def get_file(submission_id: str, file_id: DbId, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
-    sub, standing, _ = submissions.open_submission(node, viewer, submission_id)
+    sub, standing, mode = submissions.open_submission(node, viewer, submission_id)
     found = access.submission_file(node, standing, sub, file_id)
-    return _send(found)
+    # A reviewer with an account reaches the files here too: the same anonymous copy as from the review link.
+    return _send(anonymous.for_viewer(node, standing, mode, sub, file_id, found))
 
 
 def _send(found: submissions.FileDownload) -> Response:
