@@ -131,10 +131,10 @@ def submission_file(node: Node, standing: Standing, submission: Submission, file
     found = next((f for f in submission.files if f.id == file_id), None)
     if found is None or not may_get_file(standing, found.kind, submission.stage):
         raise NotFound("no such file")
-    path = node.blobs.path(found.sha256)
-    if not path.is_file():
+    size = node.blobs.size(found.sha256)
+    if size is None:
         raise NotFound("the bytes of this file are missing from this node's store (fixity problem)")
-    return FileDownload(found.name, found.media_type, path)
+    return FileDownload(found.name, found.media_type, found.sha256, size)
 
 
 def _refuse(refusal: str | None) -> None:

@@ -36,28 +36,26 @@ def for_viewer(
     kind = _kind(found)
     if kind is None:
         return found
-    sha256 = next(f.sha256 for f in submission.files if f.id == file_id)
-    return dataclasses.replace(found, path=stripped(node, sha256, found.path, kind), media_type=kind)
+    made, size = stripped(node, found.sha256, kind)
+    return dataclasses.replace(found, sha256=made, size=size, media_type=kind)
 
 
-def _cache(node: Node) -> Path:
+def _pointers(node: Node) -> Path:
     folder = node.settings.data_dir / "anonymised"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def stripped(node: Node, sha256: str, source: Path, kind: str) -> Path:
-    """The stripped copy of the blob ``sha256`` (made now if it was not made before)."""
-    pointer = _cache(node) / check_sha256(sha256)
+def stripped(node: Node, sha256: str, kind: str) -> tuple[str, int]:
+    """The blob (SHA-256, size) of the stripped copy of the blob ``sha256``, made now if it was not made before.
+    A lost pointer only costs making the copy again: the same bytes are stored once."""
+    pointer = _pointers(node) / check_sha256(sha256)
     if pointer.is_file():
         made = pointer.read_text().strip()
-        local = node.blobs.local_file(made) if node.blobs.exists(made) else None
-        kept = _cache(node) / f"{sha256}.copy"
-        if local is not None and local.is_file():
-            return local
-        if kept.is_file():
-            return kept
-    with tempfile.TemporaryDirectory(dir=_cache(node)) as work:
+        size = node.blobs.size(made)
+        if size is not None:
+            return made, size
+    with tempfile.TemporaryDirectory(dir=_pointers(node)) as work, node.blobs.local_path(sha256) as source:
         dst = Path(work) / "stripped"
         try:
             manuscripts.strip_author_metadata(source, dst, kind)
@@ -67,11 +65,7 @@ def stripped(node: Node, sha256: str, source: Path, kind: str) -> Path:
                 "this file cannot be made anonymous for review; the editors can upload a clean copy"
             ) from None
         blob = node.blobs.put_file(dst)
-        local = node.blobs.local_file(blob.sha256)
-        if local is None or not local.is_file():  # a remote store: keep a local copy to serve from
-            os.replace(dst, _cache(node) / f"{sha256}.copy")
-            local = _cache(node) / f"{sha256}.copy"
     tmp = pointer.with_suffix(".tmp")
     tmp.write_text(blob.sha256)
     os.replace(tmp, pointer)  # atomic: a reader sees no pointer or a whole one
-    return local
+    return blob.sha256, blob.size

@@ -352,4 +352,5 @@ def submit(node: Node, viewer: Viewer, slug: str, form: dict[str, Any], uploads:
 class FileDownload:
     name: str
     media_type: str
-    path: Path
+    sha256: str  # a blob of ``node.blobs``
+    size: int

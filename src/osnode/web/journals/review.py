@@ -93,4 +93,4 @@ def review_file(token: str, file_id: DbId, node: Node = NodeDep) -> Response:
     view = reviews.by_token(node, token)
     found = access.submission_file(node, view.standing, view.submission, file_id)
     # Double-anonymous review: PDF and DOCX without the metadata naming their authors.
-    return _send(anonymous.for_viewer(node, view.standing, view.mode, view.submission, file_id, found))
+    return _send(node, anonymous.for_viewer(node, view.standing, view.mode, view.submission, file_id, found))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.access import Viewer
@@ -26,6 +26,7 @@ from ...services.journals import anonymous, decisions, issues, production, publi
 from ...services.journals import journals as journal_service
 from ...services.journals.common import small_int
 from ...services.node import Node
+from .. import files
 from ..account_pages import page
 from ..deps import NodeDep
 from ..sessions import SignedInDep
@@ -133,19 +134,13 @@ def get_file(submission_id: str, file_id: DbId, node: Node = NodeDep, viewer: Vi
     sub, standing, mode = submissions.open_submission(node, viewer, submission_id)
     found = access.submission_file(node, standing, sub, file_id)
     # A reviewer with an account reaches the files here too: the same anonymous copy as from the review link.
-    return _send(anonymous.for_viewer(node, standing, mode, sub, file_id, found))
+    return _send(node, anonymous.for_viewer(node, standing, mode, sub, file_id, found))
 
 
-def _send(found: submissions.FileDownload) -> Response:
+def _send(node: Node, found: submissions.FileDownload) -> Response:
     # Users' files are hostile: always a download, never rendered by the browser in the node's origin.
     headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox", "Cache-Control": "private"}
-    return FileResponse(
-        found.path,
-        media_type=found.media_type,
-        filename=found.name,
-        headers=headers,
-        content_disposition_type="attachment",
-    )
+    return files.blob_response(node, found.sha256, found.size, found.media_type, headers, found.name, redirect=False)
 
 
 async def _form(request: Request, files: int = 0) -> tuple[dict[str, Any], Any]:
