@@ -23,10 +23,12 @@ lint: env
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 
-# The real-browser tests (tests/e2e) drive Debian's Chromium; install it when it is missing.
+# The real-browser tests (tests/e2e) drive Debian's Chromium, and the scale-out tests put Debian's nginx in
+# front of the node; install them when they are missing.
 APT := $(shell [ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 browser:
 	@[ -x /usr/bin/chromium ] || $(APT) install -y chromium || { $(APT) update && $(APT) install -y chromium; }
+	@[ -x /usr/sbin/nginx ] || $(APT) install -y --no-install-recommends nginx || { $(APT) update && $(APT) install -y --no-install-recommends nginx; }
 
 test: env lint browser
 	$(UV) run --frozen pytest -n 2 --dist loadfile
