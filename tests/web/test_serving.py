@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
 from osnode.app import create_app
 from osnode.services import site
 from osnode.services.node import Node
+from osnode.web import fresh_settings
 from osnode.web.serving import uvicorn_options
 from tests.conftest import Account, free_port
 
@@ -113,7 +115,10 @@ def test_serve_with_two_workers_answers_from_two_processes(tmp_path: Path, datab
         process.wait(30)
 
 
-def test_settings_stored_by_another_process_are_taken_up_at_the_next_request(node: Node, admin: Account) -> None:
+def test_settings_stored_by_another_process_are_taken_up_at_the_next_request(
+    node: Node, admin: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fresh_settings, "INTERVAL", 0.0)  # look at every request, not at most once a second
     other = Node.open(node.settings)  # another web process (or machine) on the same catalog
     try:
         with TestClient(create_app(other)) as web:

@@ -18,11 +18,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select, text
 
 from ..config import Settings
-from ..storage.blobs import BlobStore
 from ..storage.catalog import alembic_config, make_engine
 from ..storage.queue import queue_jobs
 from . import mail, oidc
-from .node import Node
+from .node import Node, open_blob_store
 
 TIMEOUT = 10.0
 DISCOVERY_KEYS = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
@@ -46,7 +45,7 @@ def check_all(settings: Settings) -> list[Finding]:
     try:
         findings = [check_database(engine)]
         reachable = findings[0].ok
-        node = Node(settings, engine, BlobStore(settings.blob_dir))
+        node = Node(settings, engine, open_blob_store(settings))
         findings.append(check_blobs(node))
         findings.append(check_queue(node, reachable))
         findings.append(check_smtp(node))

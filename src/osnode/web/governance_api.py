@@ -18,6 +18,7 @@ from ..services import audit, exports, governance, records, visas
 from ..services.node import Node
 from . import access_mail, files
 from .deps import NodeDep, ViewerDep
+from .journals.forms import DbId
 from .problems import documented
 
 router = APIRouter(prefix="/api", tags=["managed access"], responses=documented(400, 401, 403, 404, 409, 422))
@@ -147,13 +148,13 @@ def my_requests(node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, A
 
 
 @router.get("/access-requests/{request_id}", summary="An access request, with its pre-check, votes and comments")
-def get_request(request_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+def get_request(request_id: DbId, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
     return governance.get_request(node, viewer, request_id).as_json()
 
 
 @router.put("/access-requests/{request_id}", summary="Change your open access request")
 async def change_request(
-    request_id: int, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep
+    request_id: DbId, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep
 ) -> dict[str, Any]:
     b = _object(body)
     found, notices = await run_in_threadpool(governance.update_request, node, viewer, request_id, b, _ethics(b))
@@ -162,14 +163,14 @@ async def change_request(
 
 
 @router.post("/access-requests/{request_id}/comments", summary="Comment on an access request")
-async def comment(request_id: int, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
+async def comment(request_id: DbId, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
     found, notices = await run_in_threadpool(governance.comment, node, viewer, request_id, _object(body).get("body"))
     await run_in_threadpool(access_mail.send, node, notices)
     return found.as_json()
 
 
 @router.post("/access-requests/{request_id}/votes", summary="Vote on an access request (committee members)")
-async def vote(request_id: int, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
+async def vote(request_id: DbId, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
     b = _object(body)
     found, notices = await run_in_threadpool(
         governance.vote, node, viewer, request_id, b.get("approve"), b.get("reason", ""), b.get("days")
@@ -179,7 +180,7 @@ async def vote(request_id: int, body: Any = BodyDep, node: Node = NodeDep, viewe
 
 
 @router.post("/access-requests/{request_id}/decision", summary="Ask for more information, or record a decision")
-async def decide(request_id: int, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
+async def decide(request_id: DbId, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
     b = _object(body)
     found, notices = await run_in_threadpool(
         governance.decide, node, viewer, request_id, b.get("decision"), b.get("reason", "")
@@ -189,7 +190,7 @@ async def decide(request_id: int, body: Any = BodyDep, node: Node = NodeDep, vie
 
 
 @router.get("/access-requests/{request_id}/ethics", summary="The request's ethics document (its committee)")
-def ethics(request_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
+def ethics(request_id: DbId, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Response:
     name, sha256 = governance.ethics_document(node, viewer, request_id)
     return files.stored_response(node, sha256, "application/pdf", {"Cache-Control": "private"}, name)
 

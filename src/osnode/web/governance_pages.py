@@ -25,6 +25,7 @@ from . import access_mail
 from .account_pages import fields, page
 from .deps import NodeDep
 from .i18n import N_
+from .journals.forms import DbId
 from .panels import Panel
 from .sessions import SignedInDep
 
@@ -119,7 +120,7 @@ def mine(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -
 
 
 @router.get("/access/requests/{request_id}", response_class=HTMLResponse)
-def show(request_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+def show(request_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     found = governance.get_request(node, viewer, request_id)
     member = found.committee.member(viewer.user_id) is not None
     voted = any(v.voter_id == viewer.user_id for v in found.votes)
@@ -134,7 +135,7 @@ def show(request_id: int, request: Request, node: Node = NodeDep, viewer: Viewer
 
 
 @router.get("/access/requests/{request_id}/edit", response_class=HTMLResponse)
-def edit_form(request_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+def edit_form(request_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     found = governance.get_request(node, viewer, request_id)
     version = access.readable_version(node, found.record_id, viewer)
     p = found.purpose
@@ -164,7 +165,7 @@ def edit_form(request_id: int, request: Request, node: Node = NodeDep, viewer: V
 
 
 @router.post("/access/requests/{request_id}/edit")
-async def edit(request_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+async def edit(request_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     values, ethics = await _request_form(request)
     _, notices = await run_in_threadpool(governance.update_request, node, viewer, request_id, values, ethics)
     await run_in_threadpool(access_mail.send, node, notices)
@@ -172,7 +173,7 @@ async def edit(request_id: int, request: Request, node: Node = NodeDep, viewer: 
 
 
 @router.post("/access/requests/{request_id}")
-async def act(request_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+async def act(request_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     """One form per step: ``do`` is comment, approve, reject, info or revoke."""
     form = await fields(request, "do", "body", "reason", "days", "grant")
     do = form["do"]
