@@ -16,7 +16,7 @@ from ..services import sessions as session_service
 from ..services.node import Node, utcnow
 from . import i18n, sessions
 from .account_pages import FormError, fields, page
-from .deps import NodeDep
+from .deps import DbId, NodeDep
 from .i18n import N_
 from .sessions import SignedInDep
 
@@ -85,7 +85,9 @@ async def create_token(request: Request, node: Node = NodeDep, viewer: Viewer = 
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-async def revoke_token(token_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+async def revoke_token(
+    token_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep
+) -> Response:
     try:
         await run_in_threadpool(users.revoke_token, node, viewer.user_id or 0, token_id)
     except NodeError as exc:

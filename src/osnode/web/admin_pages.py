@@ -19,7 +19,7 @@ from ..services.node import Node
 from . import i18n, mail
 from .account_pages import FormError, fields, page
 from .admin_access import AdminDep
-from .deps import NodeDep
+from .deps import DbId, NodeDep
 from .i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -113,7 +113,7 @@ async def _act(request: Request, node: Node, viewer: Viewer, done: str, call: An
 
 
 @router.post("/admin/users/{user_id}/role", response_class=HTMLResponse)
-async def change_role(user_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
+async def change_role(user_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
     try:
         form = await fields(request, "role")
     except FormError as exc:
@@ -122,7 +122,7 @@ async def change_role(user_id: int, request: Request, node: Node = NodeDep, view
 
 
 @router.post("/admin/users/{user_id}/status", response_class=HTMLResponse)
-async def change_status(user_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
+async def change_status(user_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
     try:
         form = await fields(request, "status")
     except FormError as exc:
@@ -176,7 +176,7 @@ def jobs_page(request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep)
 
 @router.post("/admin/jobs/{job_id}/{action}", response_class=HTMLResponse)
 async def dead_job(
-    job_id: int, action: str, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep
+    job_id: DbId, action: str, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep
 ) -> Response:
     """Retry or discard a dead job (the queue's dead letters)."""
     change = {"retry": admin.retry_job, "discard": admin.discard_job}.get(action)
@@ -200,7 +200,7 @@ def outbox_page(request: Request, node: Node = NodeDep, viewer: Viewer = AdminDe
 
 
 @router.post("/admin/outbox/{message_id}/retry", response_class=HTMLResponse)
-async def retry(message_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
+async def retry(message_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = AdminDep) -> Response:
     try:
         await run_in_threadpool(admin.retry_mail, node, viewer, message_id)
     except NodeError as exc:

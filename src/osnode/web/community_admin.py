@@ -18,7 +18,7 @@ from ..domain.errors import Forbidden, InvalidInput, NodeError
 from ..services import communities, curation, images
 from ..services.node import Node
 from .account_pages import fields, page
-from .deps import NodeDep
+from .deps import DbId, NodeDep
 from .sessions import SignedInDep
 
 router = APIRouter(include_in_schema=False)
@@ -96,6 +96,6 @@ async def add_curator(slug: str, request: Request, node: Node = NodeDep, viewer:
 
 
 @router.post("/communities/{slug}/curators/{user_id}/remove")
-async def remove_curator(slug: str, user_id: int, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+async def remove_curator(slug: str, user_id: DbId, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     await run_in_threadpool(curation.remove_curator, node, viewer, slug, user_id)
     return RedirectResponse(f"/communities/{slug}/manage?done=removed", status_code=303)

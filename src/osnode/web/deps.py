@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.access import ANONYMOUS, Viewer
@@ -45,3 +47,7 @@ async def get_viewer(request: Request) -> Viewer:
 # Shared parameter defaults for route signatures.
 NodeDep = Depends(get_node)
 ViewerDep = Depends(get_viewer)
+
+
+# A catalog row id in a URL path: anything a 32-bit integer column cannot hold is a 422, never a database error.
+DbId = Annotated[int, Path(ge=1, le=2_147_483_647)]

@@ -17,8 +17,7 @@ from ..formats import odrl
 from ..services import audit, exports, governance, records, visas
 from ..services.node import Node
 from . import access_mail, files
-from .deps import NodeDep, ViewerDep
-from .journals.forms import DbId
+from .deps import DbId, NodeDep, ViewerDep
 from .problems import documented
 
 router = APIRouter(prefix="/api", tags=["managed access"], responses=documented(400, 401, 403, 404, 409, 422))
@@ -79,7 +78,7 @@ def add_member(slug: str, body: Any = BodyDep, node: Node = NodeDep, viewer: Vie
 
 
 @router.delete("/committees/{slug}/members/{user_id}", summary="Remove a member from a committee")
-def remove_member(slug: str, user_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+def remove_member(slug: str, user_id: DbId, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
     return _committee_json(governance.remove_member(node, viewer, slug, user_id))
 
 
@@ -204,7 +203,7 @@ def revocations(since: str | None = None, node: Node = NodeDep) -> list[dict[str
 
 
 @router.get("/grants/{grant_id}/visa", summary="Your grant as a signed GA4GH Passport visa (JWT)")
-def visa(grant_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
+def visa(grant_id: DbId, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dict[str, Any]:
     return {
         "visa": visas.issue(node, viewer, grant_id),
         "jwks_uri": f"{node.settings.public_url}/.well-known/jwks.json",
@@ -212,7 +211,7 @@ def visa(grant_id: int, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> dic
 
 
 @router.post("/grants/{grant_id}/revoke", summary="Revoke a grant (its committee, administrators)")
-async def revoke(grant_id: int, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
+async def revoke(grant_id: DbId, body: Any = BodyDep, node: Node = NodeDep, viewer: Viewer = ViewerDep) -> Any:
     found, notices = await run_in_threadpool(governance.revoke, node, viewer, grant_id, _object(body).get("reason"))
     await run_in_threadpool(access_mail.send, node, notices)
     return found.as_json()

@@ -23,9 +23,8 @@ from ..services import access, governance
 from ..services.node import Node
 from . import access_mail
 from .account_pages import fields, page
-from .deps import NodeDep
+from .deps import DbId, NodeDep
 from .i18n import N_
-from .journals.forms import DbId
 from .panels import Panel
 from .sessions import SignedInDep
 

@@ -19,7 +19,7 @@ from ..domain.records import Version
 from ..services.node import Node
 from ..services.notify import inbox, partners, reviews
 from .account_pages import fields, page
-from .deps import NodeDep
+from .deps import DbId, NodeDep
 from .i18n import N_
 from .panels import Panel
 from .sessions import SignedInDep
@@ -79,7 +79,7 @@ def listing(node: Node = NodeDep) -> Response:
 
 
 @router.get("/inbox/{entry_id}")
-def one(entry_id: int, node: Node = NodeDep) -> Response:
+def one(entry_id: DbId, node: Node = NodeDep) -> Response:
     return Response(orjson.dumps(inbox.public_one(node, entry_id).body), media_type=JSON_LD)
 
 
@@ -125,7 +125,7 @@ def queue(request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) 
 
 
 @router.post("/notify/requests/{entry_id}")
-async def act(entry_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+async def act(entry_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     form = await fields(request, "action", "summary", "review_url")
     action = form["action"]
     if action in ("accept", "reject"):

@@ -20,7 +20,7 @@ from ..services import accounts, co_owners, communities, curation, deposit_form
 from ..services.node import Node
 from . import i18n, mail
 from .account_pages import fields, page
-from .deps import NodeDep
+from .deps import DbId, NodeDep
 from .i18n import N_
 from .sessions import SignedInDep
 
@@ -71,7 +71,7 @@ def viewer_name(node: Node, viewer: Viewer) -> str:
 
 @router.post("/my/co-owners/{record_id}/{user_id}/remove")
 async def remove_co_owner(
-    record_id: str, user_id: int, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep
+    record_id: str, user_id: DbId, request: Request, node: Node = NodeDep, viewer: Viewer = SignedInDep
 ) -> Response:
     await run_in_threadpool(co_owners.remove, node, viewer, record_id, user_id)
     return RedirectResponse("/my?done=removed", status_code=303)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, BinaryIO
 
-from fastapi import Path, Query, Request
+from fastapi import Query, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -16,7 +16,6 @@ from ...services.journals.submissions import Upload
 
 MAX_TEXT_BODY = 512 * 1024
 # Numbers in addresses, bounded: a larger one is a 422 before any query (PostgreSQL's integer stops at 2**31).
-DbId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 CHUNK = 1024 * 1024
 

@@ -20,10 +20,10 @@ from ...services.journals.submissions import store
 from ...services.node import Node
 from .. import i18n
 from ..account_pages import page
-from ..deps import NodeDep
+from ..deps import DbId, NodeDep
 from ..sessions import SignedInDep
 from . import emails
-from .forms import DbId, read_form, texts, uploads
+from .forms import read_form, texts, uploads
 
 router = APIRouter(include_in_schema=False)
 COVER_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
@@ -92,7 +92,7 @@ def _xml(document: bytes, name: str) -> Response:
 
 
 @router.get("/journals/{slug}/issues/{issue_id}/crossref.xml")
-def issue_crossref(slug: str, issue_id: int, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
+def issue_crossref(slug: str, issue_id: DbId, node: Node = NodeDep, viewer: Viewer = SignedInDep) -> Response:
     """The Crossref 5.5.0 deposit of a published issue, for the journal's managers and editors."""
     return _xml(standards.issue_deposit(node, viewer, slug, issue_id), f"{slug}-issue-{issue_id}-crossref.xml")
 

@@ -16,10 +16,10 @@ from ...services.journals import issues, publishing
 from ...services.journals import journals as journal_service
 from ...services.node import Node
 from .. import files, i18n
-from ..deps import NodeDep, ViewerDep
+from ..deps import DbId, NodeDep, ViewerDep
 from ..panels import Panel
 from ..templating import templates
-from .forms import DbId, PageNo
+from .forms import PageNo
 
 router = APIRouter(include_in_schema=False)
 HOME_ENTRIES = 20  # the home page shows the start of the current issue; its page shows the rest

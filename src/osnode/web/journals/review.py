@@ -14,10 +14,10 @@ from ...services.journals import anonymous, reviews
 from ...services.journals import journals as journal_service
 from ...services.node import Node
 from ..account_pages import page
-from ..deps import NodeDep
+from ..deps import DbId, NodeDep
 from ..sessions import CsrfDep
 from . import emails
-from .forms import DbId, read_form, texts, uploads
+from .forms import read_form, texts, uploads
 from .workflow import _link, _send
 
 router = APIRouter(include_in_schema=False)

@@ -28,10 +28,10 @@ from ...services.journals.common import small_int
 from ...services.node import Node
 from .. import files
 from ..account_pages import page
-from ..deps import NodeDep
+from ..deps import DbId, NodeDep
 from ..sessions import SignedInDep
 from . import emails
-from .forms import DbId, read_form, texts, uploads
+from .forms import read_form, texts, uploads
 
 router = APIRouter(include_in_schema=False)
 
