@@ -128,7 +128,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_url", BACKENDS, indirect=True)
     # Any blob-related test (it asks for ``blob_store``) runs on the local folder and on S3.
     if "blob_store" in metafunc.fixturenames:
-        metafunc.parametrize("blob_store", ["local", "s3"], indirect=True)
+        local_only = metafunc.definition.get_closest_marker("local_blobs") is not None
+        metafunc.parametrize("blob_store", ["local"] if local_only else ["local", "s3"], indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -150,11 +150,11 @@ def _import_process(target: Node, bag: Path, **popen: object) -> subprocess.Pope
     )
 
 
+@pytest.mark.local_blobs  # a full local disk; the object store's faults are tests/transfer/test_s3_faults.py
 def test_disk_full_during_import_leaves_nothing_corrupt_and_a_rerun_completes(
     node: Node, target: Node, client: TestClient, depositor: Account, tmp_path: Path
 ) -> None:
-    if not isinstance(target.blobs, LocalBlobStore):
-        pytest.skip("a full local disk; the object store's faults are tests/transfer/test_s3_faults.py")
+    assert isinstance(target.blobs, LocalBlobStore)
     out, _ = _exported(node, client, depositor, tmp_path)
     # A real size-limited write through the real code path: the import process may not write any
     # file past 1 MB (RLIMIT_FSIZE; Python ignores SIGXFSZ, so the write fails with EFBIG like a
